@@ -1,0 +1,1 @@
+"""Internal implementation of mkdocs-ai-docstrings; import from the package root instead."""

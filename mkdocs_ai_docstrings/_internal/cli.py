@@ -1,0 +1,100 @@
+"""Command line: `plan` (dry run with estimates), `cache stats|clear|invalidate`."""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import logging
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from mkdocs_ai_docstrings._internal.cache import AnswerCache
+from mkdocs_ai_docstrings._internal.prices import format_cost
+
+
+def _load(config_file: str, site_dir: str) -> Any:
+    from mkdocs.config import load_config
+
+    config = load_config(config_file, site_dir=site_dir)
+    if "ai-docstrings" not in config.plugins:
+        raise SystemExit(f"{config_file}: the `ai-docstrings` plugin is not enabled")
+    return config
+
+
+def plan(config_file: str, *, budget: int | None, as_json: bool) -> int:
+    """Build the site into a temporary folder in plan mode and print what would be generated."""
+    from mkdocs.commands.build import build
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    with tempfile.TemporaryDirectory(prefix="ai-docstrings-plan-") as site_dir:
+        config = _load(config_file, site_dir)
+        plugin_config = config.plugins["ai-docstrings"].config
+        plugin_config["dry_run"] = True
+        if budget is not None:
+            plugin_config["token_budget"] = budget
+        build(config)
+        report = json.loads((Path(site_dir) / (plugin_config.get("report_file") or "ai-docstrings.json")).read_text())
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return 0
+    objects = report["objects"]
+    planned = [o for o in objects if o["status"] == "skipped" and o["reason"] == "plan: would be generated"]
+    left_out = [o for o in objects if o["reason"] == "budget"]
+    cached = [o for o in objects if o["status"] == "cached"]
+    tokens = sum(o["estimated_tokens"] or 0 for o in planned)
+    costs = [o["cost"] for o in planned]
+    cost = None if any(c is None for c in costs) else sum(costs)
+    print(f"{'object':70} {'kind':10} {'est. tokens':>11}  status")
+    for o in objects:
+        status = "cached" if o["status"] == "cached" else ("left out: budget" if o["reason"] == "budget" else "generate")
+        print(f"{o['path'][:70]:70} {o['kind']:10} {o['estimated_tokens'] or 0:>11}  {status}")
+    print(
+        f"\nPlan for model {report['model']}: {len(planned)} to generate (~{tokens} tokens, {format_cost(cost)}), "
+        f"{len(cached)} cached (free), {len(left_out)} left out by the budget "
+        f"{report['totals']['budget'] if report['totals']['budget'] is not None else '(none)'}."
+    )
+    return 0
+
+
+def cache_command(action: str, cache_dir: str, patterns: Sequence[str]) -> int:
+    """Show or clear the answer cache."""
+    cache = AnswerCache(cache_dir)
+    try:
+        if action == "stats":
+            print(f"{len(cache)} cached answer(s) in {cache.directory}")
+        elif action == "clear":
+            print(f"removed {cache.clear()} entries from {cache.directory}")
+        else:
+            removed = cache.invalidate(lambda path: any(fnmatch.fnmatchcase(path, p) for p in patterns))
+            print(f"invalidated {removed} answer(s) matching {', '.join(patterns)}")
+    finally:
+        cache.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `mkdocs-ai-docstrings`."""
+    parser = argparse.ArgumentParser(prog="mkdocs-ai-docstrings", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    plan_parser = commands.add_parser("plan", help="list what would be generated, with estimated tokens and cost")
+    plan_parser.add_argument("-f", "--config-file", default="mkdocs.yml")
+    plan_parser.add_argument("--budget", type=int, default=None, help="token budget to plan against")
+    plan_parser.add_argument("--json", action="store_true", help="print the plan report as JSON")
+    cache_parser = commands.add_parser("cache", help="inspect or invalidate the answer cache")
+    cache_parser.add_argument("action", choices=["stats", "clear", "invalidate"])
+    cache_parser.add_argument("patterns", nargs="*", help="glob patterns on dotted paths (invalidate)")
+    cache_parser.add_argument("--cache-dir", default=".cache/ai-docstrings")
+    args = parser.parse_args(argv)
+    if args.command == "plan":
+        return plan(args.config_file, budget=args.budget, as_json=args.json)
+    if args.action == "invalidate" and not args.patterns:
+        parser.error("invalidate needs at least one pattern")
+    return cache_command(args.action, args.cache_dir, args.patterns)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

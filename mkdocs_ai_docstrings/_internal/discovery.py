@@ -1,0 +1,143 @@
+"""Which griffe objects need a docstring: scope, filters and "trivially short"."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+
+import griffe
+
+from mkdocs_ai_docstrings._internal.settings import Settings
+
+PLACEHOLDERS = frozenset({"todo", "tbd", "fixme", "xxx", "...", "docstring", "todo: docstring", "no docstring", "wip"})
+"""Docstring texts (lower-cased, without trailing dots) that mean "not written yet"."""
+
+
+@dataclass
+class Candidate:
+    """One object the site shows that has no human docstring worth keeping."""
+
+    obj: griffe.Object
+    path: str
+    """Canonical dotted path of the object."""
+    kind: str
+    """`module`, `class`, `function`, `method`, `property` or `attribute`."""
+    exported: bool
+    """Reached through the package's `__all__` (or re-exported from a public module)."""
+    reason: str
+    """Why it counts as missing: `no docstring`, `placeholder docstring` or `too short`."""
+
+
+def object_kind(obj: griffe.Object) -> str:
+    """Name the kind of an object the way the report does."""
+    if obj.is_function:
+        return "method" if obj.parent is not None and obj.parent.is_class else "function"
+    if obj.is_attribute:
+        return "property" if "property" in obj.labels else "attribute"
+    return obj.kind.value
+
+
+def missing_reason(obj: griffe.Object, min_length: int) -> str | None:
+    """Tell why `obj` lacks a usable docstring, or `None` when it has one."""
+    if obj.docstring is None or not obj.docstring.value.strip():
+        return "no docstring"
+    text = obj.docstring.value.strip()
+    if text.lower().rstrip(".").strip() in PLACEHOLDERS:
+        return "placeholder docstring"
+    if len(text) < min_length:
+        return "too short"
+    return None
+
+
+def _is_private(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def _is_special(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__") and len(name) > 4
+
+
+def _wanted_kind(obj: griffe.Object, settings: Settings) -> bool:
+    if obj.is_module:
+        return settings.include_modules
+    if obj.is_class or obj.is_function:
+        return True
+    if obj.is_attribute:
+        if "property" in obj.labels:
+            return settings.include_properties
+        return settings.include_attributes
+    return False
+
+
+def _matches(path: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatchcase(path, pattern) for pattern in patterns)
+
+
+def _exported_names(module: griffe.Object) -> set[str]:
+    exports = getattr(module, "exports", None)
+    if not exports:
+        return set()
+    return {name if isinstance(name, str) else getattr(name, "name", str(name)) for name in exports}
+
+
+def walk_public(package: griffe.Module, settings: Settings) -> list[tuple[griffe.Object, bool]]:
+    """List the objects of `package` that its public API reaches, with whether each is exported.
+
+    Aliases re-exported by public modules are followed to their targets inside the package, so
+    packages that keep their code in private modules (`pkg/_internal/`) are covered.
+    """
+    seen: set[str] = set()
+    found: list[tuple[griffe.Object, bool]] = []
+    package_name = package.path.split(".", 1)[0]
+
+    def visit(obj: griffe.Object, exported: bool) -> None:
+        if obj.path in seen:
+            return
+        seen.add(obj.path)
+        found.append((obj, exported))
+        if not (obj.is_module or obj.is_class):
+            return
+        exports = _exported_names(obj) if obj.is_module else set()
+        for name, member in list(obj.members.items()):
+            if _is_private(name) and not settings.include_private:
+                continue
+            if _is_special(name) and not settings.include_special:
+                continue
+            target = member
+            if member.is_alias:
+                try:
+                    target = member.final_target
+                except (griffe.AliasResolutionError, griffe.CyclicAliasError):
+                    continue
+                if target.path.split(".", 1)[0] != package_name:
+                    continue
+            visit(target, exported or name in exports)
+
+    visit(package, True)
+    return found
+
+
+def discover(package: griffe.Module, settings: Settings) -> list[Candidate]:
+    """Collect the objects of `package` that need a docstring, in source order."""
+    candidates = []
+    for obj, exported in walk_public(package, settings):
+        if not _wanted_kind(obj, settings):
+            continue
+        if settings.include and not _matches(obj.path, settings.include):
+            continue
+        if _matches(obj.path, settings.exclude):
+            continue
+        reason = missing_reason(obj, settings.min_docstring_length)
+        if reason is None:
+            continue
+        candidates.append(Candidate(obj=obj, path=obj.path, kind=object_kind(obj), exported=exported, reason=reason))
+    return candidates
+
+
+def human_documented(package: griffe.Module, settings: Settings) -> list[griffe.Object]:
+    """Objects of `package` whose human docstrings are kept (used as style examples)."""
+    return [
+        obj
+        for obj, _ in walk_public(package, settings)
+        if (obj.is_function or obj.is_class) and missing_reason(obj, settings.min_docstring_length) is None
+    ]

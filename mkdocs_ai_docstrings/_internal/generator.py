@@ -1,0 +1,494 @@
+"""Orchestration: priorities, dependency order, concurrency, cache, calls, checks and per-object outcomes."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import griffe
+
+from mkdocs_ai_docstrings._internal.cache import cache_key
+from mkdocs_ai_docstrings._internal.checks import check_answer, completeness, drop_ungrounded, find_references
+from mkdocs_ai_docstrings._internal.client import CallFailure, ChatResponse, parse_content
+from mkdocs_ai_docstrings._internal.discovery import Candidate, human_documented
+from mkdocs_ai_docstrings._internal.facts import CodeFacts, code_facts
+from mkdocs_ai_docstrings._internal.logger import logger
+from mkdocs_ai_docstrings._internal.mark import attach_docstring
+from mkdocs_ai_docstrings._internal.prices import estimate_cost
+from mkdocs_ai_docstrings._internal.prompts import ContextInputs, build_sections, render_context
+from mkdocs_ai_docstrings._internal.redact import redact_secrets
+from mkdocs_ai_docstrings._internal.render import parse_warnings, render_docstring
+from mkdocs_ai_docstrings._internal.report import ObjectOutcome
+from mkdocs_ai_docstrings._internal.schema import SCHEMA_VERSION, answer_schema, validate_answer
+from mkdocs_ai_docstrings._internal.session import BuildSession
+
+RETRYABLE_PROBLEMS = frozenset({"missing_parameter", "missing_returns", "missing_yields", "restatement", "empty_summary"})
+"""Grounding problems a targeted retry may fix; the others are fixed by dropping the wrong part."""
+
+EXPECTED_COMPLETION = {"module": 120, "class": 220, "function": 200, "method": 190, "property": 90, "attribute": 80}
+"""Plan-mode guess of completion tokens per kind, before any usage has been seen."""
+
+
+class PriorityGate:
+    """A semaphore that lets the lowest priority number in first."""
+
+    def __init__(self, slots: int) -> None:
+        self._free = slots
+        self._waiters: list[tuple[tuple[int, ...], int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    async def acquire(self, priority: tuple[int, ...]) -> None:
+        """Wait for a slot."""
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (priority, next(self._order), future))
+        await future
+
+    def release(self) -> None:
+        """Free a slot for the most important waiter."""
+        while self._waiters:
+            _, _, future = heapq.heappop(self._waiters)
+            if not future.done():
+                future.set_result(None)
+                return
+        self._free += 1
+
+
+@dataclass
+class Job:
+    """One candidate with what the pipeline computed for it."""
+
+    candidate: Candidate
+    facts: CodeFacts
+    priority: tuple[int, ...] = ()
+    deps: list[str] = field(default_factory=list)
+
+
+def _priority_rank(candidate: Candidate, parents_exported: set[str]) -> int:
+    obj = candidate.obj
+    top_level = obj.parent is not None and obj.parent.is_module
+    if candidate.exported and top_level and (obj.is_function or obj.is_class):
+        return 0
+    if obj.parent is not None and obj.parent.path in parents_exported and candidate.kind in ("method", "property"):
+        return 1
+    if top_level and (obj.is_function or obj.is_class):
+        return 2
+    if candidate.kind in ("method", "property", "attribute"):
+        return 3
+    return 4
+
+
+def plan_jobs(candidates: Sequence[Candidate]) -> list[Job]:
+    """Compute facts, priorities (public surface first, then most referenced) and callee dependencies."""
+    jobs = {c.path: Job(c, code_facts(c.obj)) for c in candidates}
+    references: dict[str, int] = dict.fromkeys(jobs, 0)
+    for job in jobs.values():
+        for target in {*job.facts.callees, *job.facts.bases}:
+            if target in references and target != job.candidate.path:
+                references[target] += 1
+    exported_classes = {c.path for c in candidates if c.exported and c.obj.is_class}
+    exported_classes |= {c.obj.parent.path for c in candidates if c.obj.parent is not None and c.obj.parent.is_class and c.exported}
+    for job in jobs.values():
+        rank = _priority_rank(job.candidate, exported_classes)
+        job.priority = (rank, -references[job.candidate.path], job.candidate.obj.lineno or 0)
+    ordered = sorted(jobs.values(), key=lambda job: job.priority)
+    # Callees before callers, without cycles: depend only on callees already placed.
+    placed: set[str] = set()
+    visiting: set[str] = set()
+    order: list[Job] = []
+
+    def place(job: Job) -> None:
+        path = job.candidate.path
+        if path in placed or path in visiting:
+            return
+        visiting.add(path)
+        for callee in job.facts.callees:
+            if callee in jobs and callee != path:
+                place(jobs[callee])
+                if callee in placed:
+                    job.deps.append(callee)
+        visiting.discard(path)
+        placed.add(path)
+        order.append(job)
+
+    for job in ordered:
+        place(job)
+    # A callee inherits the best priority of its callers so it never holds them back.
+    for job in reversed(order):
+        for dep in job.deps:
+            jobs[dep].priority = min(jobs[dep].priority, job.priority)
+    return order
+
+
+def _lookup(package: griffe.Object, path: str) -> griffe.Object | None:
+    if path == package.path:
+        return package
+    prefix = package.path + "."
+    if not path.startswith(prefix):
+        return None
+    try:
+        obj = package[path[len(prefix) :]]
+    except (KeyError, ValueError, griffe.AliasResolutionError, griffe.CyclicAliasError):
+        return None
+    if obj.is_alias:
+        try:
+            obj = obj.final_target
+        except (griffe.AliasResolutionError, griffe.CyclicAliasError):
+            return None
+    return obj
+
+
+def _style_examples(obj: griffe.Object, documented: Sequence[griffe.Object], count: int) -> list[griffe.Object]:
+    if count <= 0:
+        return []
+
+    def closeness(other: griffe.Object) -> tuple[int, int]:
+        same_parent = other.parent is obj.parent
+        same_module = other.module is obj.module if not obj.is_module else other.module is obj
+        same_kind = other.kind is obj.kind
+        return (0 if same_parent else 1 if same_module else 2, 0 if same_kind else 1)
+
+    ranked = sorted((o for o in documented if o is not obj), key=lambda other: (closeness(other), other.path))
+    return ranked[:count]
+
+
+class Generator:
+    """Generates the docstrings of one package's candidates within a build session."""
+
+    def __init__(self, session: BuildSession, package: griffe.Module, loader: Any = None) -> None:
+        self.session = session
+        self.settings = session.settings
+        self.package = package
+        self.parser = getattr(loader, "docstring_parser", None) if loader is not None else None
+        self.parser_options = dict(getattr(loader, "docstring_options", None) or {}) if loader is not None else {}
+        if self.parser is None:
+            self.parser = griffe.Parser.google
+        self.style = self.parser.value if isinstance(self.parser, griffe.Parser) else str(self.parser)
+        self.documented = human_documented(package, self.settings)
+        self.done = 0
+        self.total = 0
+        self._last_progress = time.monotonic()
+
+    async def run(self, candidates: Sequence[Candidate]) -> list[ObjectOutcome]:
+        """Process every candidate concurrently; return their outcomes in priority order."""
+        jobs = plan_jobs(candidates)
+        self.total = len(jobs)
+        gate = PriorityGate(self.settings.concurrency)
+        futures: dict[str, asyncio.Future[ObjectOutcome]] = {
+            job.candidate.path: asyncio.get_running_loop().create_future() for job in jobs
+        }
+
+        async def run_job(job: Job) -> ObjectOutcome:
+            for dep in job.deps:
+                await asyncio.shield(futures[dep])
+            try:
+                outcome = await self.process(job, gate)
+            except Exception as error:
+                logger.debug("unexpected error for %s", job.candidate.path, exc_info=True)
+                outcome = self._outcome(job, "failed", f"internal error: {type(error).__name__}: {error}")
+            futures[job.candidate.path].set_result(outcome)
+            self.session.report.add(outcome)
+            self._progress()
+            return outcome
+
+        return list(await asyncio.gather(*(run_job(job) for job in jobs)))
+
+    def _progress(self) -> None:
+        self.done += 1
+        now = time.monotonic()
+        if self.done == self.total or now - self._last_progress > 10:
+            self._last_progress = now
+            logger.info("AI docstrings for %s: %d/%d objects done", self.package.path, self.done, self.total)
+
+    def _outcome(self, job: Job, status: str, reason: str | None = None, **fields: Any) -> ObjectOutcome:
+        return ObjectOutcome(path=job.candidate.path, kind=job.candidate.kind, status=status, reason=reason, **fields)
+
+    def build_messages(self, job: Job) -> tuple[list[dict[str, str]], int, bool]:
+        """Messages for one object; also the number of redacted secrets and whether context was truncated."""
+        obj = job.candidate.obj
+        source = ""
+        redactions = 0
+        try:
+            source = obj.source or ""
+        except (OSError, ValueError, TypeError):
+            source = ""
+        if job.candidate.kind == "module" and source:
+            source = "\n".join(source.splitlines()[:80])
+        if self.settings.redact_secrets and source:
+            redacted = redact_secrets(source, extra_literals=self.session.secrets)
+            source, redactions = redacted.text, redacted.count
+        callees = [o for o in (_lookup(self.package, path) for path in job.facts.callees) if o is not None]
+        bases = [o for o in (_lookup(self.package, path) for path in job.facts.bases) if o is not None]
+        inputs = ContextInputs(
+            obj=obj,
+            source=source,
+            callees=callees[:8],
+            bases=bases[:4],
+            style_examples=_style_examples(obj, self.documented, self.settings.style_examples),
+        )
+        context, truncated = render_context(
+            build_sections(inputs), self.session.estimate_counter, self.settings.max_input_tokens
+        )
+        if self.settings.redact_secrets:
+            extra = redact_secrets(context, extra_literals=self.session.secrets)
+            context = extra.text
+            redactions = max(redactions, extra.count)
+        messages = self.session.templates.messages(
+            package=self.package.path, style=self.style, kind=job.candidate.kind, path=job.candidate.path, context=context
+        )
+        return messages, redactions, truncated
+
+    def key_for(self, messages: list[dict[str, str]], schema: Mapping[str, Any]) -> str:
+        """The cache key: every input that changes the answer."""
+        settings = self.settings
+        return cache_key(
+            {
+                "messages": messages,
+                "schema": schema,
+                "schema_version": SCHEMA_VERSION,
+                "template_version": self.session.templates.version,
+                "provider": settings.provider,
+                "deployment": self.session.deployment,
+                "model": self.session.model,
+                "api_version": self.session.connection.api_version if self.session.connection else None,
+                "temperature": settings.temperature,
+                "max_completion_tokens": settings.max_completion_tokens,
+                "output_mode": settings.output_mode,
+            }
+        )
+
+    async def process(self, job: Job, gate: PriorityGate) -> ObjectOutcome:
+        """Cache, budget, call, validate and mark one object."""
+        session = self.session
+        facts = job.facts
+        schema = answer_schema(facts)
+        messages, redactions, truncated = self.build_messages(job)
+        key = self.key_for(messages, schema)
+        common = {"redactions": redactions, "truncated_context": truncated}
+        entry = session.memory.get(key)
+        if entry is not None:
+            session.cache.stats.hits += 1
+        else:
+            entry = session.cache.get(key)
+        if entry is not None:
+            return self.publish(job, entry["answer"], "cached", repairs=list(entry.get("repairs", [])), **common)
+        if self.settings.dry_run:
+            return self.plan(job, messages, schema, **common)
+        if not session.can_generate:
+            return self._outcome(job, "skipped", self._not_generating_reason(), **common)
+        if not session.cache.claim(key):
+            logger.debug("%s is being generated by another build; waiting for it", job.candidate.path)
+            entry = await session.cache.wait_for(key)
+            if entry is not None:
+                return self.publish(job, entry["answer"], "cached", repairs=list(entry.get("repairs", [])), **common)
+        await gate.acquire(job.priority)
+        try:
+            return await self.generate(job, messages, schema, key, **common)
+        finally:
+            gate.release()
+            session.cache.unclaim(key)
+
+    def _not_generating_reason(self) -> str:
+        session = self.session
+        if not self.settings.enabled:
+            return "disabled: generation is off (`enabled: false`)"
+        if session.connection is None:
+            return f"not configured: {session.config_problem}"
+        if session.client is not None and session.client.stopped:
+            return f"stopped: {session.client.stopped}"
+        return "not configured"
+
+    def plan(self, job: Job, messages: list[dict[str, str]], schema: Mapping[str, Any], **common: Any) -> ObjectOutcome:
+        """Plan mode: estimate this object's tokens and cost, and whether the budget would cover it."""
+        session = self.session
+        wire = _plan_wire_format(schema)
+        prompt = session.estimate_counter.count_messages(messages, extra=wire)
+        completion = min(self.settings.max_completion_tokens, _expected_completion(job))
+        estimated = prompt + completion
+        worst = session.reservation_counter.count_messages(messages, extra=wire) + self.settings.max_completion_tokens
+        cost = estimate_cost(session.price, prompt_tokens=prompt, completion_tokens=completion)
+        reason = "plan: would be generated"
+        ledger = session.ledger
+        if ledger.budget is not None:
+            if ledger.spent + max(worst, estimated) > ledger.budget and ledger.spent + estimated > ledger.budget:
+                reason = "budget"
+            else:
+                ledger.spent += estimated
+        return self._outcome(job, "skipped", reason, estimated_tokens=estimated, cost=cost, **common)
+
+    async def ask(self, messages: list[dict[str, str]], schema: Mapping[str, Any], usage: dict[str, int]) -> ChatResponse:
+        """One call through the client, sizing the reservation for the output mode in use."""
+        session = self.session
+        client = session.client
+        assert client is not None
+
+        def reserve_tokens(mode: str) -> int:
+            wire = client.wire_format(schema, mode)
+            return session.reservation_counter.count_messages(messages, extra=wire) + self.settings.max_completion_tokens
+
+        response = await client.complete(messages, schema, reserve_tokens)
+        usage["requests"] += 1
+        usage["prompt_tokens"] += response.prompt_tokens
+        usage["completion_tokens"] += response.completion_tokens
+        return response
+
+    async def generate(
+        self, job: Job, messages: list[dict[str, str]], schema: Mapping[str, Any], key: str, **common: Any
+    ) -> ObjectOutcome:
+        """Call the model, with one targeted retry for a fixable answer; publish or fail."""
+        obj = job.candidate.obj
+        facts = job.facts
+        usage = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0}
+        conversation = list(messages)
+        repairs: list[str] = []
+        failure = "no answer"
+        for round_ in range(2):
+            last = round_ == 1
+            try:
+                response = await self.ask(conversation, schema, usage)
+            except CallFailure as error:
+                reason = "budget" if error.kind == "budget" else f"{error.kind.replace('_', ' ')}: {error.message}"
+                status = "skipped" if error.kind in ("budget", "stopped") else "failed"
+                return self._outcome(job, status, reason, **self._usage_fields(usage), repairs=repairs, **common)
+            if response.finish_reason == "content_filter" or response.filtered:
+                categories = ", ".join(response.filtered) or "unspecified"
+                failure = f"content filter: the answer was blocked ({categories})"
+                break
+            if response.refusal:
+                failure = f"refused: {response.refusal[:200]}"
+                break
+            feedback: str
+            if response.finish_reason == "length":
+                failure = f"truncated: the answer hit max_completion_tokens ({self.settings.max_completion_tokens})"
+                feedback = "Your answer was cut off. Answer again with the same JSON, much more concisely."
+            else:
+                try:
+                    answer = parse_content(response.content)
+                except (ValueError, TypeError) as error:
+                    failure = f"malformed JSON: {str(error)[:120]}"
+                    feedback = "Your answer was not valid JSON. Answer again with only the JSON object."
+                else:
+                    answer, problems = self._ground(answer, facts, obj, schema, repairs)
+                    if problems is None:
+                        return self._commit(job, answer, key, repairs, usage, **common)
+                    failure = problems[0]
+                    feedback = "Your answer has these problems; answer again with the corrected JSON:\n- " + "\n- ".join(
+                        problems
+                    )
+            if last:
+                break
+            repairs.append(f"retried: {failure}")
+            conversation = [
+                *messages,
+                {"role": "assistant", "content": (response.content or "")[:4000]},
+                {"role": "user", "content": feedback},
+            ]
+        return self._outcome(job, "failed", failure, **self._usage_fields(usage), repairs=repairs, **common)
+
+    def _ground(
+        self, answer: Any, facts: CodeFacts, obj: griffe.Object, schema: Mapping[str, Any], repairs: list[str]
+    ) -> tuple[Any, list[str] | None]:
+        """Validate and ground an answer; return it (repaired) and `None`, or the problems a retry should fix."""
+        if not isinstance(answer, dict):
+            return answer, ["the answer must be a JSON object"]
+        errors = validate_answer(answer, schema)
+        if errors:
+            # Invented names break the schema's enums: drop them and validate again.
+            repaired, dropped = drop_ungrounded(_only_known_keys(answer, schema), facts, obj)
+            if dropped and not validate_answer(repaired, schema):
+                repairs.extend(problem.detail for problem in dropped)
+                answer = repaired
+                errors = []
+        if errors:
+            return answer, [f"schema: {error}" for error in errors[:6]]
+        answer, dropped = drop_ungrounded(answer, facts, obj)
+        repairs.extend(problem.detail for problem in dropped)
+        remaining = [p for p in check_answer(answer, facts, obj) if p.kind in RETRYABLE_PROBLEMS]
+        if remaining:
+            return answer, [problem.detail for problem in remaining]
+        text = self._render(answer, obj)
+        warnings = parse_warnings(text, obj, self.parser, self.parser_options)
+        if warnings:
+            return answer, [f"rendered docstring: {warning}" for warning in warnings[:3]]
+        return answer, None
+
+    def _render(self, answer: Mapping[str, Any], obj: griffe.Object) -> str:
+        returns = str(obj.returns) if obj.is_function and obj.returns else None
+        return render_docstring(answer, self.style, return_annotation=returns, yield_annotation=returns)
+
+    def _usage_fields(self, usage: Mapping[str, int]) -> dict[str, Any]:
+        total = usage["prompt_tokens"] + usage["completion_tokens"]
+        cost = estimate_cost(
+            self.session.price, prompt_tokens=usage["prompt_tokens"], completion_tokens=usage["completion_tokens"]
+        )
+        return {
+            "prompt_tokens": usage["prompt_tokens"],
+            "completion_tokens": usage["completion_tokens"],
+            "total_tokens": total,
+            "requests": usage["requests"],
+            "cost": cost,
+        }
+
+    def _commit(
+        self, job: Job, answer: dict[str, Any], key: str, repairs: list[str], usage: Mapping[str, int], **common: Any
+    ) -> ObjectOutcome:
+        entry = {"answer": answer, "path": job.candidate.path, "model": self.session.model, "repairs": repairs}
+        self.session.cache.put(key, entry)
+        self.session.memory[key] = entry
+        return self.publish(job, answer, "generated", repairs=repairs, **self._usage_fields(usage), **common)
+
+    def publish(self, job: Job, answer: Mapping[str, Any], status: str, **fields: Any) -> ObjectOutcome:
+        """Render, attach and mark the docstring; measure its completeness and references."""
+        obj = job.candidate.obj
+        answer, _ = drop_ungrounded(answer, job.facts, obj)
+        text = self._render(answer, obj)
+        attach_docstring(
+            obj, text, model=self.session.model, parser=self.parser, parser_options=self.parser_options, status=status
+        )
+        references = [name for value in _texts(answer) for name in find_references(value)]
+        return self._outcome(
+            job,
+            status,
+            completeness=completeness(answer, job.facts, public=True),
+            references=(len(references), len(references)),
+            **fields,
+        )
+
+
+def _texts(answer: Mapping[str, Any]) -> list[str]:
+    texts = [str(answer.get("summary", "")), str(answer.get("description", ""))]
+    for key in ("parameters", "raises", "attributes"):
+        texts += [str(item.get("description", "")) for item in answer.get(key) or [] if isinstance(item, Mapping)]
+    for key in ("returns", "yields"):
+        value = answer.get(key)
+        if isinstance(value, Mapping):
+            texts.append(str(value.get("description", "")))
+    return texts
+
+
+def _only_known_keys(answer: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
+    known = schema.get("properties", {})
+    return {key: value for key, value in answer.items() if key in known}
+
+
+def _expected_completion(job: Job) -> int:
+    facts = job.facts
+    base = EXPECTED_COMPLETION.get(job.candidate.kind, 150)
+    return base + 30 * len(facts.parameters) + 25 * len(facts.raises) + 20 * len(facts.attributes)
+
+
+def _plan_wire_format(schema: Mapping[str, Any]) -> dict[str, Any]:
+    return {"response_format": {"type": "json_schema", "json_schema": {"name": "docstring", "strict": True, "schema": schema}}}
+
+
+def dumps_answer(answer: Mapping[str, Any]) -> str:
+    """Stable JSON for answers (used by tests and the CLI)."""
+    return json.dumps(answer, sort_keys=True, ensure_ascii=False)

@@ -1,0 +1,137 @@
+"""The MkDocs plugin: registers the griffe extension, owns the build session, writes the report."""
+
+from __future__ import annotations
+
+import dataclasses
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config import base
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import Abort, PluginError
+from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.structure.files import File, Files
+
+from mkdocs_ai_docstrings._internal.extension import activate, documented_packages
+from mkdocs_ai_docstrings._internal.logger import logger
+from mkdocs_ai_docstrings._internal.session import BuildSession
+from mkdocs_ai_docstrings._internal.settings import Settings, SettingsError
+
+EXTENSION_PATH = "mkdocs_ai_docstrings"
+"""How mkdocstrings loads the extension (the package root exports it)."""
+STYLESHEET = "assets/ai-docstrings.css"
+
+
+class _Any(base.BaseConfigOption[Any]):
+    """Accept any value; `Settings.from_options` validates and names the option on error."""
+
+    def __init__(self, default: Any = None) -> None:
+        super().__init__()
+        self.default = default
+
+    def run_validation(self, value: object) -> Any:
+        return value
+
+
+class _PluginConfig(base.Config):
+    pass
+
+
+for _field in dataclasses.fields(Settings):
+    setattr(_PluginConfig, _field.name, _Any())
+
+
+def _extension_names(extensions: list[Any]) -> set[str]:
+    names = set()
+    for item in extensions:
+        name = next(iter(item)) if isinstance(item, dict) else item
+        names.add(str(name).split(":", 1)[0])
+    return names
+
+
+class AIDocstringsPlugin(BasePlugin[_PluginConfig]):
+    """Fill missing API docstrings with AI-written, clearly marked text during `mkdocs build` and `serve`."""
+
+    def __init__(self) -> None:
+        self.settings: Settings | None = None
+        self.session: BuildSession | None = None
+        self.memory: dict[str, dict[str, Any]] = {}
+        """Answers kept across `mkdocs serve` rebuilds (the instance survives them thanks to `on_startup`)."""
+        self.config_dir = Path()
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        """Exist: defining this hook keeps the plugin instance across `mkdocs serve` rebuilds."""
+
+    @event_priority(100)
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        """Validate options and register the griffe extension with mkdocstrings' Python handler."""
+        options = {key: value for key, value in self.config.items() if value is not None}
+        try:
+            self.settings = Settings.from_options(options)
+        except SettingsError as error:
+            raise PluginError(f"ai-docstrings: {error}") from error
+        self.config_dir = Path(config.config_file_path or ".").resolve().parent
+        plugins = config.plugins
+        if "mkdocstrings" not in plugins:
+            logger.warning("ai-docstrings needs the mkdocstrings plugin; add `- mkdocstrings` to `plugins`")
+            return config
+        mkdocstrings = plugins["mkdocstrings"]
+        handlers = mkdocstrings.config.setdefault("handlers", {})
+        python = handlers.setdefault("python", {})
+        handler_options = python.setdefault("options", {})
+        extensions = handler_options.setdefault("extensions", [])
+        if EXTENSION_PATH not in _extension_names(extensions):
+            extensions.append(EXTENSION_PATH)
+        config.extra_css.append(STYLESHEET)
+        return config
+
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        """Start a new build session (fresh budget and report, shared memory of answers)."""
+        assert self.settings is not None
+        settings = self.settings
+        cache_dir = Path(settings.cache_dir)
+        if not cache_dir.is_absolute():
+            settings = dataclasses.replace(settings, cache_dir=str(self.config_dir / cache_dir))
+        self.session = BuildSession(settings, base_dir=self.config_dir, memory=self.memory)
+        self.session.log_start()
+        packages = set(settings.packages) or documented_packages(config.docs_dir) or None
+        activate(self.session, packages)
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        """Add the marker's stylesheet to the site."""
+        css = files_ref().joinpath("ai-docstrings.css").read_text(encoding="utf-8")
+        files.append(File.generated(config, STYLESHEET, content=css))
+        return files
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        """Write the report into the site and log the summary; fail in strict mode when something is missing."""
+        session = self.session
+        if session is None:
+            return
+        activate(None, None)
+        self.session = None
+        report = session.finish()
+        path = report.write(Path(config.site_dir) / session.settings.report_file)
+        logger.info("%s Report: %s", report.summary(), path)
+        if session.settings.strict:
+            missing = [o for o in report.outcomes.values() if o.status == "failed" or o.reason == "budget"]
+            if missing:
+                listed = "; ".join(f"{o.path} ({o.reason})" for o in missing[:20])
+                raise Abort(f"ai-docstrings (strict): {len(missing)} object(s) not documented: {listed}")
+
+    def on_build_error(self, *, error: Exception) -> None:
+        """Release the session when the build fails; answers already cached stay cached."""
+        if self.session is not None:
+            activate(None, None)
+            self.session.finish()
+            self.session = None
+
+    def on_shutdown(self) -> None:
+        """Forget the in-memory answers."""
+        self.memory.clear()
+
+
+def files_ref() -> Any:
+    """The packaged assets folder."""
+    return files("mkdocs_ai_docstrings").joinpath("_internal", "assets")

@@ -1,0 +1,163 @@
+"""Per-object outcomes, build totals, the JSON report and the log summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+STATUSES = ("generated", "cached", "skipped", "failed")
+
+
+@dataclass
+class ObjectOutcome:
+    """What happened to one object that lacked a human docstring."""
+
+    path: str
+    kind: str
+    status: str
+    """`generated` (fresh call this build), `cached`, `skipped` or `failed`."""
+    reason: str | None = None
+    """Why it was skipped or failed (`budget`, `no credentials`, `content filter: ...`)."""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    requests: int = 0
+    estimated_tokens: int | None = None
+    """Plan mode: the estimated prompt + completion tokens."""
+    cost: float | None = None
+    redactions: int = 0
+    repairs: list[str] = field(default_factory=list)
+    """Ungrounded parts dropped or fixed by a targeted retry."""
+    completeness: tuple[int, int] | None = None
+    references: tuple[int, int] | None = None
+    """Backticked references (resolved, total)."""
+    truncated_context: bool = False
+
+
+@dataclass
+class BuildTotals:
+    """Figures for the whole build."""
+
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    cache_hits: int = 0
+    cache_misses: int = 0
+    cost: float | None = 0.0
+    budget: int | None = None
+    budget_remaining: int | None = None
+    retries: int = 0
+    rate_limited: int = 0
+    server_errors: int = 0
+    timeouts: int = 0
+    mean_latency_s: float | None = None
+    redactions: int = 0
+    repaired: int = 0
+    rejected: int = 0
+    completeness: float | None = None
+    reference_resolution: float | None = None
+
+
+@dataclass
+class BuildReport:
+    """The report of one build: outcomes by path, and totals."""
+
+    model: str = ""
+    connection: str = ""
+    dry_run: bool = False
+    token_counter: str = ""
+    outcomes: dict[str, ObjectOutcome] = field(default_factory=dict)
+    totals: BuildTotals = field(default_factory=BuildTotals)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, outcome: ObjectOutcome) -> None:
+        """Record an outcome (the latest one for a path wins)."""
+        self.outcomes[outcome.path] = outcome
+
+    def counts(self) -> dict[str, int]:
+        """Objects per status."""
+        counts = dict.fromkeys(STATUSES, 0)
+        for outcome in self.outcomes.values():
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        return counts
+
+    def quality(self) -> None:
+        """Compute completeness and reference resolution over published AI docstrings."""
+        published = [o for o in self.outcomes.values() if o.status in ("generated", "cached")]
+        present = sum(o.completeness[0] for o in published if o.completeness)
+        required = sum(o.completeness[1] for o in published if o.completeness)
+        self.totals.completeness = round(present / required, 4) if required else None
+        resolved = sum(o.references[0] for o in published if o.references)
+        total = sum(o.references[1] for o in published if o.references)
+        self.totals.reference_resolution = round(resolved / total, 4) if total else None
+        self.totals.redactions = sum(o.redactions for o in self.outcomes.values())
+        self.totals.repaired = sum(1 for o in self.outcomes.values() if o.repairs and o.status != "failed")
+        self.totals.rejected = sum(1 for o in self.outcomes.values() if o.status == "failed")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready report."""
+        self.quality()
+        return {
+            "tool": "mkdocs-ai-docstrings",
+            "model": self.model,
+            "connection": self.connection,
+            "dry_run": self.dry_run,
+            "token_counter": self.token_counter,
+            "counts": self.counts(),
+            "totals": asdict(self.totals),
+            "notes": self.notes,
+            "objects": [asdict(outcome) for _, outcome in sorted(self.outcomes.items())],
+        }
+
+    def write(self, path: str | os.PathLike[str]) -> Path:
+        """Write the report atomically to `path`."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target.parent, delete=False, suffix=".tmp") as tmp:
+            json.dump(self.to_dict(), tmp, indent=2, ensure_ascii=False)
+            tmp.write("\n")
+        Path(tmp.name).replace(target)
+        return target
+
+    def summary(self) -> str:
+        """One paragraph for the build log."""
+        counts = self.counts()
+        totals = self.totals
+        self.quality()
+        waiting = len(self.outcomes)
+        text = (
+            f"AI docstrings: {waiting} object(s) without a human docstring: {counts['generated']} generated, "
+            f"{counts['cached']} from cache, {counts['skipped']} skipped, {counts['failed']} failed. "
+            f"{totals.requests} request(s), {totals.prompt_tokens} prompt + {totals.completion_tokens} completion = "
+            f"{totals.total_tokens} tokens"
+        )
+        from mkdocs_ai_docstrings._internal.prices import format_cost
+
+        text += f", cost {format_cost(totals.cost)}"
+        if totals.budget is not None:
+            text += f", budget {totals.budget} ({totals.budget_remaining} left)"
+        text += f"; cache {totals.cache_hits} hit(s) / {totals.cache_misses} miss(es)."
+        if totals.retries or totals.rate_limited:
+            text += f" {totals.retries} retries, {totals.rate_limited} throttled (429)."
+        if totals.redactions:
+            text += f" {totals.redactions} secret(s) redacted from prompts."
+        if totals.completeness is not None:
+            text += f" Completeness {totals.completeness:.0%}"
+            if totals.reference_resolution is not None:
+                text += f", references resolved {totals.reference_resolution:.0%}"
+            text += f", {totals.repaired} repaired, {totals.rejected} rejected."
+        reasons: dict[str, int] = {}
+        for outcome in self.outcomes.values():
+            if outcome.status in ("skipped", "failed") and outcome.reason:
+                key = outcome.reason.split(":", 1)[0]
+                reasons[key] = reasons.get(key, 0) + 1
+        if reasons:
+            text += " Not generated: " + ", ".join(f"{count} × {reason}" for reason, count in sorted(reasons.items())) + "."
+        for note in self.notes:
+            text += f" {note}"
+        return text

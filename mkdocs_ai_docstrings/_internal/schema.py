@@ -1,0 +1,87 @@
+"""The JSON schema of one object's answer, tied to the object's code, and its validation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from mkdocs_ai_docstrings._internal.facts import CodeFacts
+
+SCHEMA_VERSION = "3"
+"""Bump when the schema's shape changes: it is part of every cache key."""
+
+SCHEMA_NAME = "docstring"
+
+_TEXT = {"type": "string", "maxLength": 2000}
+
+
+def _named_items(key: str, names: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {key: {"type": "string", "enum": list(names)}, "description": _TEXT},
+            "required": [key, "description"],
+            "additionalProperties": False,
+        },
+    }
+
+
+def _single(description: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": description,
+        "properties": {"description": _TEXT},
+        "required": ["description"],
+        "additionalProperties": False,
+    }
+
+
+def answer_schema(facts: CodeFacts) -> dict[str, Any]:
+    """Build the schema for one object: parameter, exception and attribute names are enums of the real ones."""
+    properties: dict[str, Any] = {
+        "summary": {
+            "type": "string",
+            "description": "One sentence saying what the object does or is, not restating its name.",
+            "maxLength": 300,
+        },
+        "description": {
+            "type": "string",
+            "description": "Further explanation (behaviour, caveats); empty string when the summary says it all.",
+            "maxLength": 2000,
+        },
+    }
+    if facts.parameters:
+        properties["parameters"] = _named_items("name", facts.parameters)
+        properties["parameters"]["description"] = "One entry for each parameter, in signature order."
+    if facts.returns_value:
+        properties["returns"] = _single("What the function returns.")
+    if facts.is_generator:
+        properties["yields"] = _single("What the generator yields.")
+    if facts.raises:
+        properties["raises"] = _named_items("exception", facts.raises)
+        properties["raises"]["description"] = "Exceptions the code raises, and when."
+    if facts.attributes:
+        properties["attributes"] = _named_items("name", facts.attributes)
+        properties["attributes"]["description"] = "One entry for each public attribute."
+    if facts.kind in ("function", "method", "class"):
+        properties["examples"] = {
+            "type": "string",
+            "description": "A short runnable Python usage example (code only, no prompts), or an empty string.",
+            "maxLength": 1500,
+        }
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+
+
+def validate_answer(answer: Any, schema: Mapping[str, Any]) -> list[str]:
+    """Return the schema violations of `answer` as readable messages (empty when valid)."""
+    validator = Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(answer), key=lambda error: list(error.absolute_path))
+    return [f"{'/'.join(map(str, error.absolute_path)) or '<root>'}: {error.message}" for error in errors]

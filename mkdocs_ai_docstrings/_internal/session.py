@@ -1,0 +1,141 @@
+"""State of one build: settings, connection, cache, ledger, limiter, report and the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from mkdocs_ai_docstrings._internal.budget import TokenLedger
+from mkdocs_ai_docstrings._internal.cache import AnswerCache
+from mkdocs_ai_docstrings._internal.client import ChatClient, ConfigurationError, Connection, resolve_connection
+from mkdocs_ai_docstrings._internal.logger import logger
+from mkdocs_ai_docstrings._internal.prices import estimate_cost, price_for
+from mkdocs_ai_docstrings._internal.prompts import PromptTemplates
+from mkdocs_ai_docstrings._internal.ratelimit import RateLimiter
+from mkdocs_ai_docstrings._internal.report import BuildReport
+from mkdocs_ai_docstrings._internal.retry import RetryBudget, RetryPolicy
+from mkdocs_ai_docstrings._internal.settings import Settings
+from mkdocs_ai_docstrings._internal.tokens import estimate_counter, reservation_counter
+
+T = TypeVar("T")
+
+
+class BuildSession:
+    """Everything one build shares across packages; created by the plugin or, standalone, by the extension."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        base_dir: str | Path = ".",
+        environ: Mapping[str, str] | None = None,
+        memory: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.base_dir = Path(base_dir)
+        self.report = BuildReport(dry_run=settings.dry_run)
+        self.memory: dict[str, dict[str, Any]] = {} if memory is None else memory
+        """Answers by cache key kept in memory across `mkdocs serve` rebuilds."""
+        self.templates = PromptTemplates.load(settings.system_prompt_file, settings.user_prompt_file)
+        self.connection: Connection | None = None
+        self.config_problem: str | None = None
+        try:
+            self.connection = resolve_connection(settings, environ)
+        except ConfigurationError as error:
+            self.config_problem = str(error)
+        model = self.connection.model if self.connection else (settings.model or settings.deployment or "gpt-4o-mini")
+        self.model = model
+        self.deployment = self.connection.deployment if self.connection else model
+        self.reservation_counter = reservation_counter(model)
+        self.estimate_counter = estimate_counter(model)
+        self.price = price_for(model, settings.prices)
+        self.report.model = model
+        self.report.connection = self.connection.describe() if self.connection else f"not configured: {self.config_problem}"
+        self.report.token_counter = self.reservation_counter.source
+        self.report.totals.budget = settings.token_budget
+        cache_dir = Path(settings.cache_dir)
+        self.cache = AnswerCache(cache_dir if cache_dir.is_absolute() else self.base_dir / cache_dir, ttl_days=settings.cache_ttl_days)
+        self.ledger = TokenLedger(settings.token_budget)
+        self.policy = RetryPolicy(
+            max_attempts=settings.max_attempts,
+            max_retry_after=settings.max_retry_after,
+            build_retry_cap=settings.build_retry_cap,
+        )
+        self.retry_budget = RetryBudget(self.policy.build_retry_cap)
+        self.limiter = RateLimiter(rpm=settings.rpm, tpm=settings.tpm)
+        self.client: ChatClient | None = None
+        if self.connection is not None and settings.enabled and not settings.dry_run:
+            self.client = ChatClient(
+                self.connection,
+                settings,
+                ledger=self.ledger,
+                limiter=self.limiter,
+                policy=self.policy,
+                retry_budget=self.retry_budget,
+            )
+        self.secrets: tuple[str, ...] = self.connection.secrets if self.connection else ()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self.finished = False
+
+    @property
+    def can_generate(self) -> bool:
+        """Whether requests may be sent this build."""
+        return self.client is not None and self.client.stopped is None
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run `coroutine` on the session's own event loop thread (safe inside a running loop)."""
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+            self._thread = threading.Thread(target=self._loop.run_forever, name="ai-docstrings", daemon=True)
+            self._thread.start()
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+    def finish(self) -> BuildReport:
+        """Close the client and the loop, and fill the report's totals."""
+        if self._loop is not None:
+            if self.client is not None:
+                self.run(self.client.close())
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            if self._thread is not None:
+                self._thread.join(timeout=10)
+            self._loop.close()
+            self._loop = None
+        totals = self.report.totals
+        outcomes = self.report.outcomes.values()
+        totals.prompt_tokens = sum(o.prompt_tokens for o in outcomes)
+        totals.completion_tokens = sum(o.completion_tokens for o in outcomes)
+        totals.total_tokens = self.ledger.spent if self.client else 0
+        totals.cost = estimate_cost(
+            self.price, prompt_tokens=totals.prompt_tokens, completion_tokens=totals.completion_tokens
+        )
+        totals.budget_remaining = self.ledger.remaining
+        totals.cache_hits = self.cache.stats.hits
+        totals.cache_misses = self.cache.stats.misses
+        if self.client is not None:
+            stats = self.client.stats
+            totals.requests = stats.requests
+            totals.retries = stats.retries
+            totals.rate_limited = stats.rate_limited
+            totals.server_errors = stats.server_errors
+            totals.timeouts = stats.timeouts
+            totals.mean_latency_s = round(stats.latency_total / stats.requests, 3) if stats.requests else None
+            if self.client.stopped:
+                self.report.notes.append(f"Requests stopped: {self.client.stopped}")
+        self.cache.close()
+        self.finished = True
+        return self.report
+
+    def log_start(self) -> None:
+        """Say once, at the start, how generation is set up (or why it is off)."""
+        if self.settings.dry_run:
+            logger.info("plan mode: no request is sent; estimates use %s", self.estimate_counter.source)
+        elif not self.settings.enabled:
+            logger.info("generation is disabled (`enabled: false`): missing docstrings are only counted")
+        elif self.connection is None:
+            logger.info("generation is off: %s", self.config_problem)
+        else:
+            logger.info("generating missing docstrings with %s", self.connection.describe())
