@@ -50,7 +50,9 @@ def plan(config_file: str, *, budget: int | None, as_json: bool) -> int:
     cost = None if any(c is None for c in costs) else sum(costs)
     print(f"{'object':70} {'kind':10} {'est. tokens':>11}  status")
     for o in objects:
-        status = "cached" if o["status"] == "cached" else ("left out: budget" if o["reason"] == "budget" else "generate")
+        status = (
+            "cached" if o["status"] == "cached" else ("left out: budget" if o["reason"] == "budget" else "generate")
+        )
         print(f"{o['path'][:70]:70} {o['kind']:10} {o['estimated_tokens'] or 0:>11}  {status}")
     print(
         f"\nPlan for model {report['model']}: {len(planned)} to generate (~{tokens} tokens, {format_cost(cost)}), "

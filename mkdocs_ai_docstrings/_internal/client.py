@@ -153,7 +153,9 @@ class CallStats:
 def _filtered_categories(results: Any) -> tuple[str, ...]:
     if not isinstance(results, Mapping):
         return ()
-    return tuple(sorted(name for name, value in results.items() if isinstance(value, Mapping) and value.get("filtered")))
+    return tuple(
+        sorted(name for name, value in results.items() if isinstance(value, Mapping) and value.get("filtered"))
+    )
 
 
 def _error_body(error: openai.APIStatusError) -> Mapping[str, Any]:

@@ -23,12 +23,14 @@ from mkdocs_ai_docstrings._internal.mark import attach_docstring
 from mkdocs_ai_docstrings._internal.prices import estimate_cost
 from mkdocs_ai_docstrings._internal.prompts import ContextInputs, build_sections, render_context
 from mkdocs_ai_docstrings._internal.redact import redact_secrets
-from mkdocs_ai_docstrings._internal.render import parse_warnings, render_docstring
+from mkdocs_ai_docstrings._internal.render import render_docstring, structure_problems
 from mkdocs_ai_docstrings._internal.report import ObjectOutcome
 from mkdocs_ai_docstrings._internal.schema import SCHEMA_VERSION, answer_schema, validate_answer
 from mkdocs_ai_docstrings._internal.session import BuildSession
 
-RETRYABLE_PROBLEMS = frozenset({"missing_parameter", "missing_returns", "missing_yields", "restatement", "empty_summary"})
+RETRYABLE_PROBLEMS = frozenset(
+    {"missing_parameter", "missing_returns", "missing_yields", "restatement", "empty_summary"}
+)
 """Grounding problems a targeted retry may fix; the others are fixed by dropping the wrong part."""
 
 EXPECTED_COMPLETION = {"module": 120, "class": 220, "function": 200, "method": 190, "property": 90, "attribute": 80}
@@ -95,7 +97,9 @@ def plan_jobs(candidates: Sequence[Candidate]) -> list[Job]:
             if target in references and target != job.candidate.path:
                 references[target] += 1
     exported_classes = {c.path for c in candidates if c.exported and c.obj.is_class}
-    exported_classes |= {c.obj.parent.path for c in candidates if c.obj.parent is not None and c.obj.parent.is_class and c.exported}
+    exported_classes |= {
+        c.obj.parent.path for c in candidates if c.obj.parent is not None and c.obj.parent.is_class and c.exported
+    }
     for job in jobs.values():
         rank = _priority_rank(job.candidate, exported_classes)
         job.priority = (rank, -references[job.candidate.path], job.candidate.obj.lineno or 0)
@@ -110,7 +114,7 @@ def plan_jobs(candidates: Sequence[Candidate]) -> list[Job]:
         if path in placed or path in visiting:
             return
         visiting.add(path)
-        for callee in job.facts.callees:
+        for callee in (*job.facts.bases, *job.facts.callees):
             if callee in jobs and callee != path:
                 place(jobs[callee])
                 if callee in placed:
@@ -233,6 +237,7 @@ class Generator:
             callees=callees[:8],
             bases=bases[:4],
             style_examples=_style_examples(obj, self.documented, self.settings.style_examples),
+            generated_ok=frozenset(job.deps),
         )
         context, truncated = render_context(
             build_sections(inputs), self.session.estimate_counter, self.settings.max_input_tokens
@@ -242,7 +247,11 @@ class Generator:
             context = extra.text
             redactions = max(redactions, extra.count)
         messages = self.session.templates.messages(
-            package=self.package.path, style=self.style, kind=job.candidate.kind, path=job.candidate.path, context=context
+            package=self.package.path,
+            style=self.style,
+            kind=job.candidate.kind,
+            path=job.candidate.path,
+            context=context,
         )
         return messages, redactions, truncated
 
@@ -324,7 +333,9 @@ class Generator:
                 ledger.spent += estimated
         return self._outcome(job, "skipped", reason, estimated_tokens=estimated, cost=cost, **common)
 
-    async def ask(self, messages: list[dict[str, str]], schema: Mapping[str, Any], usage: dict[str, int]) -> ChatResponse:
+    async def ask(
+        self, messages: list[dict[str, str]], schema: Mapping[str, Any], usage: dict[str, int]
+    ) -> ChatResponse:
         """One call through the client, sizing the reservation for the output mode in use."""
         session = self.session
         client = session.client
@@ -332,7 +343,9 @@ class Generator:
 
         def reserve_tokens(mode: str) -> int:
             wire = client.wire_format(schema, mode)
-            return session.reservation_counter.count_messages(messages, extra=wire) + self.settings.max_completion_tokens
+            return (
+                session.reservation_counter.count_messages(messages, extra=wire) + self.settings.max_completion_tokens
+            )
 
         response = await client.complete(messages, schema, reserve_tokens)
         usage["requests"] += 1
@@ -380,8 +393,9 @@ class Generator:
                     if problems is None:
                         return self._commit(job, answer, key, repairs, usage, **common)
                     failure = problems[0]
-                    feedback = "Your answer has these problems; answer again with the corrected JSON:\n- " + "\n- ".join(
-                        problems
+                    feedback = (
+                        "Your answer has these problems; answer again with the corrected JSON:\n- "
+                        + "\n- ".join(problems)
                     )
             if last:
                 break
@@ -415,9 +429,9 @@ class Generator:
         if remaining:
             return answer, [problem.detail for problem in remaining]
         text = self._render(answer, obj)
-        warnings = parse_warnings(text, obj, self.parser, self.parser_options)
-        if warnings:
-            return answer, [f"rendered docstring: {warning}" for warning in warnings[:3]]
+        mismatches = structure_problems(text, answer, obj, self.parser, self.parser_options)
+        if mismatches:
+            return answer, mismatches
         return answer, None
 
     def _render(self, answer: Mapping[str, Any], obj: griffe.Object) -> str:
@@ -486,7 +500,12 @@ def _expected_completion(job: Job) -> int:
 
 
 def _plan_wire_format(schema: Mapping[str, Any]) -> dict[str, Any]:
-    return {"response_format": {"type": "json_schema", "json_schema": {"name": "docstring", "strict": True, "schema": schema}}}
+    return {
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": "docstring", "strict": True, "schema": schema},
+        }
+    }
 
 
 def dumps_answer(answer: Mapping[str, Any]) -> str:

@@ -7,6 +7,8 @@ from typing import Any
 
 import griffe
 
+from mkdocs_ai_docstrings._internal.render import generated_parser_options
+
 AI_LABEL = "ai-generated"
 """Label shown in the object's heading; also the CSS class of the admonition."""
 ADMONITION_TITLE = "AI-generated"
@@ -41,7 +43,7 @@ def attach_docstring(
         endlineno=obj.lineno,
         parent=obj,
         parser=parser,
-        parser_options=dict(parser_options or {}),
+        parser_options=generated_parser_options(parser_options),
     )
     sections = docstring.parsed
     sections.insert(

@@ -34,12 +34,8 @@ class _Any(base.BaseConfigOption[Any]):
         return value
 
 
-class _PluginConfig(base.Config):
-    pass
-
-
-for _field in dataclasses.fields(Settings):
-    setattr(_PluginConfig, _field.name, _Any())
+_PluginConfig = type("_PluginConfig", (base.Config,), {field.name: _Any() for field in dataclasses.fields(Settings)})
+"""The plugin's options: one per `Settings` field, validated by `Settings.from_options`."""
 
 
 def _extension_names(extensions: list[Any]) -> set[str]:

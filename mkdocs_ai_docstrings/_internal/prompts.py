@@ -10,6 +10,7 @@ from pathlib import Path
 
 import griffe
 
+from mkdocs_ai_docstrings._internal.mark import AI_LABEL
 from mkdocs_ai_docstrings._internal.tokens import PromptSection, TokenCounter, fit_sections
 
 TEMPLATE_VERSION = "1"
@@ -80,11 +81,15 @@ class PromptTemplates:
         """Reject unknown variables and missing required ones, naming them."""
         unknown = _variables(self.system) - SYSTEM_VARIABLES
         if unknown:
-            raise TemplateError(f"system prompt template: unknown variable(s) {sorted(unknown)}; allowed: {sorted(SYSTEM_VARIABLES)}")
+            raise TemplateError(
+                f"system prompt template: unknown variable(s) {sorted(unknown)}; allowed: {sorted(SYSTEM_VARIABLES)}"
+            )
         user_vars = _variables(self.user)
         unknown = user_vars - USER_VARIABLES
         if unknown:
-            raise TemplateError(f"user prompt template: unknown variable(s) {sorted(unknown)}; allowed: {sorted(USER_VARIABLES)}")
+            raise TemplateError(
+                f"user prompt template: unknown variable(s) {sorted(unknown)}; allowed: {sorted(USER_VARIABLES)}"
+            )
         missing = USER_REQUIRED - user_vars
         if missing:
             raise TemplateError(f"user prompt template: missing required variable(s) {sorted(missing)}")
@@ -168,8 +173,15 @@ def _block(title: str, body: str, language: str = "python") -> str:
     return f"## {title}\n{fence}{language}\n{body.rstrip()}\n{fence}"
 
 
-def _summary_of(obj: griffe.Object) -> str:
+def _summary_of(obj: griffe.Object, generated_ok: frozenset[str] = frozenset()) -> str:
+    """The docstring of `obj` if a human wrote it, or if it was generated earlier in dependency order.
+
+    Other AI docstrings are left out: whether they exist yet depends on timing, and the prompt (hence
+    the cache key) must not.
+    """
     if obj.docstring is None or not obj.docstring.value.strip():
+        return ""
+    if AI_LABEL in obj.labels and obj.path not in generated_ok:
         return ""
     return obj.docstring.value.strip()
 
@@ -193,6 +205,8 @@ class ContextInputs:
     callees: Sequence[griffe.Object] = ()
     bases: Sequence[griffe.Object] = ()
     style_examples: Sequence[griffe.Object] = ()
+    generated_ok: frozenset[str] = frozenset()
+    """Paths whose AI docstrings may be shown: the dependencies generated before this object."""
 
 
 def build_sections(inputs: ContextInputs) -> list[PromptSection]:
@@ -200,13 +214,15 @@ def build_sections(inputs: ContextInputs) -> list[PromptSection]:
     obj = inputs.obj
     sections = [PromptSection("target signature", _block("Target signature", format_signature(obj)), 0)]
     if obj.is_module:
-        sections.append(PromptSection("module outline", _block("Members of the target module", _module_outline(obj)), 0))
+        sections.append(
+            PromptSection("module outline", _block("Members of the target module", _module_outline(obj)), 0)
+        )
         if inputs.source.strip():
             sections.append(PromptSection("target source", _block("Target source", inputs.source), 2))
     elif inputs.source.strip():
         sections.append(PromptSection("target source", _block("Target source", inputs.source), 0))
     related = [
-        format_signature(other) + (f'\n    """{_summary_of(other)}"""' if _summary_of(other) else "")
+        format_signature(other) + (f'\n    """{doc}"""' if (doc := _summary_of(other, inputs.generated_ok)) else "")
         for other in [*inputs.callees, *inputs.bases]
     ]
     if related:
@@ -227,7 +243,9 @@ def build_sections(inputs: ContextInputs) -> list[PromptSection]:
         sections.append(
             PromptSection(
                 "style examples",
-                _block("Context: docstrings written by the project's authors (match their style)", "\n\n".join(examples)),
+                _block(
+                    "Context: docstrings written by the project's authors (match their style)", "\n\n".join(examples)
+                ),
                 3,
             )
         )

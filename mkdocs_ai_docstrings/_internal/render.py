@@ -5,7 +5,6 @@ Formatting never depends on the model: every field is sanitized prose placed by 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -121,24 +120,50 @@ def render_docstring(
     return "\n\n".join(part for part in parts if part)
 
 
-class _WarningCatcher(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+def generated_parser_options(parser_options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The site's parser options for AI docstrings: missing annotations are the code's business, not the text's."""
+    return {**(parser_options or {}), "warn_missing_types": False}
 
 
-def parse_warnings(text: str, obj: griffe.Object, parser: Any, parser_options: Mapping[str, Any] | None) -> list[str]:
-    """Parse `text` as `obj`'s docstring with the site's parser and return griffe's warnings."""
+_SECTION_KEYS = {
+    griffe.DocstringSectionKind.parameters: "parameters",
+    griffe.DocstringSectionKind.raises: "raises",
+    griffe.DocstringSectionKind.returns: "returns",
+    griffe.DocstringSectionKind.yields: "yields",
+    griffe.DocstringSectionKind.attributes: "attributes",
+}
+
+
+def structure_problems(
+    text: str, answer: Mapping[str, Any], obj: griffe.Object, parser: Any, parser_options: Mapping[str, Any] | None
+) -> list[str]:
+    """Parse `text` with the site's parser and compare the sections with the answer they came from.
+
+    An empty list means griffe reads exactly the parameters, exceptions, returns, yields and attributes
+    the answer documents, and nothing leaked from prose into a section or the other way round.
+    """
     if parser is None:
         return []
-    catcher = _WarningCatcher()
-    griffe_logger = logging.getLogger("griffe")
-    griffe_logger.addHandler(catcher)
-    try:
-        griffe.Docstring(text, parent=obj, parser=parser, parser_options=dict(parser_options or {})).parse()
-    finally:
-        griffe_logger.removeHandler(catcher)
-    return catcher.messages
+    options = {**generated_parser_options(parser_options), "warnings": False}
+    sections = griffe.Docstring(text, parent=obj, parser=parser, parser_options=options).parse()
+    problems = []
+    found: dict[str, list[str]] = {}
+    for section in sections:
+        key = _SECTION_KEYS.get(section.kind)
+        if key is None:
+            continue
+        names = [str(getattr(item, "name", "") or getattr(item, "annotation", "") or "") for item in section.value]
+        found.setdefault(key, []).extend(names)
+    for key in ("parameters", "raises", "attributes"):
+        name_key = "exception" if key == "raises" else "name"
+        expected = [str(item[name_key]).lstrip("*") for item in answer.get(key) or [] if isinstance(item, Mapping)]
+        got = [name.lstrip("*") for name in found.get(key, [])]
+        if sorted(expected) != sorted(got):
+            problems.append(f"the rendered {key} section reads {got}, expected {expected}")
+    for key in ("returns", "yields"):
+        expected_one = bool(_one(answer, key))
+        if expected_one != bool(found.get(key)):
+            problems.append(f"the rendered docstring {'lacks' if expected_one else 'has'} a {key} section")
+    if not sections or sections[0].kind is not griffe.DocstringSectionKind.text:
+        problems.append("the rendered docstring does not start with its summary")
+    return problems

@@ -157,7 +157,9 @@ class BuildReport:
                 key = outcome.reason.split(":", 1)[0]
                 reasons[key] = reasons.get(key, 0) + 1
         if reasons:
-            text += " Not generated: " + ", ".join(f"{count} × {reason}" for reason, count in sorted(reasons.items())) + "."
+            text += (
+                " Not generated: " + ", ".join(f"{count} × {reason}" for reason, count in sorted(reasons.items())) + "."
+            )
         for note in self.notes:
             text += f" {note}"
         return text

@@ -53,11 +53,15 @@ class BuildSession:
         self.estimate_counter = estimate_counter(model)
         self.price = price_for(model, settings.prices)
         self.report.model = model
-        self.report.connection = self.connection.describe() if self.connection else f"not configured: {self.config_problem}"
+        self.report.connection = (
+            self.connection.describe() if self.connection else f"not configured: {self.config_problem}"
+        )
         self.report.token_counter = self.reservation_counter.source
         self.report.totals.budget = settings.token_budget
         cache_dir = Path(settings.cache_dir)
-        self.cache = AnswerCache(cache_dir if cache_dir.is_absolute() else self.base_dir / cache_dir, ttl_days=settings.cache_ttl_days)
+        self.cache = AnswerCache(
+            cache_dir if cache_dir.is_absolute() else self.base_dir / cache_dir, ttl_days=settings.cache_ttl_days
+        )
         self.ledger = TokenLedger(settings.token_budget)
         self.policy = RetryPolicy(
             max_attempts=settings.max_attempts,
@@ -125,6 +129,12 @@ class BuildSession:
             totals.mean_latency_s = round(stats.latency_total / stats.requests, 3) if stats.requests else None
             if self.client.stopped:
                 self.report.notes.append(f"Requests stopped: {self.client.stopped}")
+        waiting = sum(1 for o in outcomes if o.status == "skipped")
+        if self.config_problem and waiting and not self.settings.dry_run:
+            self.report.notes.append(
+                f"{waiting} object(s) are waiting for a docstring. To generate them, set AZURE_OPENAI_ENDPOINT and "
+                "AZURE_OPENAI_API_KEY (or sign in with Microsoft Entra ID), or configure `provider: openai`."
+            )
         self.cache.close()
         self.finished = True
         return self.report
