@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import griffe
 
+from mkdocs_ai_docstrings._internal.scope import DocumentedRoot
 from mkdocs_ai_docstrings._internal.settings import Settings
 
 PLACEHOLDERS = frozenset({"todo", "tbd", "fixme", "xxx", "...", "docstring", "todo: docstring", "no docstring", "wip"})
@@ -80,17 +82,35 @@ def _exported_names(module: griffe.Object) -> set[str]:
     return {name if isinstance(name, str) else getattr(name, "name", str(name)) for name in exports}
 
 
-def walk_public(package: griffe.Module, settings: Settings) -> list[tuple[griffe.Object, bool]]:
-    """List the objects of `package` that its public API reaches, with whether each is exported.
+def _resolve(package: griffe.Object, path: str) -> griffe.Object | None:
+    if path == package.path:
+        return package
+    if not path.startswith(package.path + "."):
+        return None
+    try:
+        obj = package[path[len(package.path) + 1 :]]
+        return obj.final_target if obj.is_alias else obj
+    except (KeyError, ValueError, griffe.AliasResolutionError, griffe.CyclicAliasError):
+        return None
 
-    Aliases re-exported by public modules are followed to their targets inside the package, so
-    packages that keep their code in private modules (`pkg/_internal/`) are covered.
+
+def walk_public(
+    package: griffe.Module, settings: Settings, roots: Sequence[DocumentedRoot] | None = None
+) -> list[tuple[griffe.Object, bool]]:
+    """List the objects the site renders from `package`, with whether each is exported.
+
+    The walk mirrors mkdocstrings-python: from each `:::` root, public members are visited, imported
+    names only when they are public (`__all__`), submodules only with `show_submodules`. Aliases are
+    followed to their targets inside the package, so code kept in private modules is covered.
+    Without roots, the whole package is walked.
     """
+    if roots is None:
+        roots = [DocumentedRoot(package.path, show_submodules=True)]
     seen: set[str] = set()
     found: list[tuple[griffe.Object, bool]] = []
     package_name = package.path.split(".", 1)[0]
 
-    def visit(obj: griffe.Object, exported: bool) -> None:
+    def visit(obj: griffe.Object, exported: bool, submodules: bool, members: tuple[str, ...] | None) -> None:
         if obj.path in seen:
             return
         seen.add(obj.path)
@@ -99,28 +119,39 @@ def walk_public(package: griffe.Module, settings: Settings) -> list[tuple[griffe
             return
         exports = _exported_names(obj) if obj.is_module else set()
         for name, member in list(obj.members.items()):
+            if members is not None and name not in members:
+                continue
             if _is_private(name) and not settings.include_private:
                 continue
             if _is_special(name) and not settings.include_special:
                 continue
             target = member
             if member.is_alias:
+                if obj.is_class or not member.is_public:
+                    continue
                 try:
                     target = member.final_target
                 except (griffe.AliasResolutionError, griffe.CyclicAliasError):
                     continue
                 if target.path.split(".", 1)[0] != package_name:
                     continue
-            visit(target, exported or name in exports)
+            if target.is_module and not submodules:
+                continue
+            visit(target, exported or name in exports, submodules, None)
 
-    visit(package, True)
+    for root in roots:
+        obj = _resolve(package, root.identifier)
+        if obj is not None:
+            visit(obj, True, root.show_submodules, root.members)
     return found
 
 
-def discover(package: griffe.Module, settings: Settings) -> list[Candidate]:
-    """Collect the objects of `package` that need a docstring, in source order."""
+def discover(
+    package: griffe.Module, settings: Settings, roots: Sequence[DocumentedRoot] | None = None
+) -> list[Candidate]:
+    """Collect the objects the site renders from `package` that need a docstring, in walk order."""
     candidates = []
-    for obj, exported in walk_public(package, settings):
+    for obj, exported in walk_public(package, settings, roots):
         if not _wanted_kind(obj, settings):
             continue
         if settings.include and not _matches(obj.path, settings.include):

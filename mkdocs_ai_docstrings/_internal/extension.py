@@ -7,7 +7,6 @@ arguments and keeps a session per loaded package).
 
 from __future__ import annotations
 
-import re
 import sysconfig
 from pathlib import Path
 from typing import Any
@@ -17,31 +16,18 @@ import griffe
 from mkdocs_ai_docstrings._internal.discovery import discover
 from mkdocs_ai_docstrings._internal.generator import Generator
 from mkdocs_ai_docstrings._internal.logger import logger
+from mkdocs_ai_docstrings._internal.scope import DocumentedRoot, by_package, roots_from_mkdocs_yml
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings, SettingsError
 
-_ACTIVE: dict[str, Any] = {"session": None, "packages": None}
-"""The plugin's session for the running build, and the packages the site documents."""
-
-IDENTIFIER = re.compile(r"^\s*:::\s+([A-Za-z_][\w.]*)", re.MULTILINE)
+_ACTIVE: dict[str, Any] = {"session": None, "roots": None}
+"""The plugin's session for the running build, and the `:::` roots of the site by top-level package."""
 
 
-def activate(session: BuildSession | None, packages: set[str] | None) -> None:
-    """Hand the running build's session to extensions (called by the plugin; `None` ends the build)."""
+def activate(session: BuildSession | None, roots: dict[str, list[DocumentedRoot]] | None) -> None:
+    """Hand the running build's session and the site's roots to extensions (`None` ends the build)."""
     _ACTIVE["session"] = session
-    _ACTIVE["packages"] = packages
-
-
-def documented_packages(docs_dir: str | Path) -> set[str]:
-    """Top-level packages named by `:::` blocks in the Markdown files of `docs_dir`."""
-    found: set[str] = set()
-    for path in Path(docs_dir).rglob("*.md"):
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue
-        found.update(match.group(1).split(".", 1)[0] for match in IDENTIFIER.finditer(text))
-    return found
+    _ACTIVE["roots"] = roots
 
 
 def _installed_or_stdlib(package: griffe.Module) -> bool:
@@ -55,19 +41,6 @@ def _installed_or_stdlib(package: griffe.Module) -> bool:
     resolved = str(Path(first).resolve())
     roots = {sysconfig.get_paths()[name] for name in ("stdlib", "platstdlib", "purelib", "platlib")}
     return any(resolved.startswith(str(Path(root).resolve())) for root in roots)
-
-
-def _standalone_packages() -> set[str] | None:
-    """Without the plugin: the packages named in the current directory's MkDocs docs, if any."""
-    config = Path("mkdocs.yml")
-    if not config.exists():
-        return None
-    docs_dir = "docs"
-    match = re.search(r"^docs_dir:\s*['\"]?([^'\"\n#]+)", config.read_text(encoding="utf-8"), re.MULTILINE)
-    if match:
-        docs_dir = match.group(1).strip()
-    found = documented_packages(Path(docs_dir))
-    return found or None
 
 
 class AIDocstringsExtension(griffe.Extension):
@@ -91,28 +64,37 @@ class AIDocstringsExtension(griffe.Extension):
         """Collect the package's objects that need a docstring and generate them concurrently."""
         session: BuildSession | None = _ACTIVE["session"]
         standalone = session is None
-        wanted: set[str] | None = _ACTIVE["packages"]
+        by_pkg: dict[str, list[DocumentedRoot]] | None = _ACTIVE["roots"]
         if standalone:
             session = self._standalone_session()
             if session is None:
                 return
-            wanted = set(session.settings.packages) or _standalone_packages()
-        elif session.settings.packages:
-            wanted = set(session.settings.packages)
-        if wanted is not None:
-            if pkg.name not in wanted:
+            found = roots_from_mkdocs_yml()
+            by_pkg = by_package(found) if found else None
+        roots: list[DocumentedRoot] | None
+        if session.settings.packages:
+            if pkg.name not in session.settings.packages:
                 return
+            roots = (by_pkg or {}).get(pkg.name)
+        elif by_pkg is not None:
+            if pkg.name not in by_pkg:
+                return
+            roots = by_pkg[pkg.name]
         elif _installed_or_stdlib(pkg):
             return
+        else:
+            roots = None
         try:
-            self._generate(session, pkg, loader)
+            self._generate(session, pkg, loader, roots)
         except Exception:
             logger.exception("ai-docstrings: unexpected error while documenting %s; the build goes on", pkg.path)
         if standalone:
             self._finish_standalone(session)
 
-    def _generate(self, session: BuildSession, pkg: griffe.Module, loader: Any) -> None:
-        candidates = discover(pkg, session.settings)
+    def _generate(
+        self, session: BuildSession, pkg: griffe.Module, loader: Any, roots: list[DocumentedRoot] | None
+    ) -> None:
+        candidates = discover(pkg, session.settings, roots)
         if not candidates:
             logger.info("AI docstrings: every documented object of %s has a docstring", pkg.path)
             return

@@ -13,8 +13,9 @@ from mkdocs.exceptions import Abort, PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
-from mkdocs_ai_docstrings._internal.extension import activate, documented_packages
+from mkdocs_ai_docstrings._internal.extension import activate
 from mkdocs_ai_docstrings._internal.logger import logger
+from mkdocs_ai_docstrings._internal.scope import by_package, documented_roots, handler_options
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings, SettingsError
 
@@ -91,8 +92,9 @@ class AIDocstringsPlugin(BasePlugin[_PluginConfig]):
             settings = dataclasses.replace(settings, cache_dir=str(self.config_dir / cache_dir))
         self.session = BuildSession(settings, base_dir=self.config_dir, memory=self.memory)
         self.session.log_start()
-        packages = set(settings.packages) or documented_packages(config.docs_dir) or None
-        activate(self.session, packages)
+        defaults = handler_options(config.plugins["mkdocstrings"].config) if "mkdocstrings" in config.plugins else {}
+        roots = documented_roots(config.docs_dir, defaults)
+        activate(self.session, by_package(roots) if roots else None)
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         """Add the marker's stylesheet to the site."""

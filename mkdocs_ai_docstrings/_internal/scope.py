@@ -1,0 +1,121 @@
+"""What the site shows: the `:::` blocks of its pages, with the options that change which members render."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_BLOCK = re.compile(
+    r"^(?P<indent>[ \t]*):::[ \t]+(?P<identifier>[A-Za-z_][\w.]*)[ \t]*\n(?P<body>(?:(?P=indent)[ \t]+.*\n?|[ \t]*\n)*)",
+    re.MULTILINE,
+)
+
+
+@dataclass(frozen=True)
+class DocumentedRoot:
+    """One `::: identifier` block and the options that decide which of its members are rendered."""
+
+    identifier: str
+    show_submodules: bool = False
+    members: tuple[str, ...] | None = None
+    """Names listed in the `members` option; `None` = all, `()` = none (`members: false`)."""
+
+    @property
+    def package(self) -> str:
+        """The top-level package the identifier belongs to."""
+        return self.identifier.split(".", 1)[0]
+
+
+class _TolerantLoader(yaml.SafeLoader):
+    """A YAML loader that ignores MkDocs' custom tags (`!ENV`, `!!python/name:`...)."""
+
+
+def _ignore_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node)
+    return loader.construct_mapping(node)  # type: ignore[arg-type]
+
+
+_TolerantLoader.add_multi_constructor("", _ignore_tag)
+
+
+def load_yaml(text: str) -> Any:
+    """Parse YAML written for MkDocs, ignoring its custom tags."""
+    try:
+        return yaml.load(text, Loader=_TolerantLoader)
+    except yaml.YAMLError:
+        return None
+
+
+def _root(identifier: str, options: Mapping[str, Any], defaults: Mapping[str, Any]) -> DocumentedRoot:
+    merged = {**defaults, **options}
+    members = merged.get("members")
+    if members is False:
+        listed: tuple[str, ...] | None = ()
+    elif isinstance(members, list):
+        listed = tuple(str(member) for member in members)
+    else:
+        listed = None
+    return DocumentedRoot(identifier, bool(merged.get("show_submodules", False)), listed)
+
+
+def roots_in_markdown(text: str, defaults: Mapping[str, Any] | None = None) -> list[DocumentedRoot]:
+    """Find the `:::` blocks of one Markdown text, with their local options over `defaults`."""
+    roots = []
+    for match in _BLOCK.finditer(text):
+        body = load_yaml(match.group("body")) if match.group("body").strip() else None
+        options = body.get("options") if isinstance(body, Mapping) else None
+        roots.append(_root(match.group("identifier"), options if isinstance(options, Mapping) else {}, defaults or {}))
+    return roots
+
+
+def documented_roots(docs_dir: str | Path, defaults: Mapping[str, Any] | None = None) -> list[DocumentedRoot]:
+    """Find every `:::` block in the Markdown files under `docs_dir`."""
+    roots: list[DocumentedRoot] = []
+    for path in sorted(Path(docs_dir).rglob("*.md")):
+        try:
+            roots.extend(roots_in_markdown(path.read_text(encoding="utf-8"), defaults))
+        except (OSError, UnicodeDecodeError):
+            continue
+    return roots
+
+
+def handler_options(mkdocstrings_config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The global options of mkdocstrings' Python handler from the plugin's config."""
+    if not isinstance(mkdocstrings_config, Mapping):
+        return {}
+    handlers = mkdocstrings_config.get("handlers") or {}
+    python = handlers.get("python") or {} if isinstance(handlers, Mapping) else {}
+    options = python.get("options") if isinstance(python, Mapping) else None
+    return dict(options) if isinstance(options, Mapping) else {}
+
+
+def roots_from_mkdocs_yml(config_file: str | Path = "mkdocs.yml") -> list[DocumentedRoot] | None:
+    """Without the plugin: read `mkdocs.yml` (docs_dir, mkdocstrings options) and scan the docs."""
+    path = Path(config_file)
+    if not path.exists():
+        return None
+    config = load_yaml(path.read_text(encoding="utf-8"))
+    if not isinstance(config, Mapping):
+        return None
+    defaults: dict[str, Any] = {}
+    for plugin in config.get("plugins") or []:
+        if isinstance(plugin, Mapping) and "mkdocstrings" in plugin:
+            defaults = handler_options(plugin["mkdocstrings"])
+    docs_dir = path.parent / str(config.get("docs_dir") or "docs")
+    return documented_roots(docs_dir, defaults) or None
+
+
+def by_package(roots: Iterable[DocumentedRoot]) -> dict[str, list[DocumentedRoot]]:
+    """Group roots by their top-level package."""
+    grouped: dict[str, list[DocumentedRoot]] = {}
+    for root in roots:
+        grouped.setdefault(root.package, []).append(root)
+    return grouped

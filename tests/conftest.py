@@ -1,0 +1,212 @@
+"""Shared fixtures for end-to-end tests: the Azure OpenAI emulator and tiny MkDocs sites built in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.emulator import AzureEmulator
+
+TEST_KEY = "test-key"
+"""The API key the default emulator accepts."""
+
+CONNECTION_VARIABLES = (
+    "AZURE_OPENAI_ENDPOINT",
+    "AZURE_OPENAI_API_KEY",
+    "AZURE_OPENAI_DEPLOYMENT",
+    "AZURE_OPENAI_AD_TOKEN",
+    "OPENAI_API_VERSION",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "AZURE_CLIENT_ID",
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_FEDERATED_TOKEN_FILE",
+    "IDENTITY_ENDPOINT",
+    "MSI_ENDPOINT",
+)
+"""Variables removed from every build's environment, so builds never see the developer's real credentials."""
+
+
+@pytest.fixture
+def emulator() -> Iterator[AzureEmulator]:
+    """A running Azure OpenAI emulator accepting the key `test-key` and the deployment `gpt-4o-mini`."""
+    with AzureEmulator(api_key=TEST_KEY) as emu:
+        yield emu
+
+
+@dataclass
+class Site:
+    """A tiny MkDocs site written to disk."""
+
+    root: Path
+    """Folder holding `mkdocs.yml`, `docs/` and `src/`."""
+
+    @property
+    def config_file(self) -> Path:
+        return self.root / "mkdocs.yml"
+
+    @property
+    def site_dir(self) -> Path:
+        return self.root / "site"
+
+    @property
+    def src(self) -> Path:
+        return self.root / "src"
+
+    def write_source(self, relative: str, text: str) -> None:
+        """Replace (or add) a file of the documented package."""
+        path = self.src / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+@dataclass
+class BuildResult:
+    """What one `mkdocs build` produced."""
+
+    returncode: int
+    output: str
+    """stdout and stderr of the build, concatenated."""
+    site_dir: Path
+    report: dict[str, Any] | None
+    """The parsed `ai-docstrings.json` from the site directory (None when absent)."""
+    requests: int = 0
+    """Requests the emulator received during this build (0 without an emulator)."""
+
+    def __iter__(self) -> Iterator[Any]:
+        """Unpack as `(returncode, output, site_dir, report)`."""
+        return iter((self.returncode, self.output, self.site_dir, self.report))
+
+    def statuses(self) -> dict[str, str]:
+        """Report status by object path."""
+        assert self.report is not None, f"no report was written; build output:\n{self.output}"
+        return {item["path"]: item["status"] for item in self.report["objects"]}
+
+    def pages(self) -> dict[str, str]:
+        """HTML pages of the site by path relative to the site directory."""
+        return {
+            str(path.relative_to(self.site_dir)): path.read_text(encoding="utf-8")
+            for path in sorted(self.site_dir.rglob("*.html"))
+        }
+
+
+def _yaml(value: Any, indent: int = 0) -> str:
+    """Tiny YAML writer (JSON flow style is valid YAML) so sites need no YAML library."""
+    return json.dumps(value)
+
+
+def make_site(
+    tmp_path: Path,
+    package_source: Mapping[str, str],
+    pages: Mapping[str, str] | None = None,
+    plugin_options: Mapping[str, Any] | None = None,
+    handler_options: Mapping[str, Any] | None = None,
+    plugins_order: Sequence[str] = ("ai-docstrings", "mkdocstrings"),
+    *,
+    theme: str = "mkdocs",
+    handler_config: Mapping[str, Any] | None = None,
+    extra_config: Mapping[str, Any] | None = None,
+) -> Site:
+    """Write a tiny MkDocs site: `src/` holds `package_source` (relative path -> code), `docs/` holds `pages`.
+
+    `plugins_order` lists the plugins in order; `ai-docstrings` gets `plugin_options`, `mkdocstrings` gets the
+    Python handler with `paths: [src]` and `handler_options` (defaults: google style, root heading, labels).
+    Leave `ai-docstrings` out of `plugins_order` to build without the plugin.
+    """
+    root = tmp_path
+    root.mkdir(parents=True, exist_ok=True)
+    site = Site(root)
+    for relative, text in package_source.items():
+        site.write_source(relative, text)
+    docs = root / "docs"
+    docs.mkdir(exist_ok=True)
+    for name, text in (pages or {"index.md": "# Home\n"}).items():
+        page = docs / name
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(text, encoding="utf-8")
+    options = {
+        "docstring_style": "google",
+        "show_root_heading": True,
+        "show_symbol_type_heading": True,
+        "show_labels": True,
+        "show_source": False,
+        "members_order": "source",
+        **(handler_options or {}),
+    }
+    plugins: list[Any] = []
+    for name in plugins_order:
+        if name == "ai-docstrings":
+            plugins.append({"ai-docstrings": dict(plugin_options or {})})
+        elif name == "mkdocstrings":
+            python = {"paths": ["src"], "options": options, **(handler_config or {})}
+            plugins.append({"mkdocstrings": {"handlers": {"python": python}}})
+        else:
+            plugins.append(name)
+    config: dict[str, Any] = {
+        "site_name": "tiny",
+        "theme": {"name": theme},
+        "plugins": plugins,
+        "markdown_extensions": ["admonition", "attr_list", "pymdownx.details", "pymdownx.superfences"],
+        **(extra_config or {}),
+    }
+    lines = [f"{key}: {_yaml(value)}" for key, value in config.items()]
+    site.config_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return site
+
+
+def build_env(emulator: AzureEmulator | None, tmp_path: Path, **overrides: str | None) -> dict[str, str]:
+    """The environment of a build: no real credentials; the emulator's endpoint and key when one is given.
+
+    Overrides set (or, with `None`, remove) variables.
+    """
+    env = {key: value for key, value in os.environ.items() if key not in CONNECTION_VARIABLES}
+    env["NO_MKDOCS_2_WARNING"] = "1"
+    tiktoken_cache = tmp_path / "tiktoken-cache"
+    tiktoken_cache.mkdir(parents=True, exist_ok=True)
+    env["TIKTOKEN_CACHE_DIR"] = str(tiktoken_cache)
+    if emulator is not None:
+        env["AZURE_OPENAI_ENDPOINT"] = emulator.url
+        env["AZURE_OPENAI_API_KEY"] = TEST_KEY
+    for key, value in overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def build(
+    site: Site,
+    env: Mapping[str, str],
+    *args: str,
+    emulator: AzureEmulator | None = None,
+    report_path: Path | None = None,
+    timeout: float = 120,
+) -> BuildResult:
+    """Run a real `mkdocs build` of `site` in a subprocess; `args` are extra CLI flags such as `--strict`.
+
+    Returns `(returncode, output, site_dir, report)` (unpackable), plus the emulator requests of this build.
+    """
+    before = len(emulator.requests) if emulator is not None else 0
+    completed = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "-f", str(site.config_file), *args],
+        cwd=site.root,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    requests = len(emulator.requests) - before if emulator is not None else 0
+    report_file = report_path or site.site_dir / "ai-docstrings.json"
+    report = json.loads(report_file.read_text(encoding="utf-8")) if report_file.exists() else None
+    return BuildResult(completed.returncode, completed.stdout + completed.stderr, site.site_dir, report, requests)
