@@ -19,8 +19,8 @@ from mkdocs_ai_docstrings._internal.scope import by_package, documented_roots, h
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings, SettingsError
 
-EXTENSION_PATH = "mkdocs_ai_docstrings"
-"""How mkdocstrings loads the extension (the package root exports it)."""
+EXTENSION_PATH = "mkdocs_ai_docstrings.AIDocstringsExtension"
+"""How mkdocstrings loads the extension (a dotted path, never mistaken for a folder of the same name)."""
 STYLESHEET = "assets/ai-docstrings.css"
 
 
@@ -43,7 +43,7 @@ def _extension_names(extensions: list[Any]) -> set[str]:
     names = set()
     for item in extensions:
         name = next(iter(item)) if isinstance(item, dict) else item
-        names.add(str(name).split(":", 1)[0])
+        names.add(str(name).split(":", 1)[0].split(".", 1)[0])
     return names
 
 
@@ -78,7 +78,7 @@ class AIDocstringsPlugin(BasePlugin[_PluginConfig]):
         python = handlers.setdefault("python", {})
         handler_options = python.setdefault("options", {})
         extensions = handler_options.setdefault("extensions", [])
-        if EXTENSION_PATH not in _extension_names(extensions):
+        if "mkdocs_ai_docstrings" not in _extension_names(extensions):
             extensions.append(EXTENSION_PATH)
         config.extra_css.append(STYLESHEET)
         return config
