@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import griffe
 
+from mkdocs_ai_docstrings._internal.facts import code_facts
 from mkdocs_ai_docstrings._internal.scope import DocumentedRoot
 from mkdocs_ai_docstrings._internal.settings import Settings
 
@@ -27,7 +28,16 @@ class Candidate:
     exported: bool
     """Reached through the package's `__all__` (or re-exported from a public module)."""
     reason: str
-    """Why it counts as missing: `no docstring`, `placeholder docstring` or `too short`."""
+    """Why it counts as missing: `no docstring`, `placeholder docstring`, `too short`, or `incomplete` (improve mode)."""
+    missing_parameters: tuple[str, ...] = ()
+    """Improve mode: real parameters the human docstring does not document."""
+    missing_returns: bool = False
+    """Improve mode: the function returns a value the human docstring does not describe."""
+
+    @property
+    def improve(self) -> bool:
+        """Whether only sections are added to a human docstring."""
+        return self.reason == "incomplete"
 
 
 def object_kind(obj: griffe.Object) -> str:
@@ -159,10 +169,30 @@ def discover(
         if _matches(obj.path, settings.exclude):
             continue
         reason = missing_reason(obj, settings.min_docstring_length)
-        if reason is None:
-            continue
-        candidates.append(Candidate(obj=obj, path=obj.path, kind=object_kind(obj), exported=exported, reason=reason))
+        kind = object_kind(obj)
+        if reason is not None:
+            candidates.append(Candidate(obj=obj, path=obj.path, kind=kind, exported=exported, reason=reason))
+        elif settings.improve and (obj.is_function or obj.is_class):
+            parameters, returns = missing_sections(obj)
+            if parameters or returns:
+                candidates.append(Candidate(obj, obj.path, kind, exported, "incomplete", parameters, returns))
     return candidates
+
+
+def missing_sections(obj: griffe.Object) -> tuple[tuple[str, ...], bool]:
+    """The parameters and the return value a human docstring leaves undocumented."""
+    if obj.docstring is None:
+        return (), False
+    facts = code_facts(obj)
+    documented: set[str] = set()
+    has_returns = False
+    for section in obj.docstring.parsed:
+        if section.kind is griffe.DocstringSectionKind.parameters:
+            documented.update(str(item.name).lstrip("*") for item in section.value)
+        elif section.kind is griffe.DocstringSectionKind.returns:
+            has_returns = True
+    missing = tuple(name for name in facts.parameters if name.lstrip("*") not in documented)
+    return missing, facts.returns_value and not has_returns and obj.is_function
 
 
 def human_documented(package: griffe.Module, settings: Settings) -> list[griffe.Object]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import heapq
 import itertools
 import json
@@ -19,13 +20,13 @@ from mkdocs_ai_docstrings._internal.client import CallFailure, ChatResponse, par
 from mkdocs_ai_docstrings._internal.discovery import Candidate, human_documented
 from mkdocs_ai_docstrings._internal.facts import CodeFacts, code_facts
 from mkdocs_ai_docstrings._internal.logger import logger
-from mkdocs_ai_docstrings._internal.mark import attach_docstring
+from mkdocs_ai_docstrings._internal.mark import append_sections, attach_docstring
 from mkdocs_ai_docstrings._internal.prices import estimate_cost
 from mkdocs_ai_docstrings._internal.prompts import ContextInputs, build_sections, render_context
 from mkdocs_ai_docstrings._internal.redact import redact_secrets
 from mkdocs_ai_docstrings._internal.render import render_docstring, structure_problems
 from mkdocs_ai_docstrings._internal.report import ObjectOutcome
-from mkdocs_ai_docstrings._internal.schema import SCHEMA_VERSION, answer_schema, validate_answer
+from mkdocs_ai_docstrings._internal.schema import SCHEMA_VERSION, answer_schema, improve_schema, validate_answer
 from mkdocs_ai_docstrings._internal.session import BuildSession
 
 RETRYABLE_PROBLEMS = frozenset(
@@ -74,6 +75,21 @@ class Job:
     deps: list[str] = field(default_factory=list)
 
 
+def _facts_for(candidate: Candidate) -> CodeFacts:
+    """The object's facts; in improve mode narrowed to the sections its human docstring lacks."""
+    facts = code_facts(candidate.obj)
+    if not candidate.improve:
+        return facts
+    return dataclasses.replace(
+        facts,
+        parameters=candidate.missing_parameters,
+        returns_value=candidate.missing_returns,
+        is_generator=False,
+        raises=(),
+        attributes=(),
+    )
+
+
 def _priority_rank(candidate: Candidate, parents_exported: set[str]) -> int:
     obj = candidate.obj
     top_level = obj.parent is not None and obj.parent.is_module
@@ -90,7 +106,7 @@ def _priority_rank(candidate: Candidate, parents_exported: set[str]) -> int:
 
 def plan_jobs(candidates: Sequence[Candidate]) -> list[Job]:
     """Compute facts, priorities (public surface first, then most referenced) and callee dependencies."""
-    jobs = {c.path: Job(c, code_facts(c.obj)) for c in candidates}
+    jobs = {c.path: Job(c, _facts_for(c)) for c in candidates}
     references: dict[str, int] = dict.fromkeys(jobs, 0)
     for job in jobs.values():
         for target in {*job.facts.callees, *job.facts.bases}:
@@ -242,6 +258,18 @@ class Generator:
         context, truncated = render_context(
             build_sections(inputs), self.session.estimate_counter, self.settings.max_input_tokens
         )
+        if job.candidate.improve:
+            wanted = (
+                [f"parameters {', '.join(job.candidate.missing_parameters)}"]
+                if job.candidate.missing_parameters
+                else []
+            )
+            wanted += ["the return value"] if job.candidate.missing_returns else []
+            context += (
+                "\n\n## Task\nThe authors' docstring is kept as it is. Document only what it leaves out: "
+                + " and ".join(wanted)
+                + "."
+            )
         if self.settings.redact_secrets:
             extra = redact_secrets(context, extra_literals=self.session.secrets)
             context = extra.text
@@ -278,7 +306,11 @@ class Generator:
         """Cache, budget, call, validate and mark one object."""
         session = self.session
         facts = job.facts
-        schema = answer_schema(facts)
+        candidate = job.candidate
+        if candidate.improve:
+            schema = improve_schema(candidate.missing_parameters, candidate.missing_returns)
+        else:
+            schema = answer_schema(facts)
         messages, redactions, truncated = self.build_messages(job)
         key = self.key_for(messages, schema)
         common = {"redactions": redactions, "truncated_context": truncated}
@@ -389,7 +421,7 @@ class Generator:
                     failure = f"malformed JSON: {str(error)[:120]}"
                     feedback = "Your answer was not valid JSON. Answer again with only the JSON object."
                 else:
-                    answer, problems = self._ground(answer, facts, obj, schema, repairs)
+                    answer, problems = self._ground(answer, facts, obj, schema, repairs, improve=job.candidate.improve)
                     if problems is None:
                         return self._commit(job, answer, key, repairs, usage, **common)
                     failure = problems[0]
@@ -408,7 +440,14 @@ class Generator:
         return self._outcome(job, "failed", failure, **self._usage_fields(usage), repairs=repairs, **common)
 
     def _ground(
-        self, answer: Any, facts: CodeFacts, obj: griffe.Object, schema: Mapping[str, Any], repairs: list[str]
+        self,
+        answer: Any,
+        facts: CodeFacts,
+        obj: griffe.Object,
+        schema: Mapping[str, Any],
+        repairs: list[str],
+        *,
+        improve: bool = False,
     ) -> tuple[Any, list[str] | None]:
         """Validate and ground an answer; return it (repaired) and `None`, or the problems a retry should fix."""
         if not isinstance(answer, dict):
@@ -425,11 +464,14 @@ class Generator:
             return answer, [f"schema: {error}" for error in errors[:6]]
         answer, dropped = drop_ungrounded(answer, facts, obj)
         repairs.extend(problem.detail for problem in dropped)
-        remaining = [p for p in check_answer(answer, facts, obj) if p.kind in RETRYABLE_PROBLEMS]
+        retryable = RETRYABLE_PROBLEMS - {"restatement", "empty_summary"} if improve else RETRYABLE_PROBLEMS
+        remaining = [p for p in check_answer(answer, facts, obj) if p.kind in retryable]
         if remaining:
             return answer, [problem.detail for problem in remaining]
         text = self._render(answer, obj)
         mismatches = structure_problems(text, answer, obj, self.parser, self.parser_options)
+        if improve:
+            mismatches = [problem for problem in mismatches if "summary" not in problem]
         if mismatches:
             return answer, mismatches
         return answer, None
@@ -464,14 +506,22 @@ class Generator:
         obj = job.candidate.obj
         answer, _ = drop_ungrounded(answer, job.facts, obj)
         text = self._render(answer, obj)
-        attach_docstring(
-            obj, text, model=self.session.model, parser=self.parser, parser_options=self.parser_options, status=status
-        )
+        if job.candidate.improve:
+            append_sections(obj, text, model=self.session.model, parser=self.parser, parser_options=self.parser_options)
+        else:
+            attach_docstring(
+                obj,
+                text,
+                model=self.session.model,
+                parser=self.parser,
+                parser_options=self.parser_options,
+                status=status,
+            )
         references = [name for value in _texts(answer) for name in find_references(value)]
         return self._outcome(
             job,
             status,
-            completeness=completeness(answer, job.facts, public=True),
+            completeness=None if job.candidate.improve else completeness(answer, job.facts, public=True),
             references=(len(references), len(references)),
             **fields,
         )

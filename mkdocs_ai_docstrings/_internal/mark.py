@@ -68,7 +68,8 @@ def append_sections(
     """
     if obj.docstring is None:
         return
-    addition = griffe.Docstring(text, parent=obj, parser=parser, parser_options=dict(parser_options or {})).parsed
+    options = generated_parser_options(parser_options)
+    addition = griffe.Docstring(text, parent=obj, parser=parser, parser_options=options).parsed
     added = [section for section in addition if section.kind is not griffe.DocstringSectionKind.text]
     if not added:
         return

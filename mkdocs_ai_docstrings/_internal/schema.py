@@ -80,6 +80,17 @@ def answer_schema(facts: CodeFacts) -> dict[str, Any]:
     }
 
 
+def improve_schema(missing_parameters: tuple[str, ...], missing_returns: bool) -> dict[str, Any]:
+    """Schema for improve mode: only the sections a human docstring lacks."""
+    properties: dict[str, Any] = {}
+    if missing_parameters:
+        properties["parameters"] = _named_items("name", missing_parameters)
+        properties["parameters"]["description"] = "One entry for each listed parameter, none other."
+    if missing_returns:
+        properties["returns"] = _single("What the function returns.")
+    return {"type": "object", "properties": properties, "required": list(properties), "additionalProperties": False}
+
+
 def validate_answer(answer: Any, schema: Mapping[str, Any]) -> list[str]:
     """Return the schema violations of `answer` as readable messages (empty when valid)."""
     validator = Draft202012Validator(schema)
