@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -74,13 +74,16 @@ class BuildResult:
     """What one `mkdocs build` produced."""
 
     returncode: int
-    output: str
+    output: str = field(repr=False)
     """stdout and stderr of the build, concatenated."""
     site_dir: Path
-    report: dict[str, Any] | None
+    report: dict[str, Any] | None = field(repr=False)
     """The parsed `ai-docstrings.json` from the site directory (None when absent)."""
     requests: int = 0
     """Requests the emulator received during this build (0 without an emulator)."""
+    html: dict[str, str] = field(default_factory=dict, repr=False)
+    """The HTML pages as this build wrote them (by path relative to the site directory), kept before a later
+    build of the same site replaces them."""
 
     def __iter__(self) -> Iterator[Any]:
         """Unpack as `(returncode, output, site_dir, report)`."""
@@ -92,16 +95,8 @@ class BuildResult:
         return {item["path"]: item["status"] for item in self.report["objects"]}
 
     def pages(self) -> dict[str, str]:
-        """HTML pages of the site by path relative to the site directory."""
-        return {
-            str(path.relative_to(self.site_dir)): path.read_text(encoding="utf-8")
-            for path in sorted(self.site_dir.rglob("*.html"))
-        }
-
-
-def _yaml(value: Any, indent: int = 0) -> str:
-    """Tiny YAML writer (JSON flow style is valid YAML) so sites need no YAML library."""
-    return json.dumps(value)
+        """HTML pages this build wrote, by path relative to the site directory."""
+        return self.html
 
 
 def make_site(
@@ -158,7 +153,7 @@ def make_site(
         "markdown_extensions": ["admonition", "attr_list", "pymdownx.details", "pymdownx.superfences"],
         **(extra_config or {}),
     }
-    lines = [f"{key}: {_yaml(value)}" for key, value in config.items()]
+    lines = [f"{key}: {json.dumps(value)}" for key, value in config.items()]  # JSON flow style is YAML
     site.config_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return site
 
@@ -170,6 +165,7 @@ def build_env(emulator: AzureEmulator | None, tmp_path: Path, **overrides: str |
     """
     env = {key: value for key, value in os.environ.items() if key not in CONNECTION_VARIABLES}
     env["NO_MKDOCS_2_WARNING"] = "1"
+    env["SOURCE_DATE_EPOCH"] = "1700000000"  # the `mkdocs` theme writes the build date into every page
     tiktoken_cache = tmp_path / "tiktoken-cache"
     tiktoken_cache.mkdir(parents=True, exist_ok=True)
     env["TIKTOKEN_CACHE_DIR"] = str(tiktoken_cache)
@@ -209,4 +205,8 @@ def build(
     requests = len(emulator.requests) - before if emulator is not None else 0
     report_file = report_path or site.site_dir / "ai-docstrings.json"
     report = json.loads(report_file.read_text(encoding="utf-8")) if report_file.exists() else None
-    return BuildResult(completed.returncode, completed.stdout + completed.stderr, site.site_dir, report, requests)
+    html = {
+        str(path.relative_to(site.site_dir)): path.read_text(encoding="utf-8")
+        for path in sorted(site.site_dir.rglob("*.html"))
+    }
+    return BuildResult(completed.returncode, completed.stdout + completed.stderr, site.site_dir, report, requests, html)

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import os
+import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ import diskcache
 
 CLAIM_SECONDS = 180.0
 """How long an in-flight claim protects an object from a parallel build paying for it too."""
+
+_HOST = socket.gethostname()
 
 
 def cache_key(parts: Mapping[str, Any]) -> str:
@@ -67,8 +70,33 @@ class AnswerCache:
         self.stats.stores += 1
 
     def claim(self, key: str) -> bool:
-        """Mark `key` as being generated; `False` when another build holds a live claim."""
-        return bool(self._store.add(f"claim:{key}", os.getpid(), expire=CLAIM_SECONDS))
+        """Mark `key` as being generated; `False` when another build holds a live claim.
+
+        A claim left by a build that was killed (its process is gone) is taken over at once.
+        """
+        holder = (_HOST, os.getpid())
+        if self._store.add(f"claim:{key}", holder, expire=CLAIM_SECONDS):
+            return True
+        with self._store.transact():
+            if self._claim_alive(key):
+                return False
+            self._store.set(f"claim:{key}", holder, expire=CLAIM_SECONDS)
+        return True
+
+    def _claim_alive(self, key: str) -> bool:
+        """Whether a claim on `key` exists and its build may still be running (a dead local process: no)."""
+        holder = self._store.get(f"claim:{key}")
+        if holder is None:
+            return False
+        if not (isinstance(holder, tuple) and len(holder) == 2 and holder[0] == _HOST and isinstance(holder[1], int)):
+            return True  # another host, or an older format: trust the expiry
+        try:
+            os.kill(holder[1], 0)
+        except ProcessLookupError:
+            return False
+        except OSError:  # e.g. PermissionError: the process exists
+            return True
+        return True
 
     def unclaim(self, key: str) -> None:
         """Drop this build's claim on `key`."""
@@ -81,7 +109,7 @@ class AnswerCache:
             entry = self.peek(key)
             if entry is not None:
                 return entry
-            if f"claim:{key}" not in self._store:
+            if not self._claim_alive(key):
                 return self.peek(key)
             await asyncio.sleep(0.25)
         return None

@@ -23,6 +23,7 @@ from mkdocs_ai_docstrings._internal.logger import logger
 from mkdocs_ai_docstrings._internal.ratelimit import RateLimiter
 from mkdocs_ai_docstrings._internal.retry import RetryBudget, RetryDecision, RetryPolicy, decide
 from mkdocs_ai_docstrings._internal.settings import DEFAULT_API_VERSION, Settings
+from mkdocs_ai_docstrings._internal.tokens import TokenCounter
 
 ENTRA_SCOPE = "https://cognitiveservices.azure.com/.default"
 TOOL_NAME = "write_docstring"
@@ -179,6 +180,7 @@ class ChatClient:
         policy: RetryPolicy,
         retry_budget: RetryBudget,
         rng: random.Random | None = None,
+        pace_counter: TokenCounter | None = None,
     ) -> None:
         self.connection = connection
         self.settings = settings
@@ -187,6 +189,8 @@ class ChatClient:
         self.policy = policy
         self.retry_budget = retry_budget
         self.rng = rng or random.Random()
+        self.pace_counter = pace_counter
+        """Estimates what the server charges a request against its TPM quota (`None`: pace by the reservation)."""
         self.stats = CallStats()
         self.mode = "json_schema" if settings.output_mode == "auto" else settings.output_mode
         self.stopped: str | None = None
@@ -281,13 +285,20 @@ class ChatClient:
     ) -> ChatResponse:
         attempt = 0
         secrets = self.connection.secrets
+        # The ledger reserves a provable over-count (UTF-8 bytes when the model's encoding is not available
+        # offline, 3-4 times the real count); pacing by it would send at a fraction of the TPM quota. Pace by the
+        # best estimate of what the server charges instead: its 429s and headers correct any under-count.
+        pace = tokens
+        if self.pace_counter is not None:
+            wire = self.wire_format(schema)
+            pace = self.pace_counter.count_messages(messages, extra=wire) + self.settings.max_completion_tokens
         while True:
             if self.stopped:
                 raise CallFailure("stopped", self.stopped)
             reservation = await self.ledger.reserve(tokens)
             if reservation is None:
                 raise CallFailure("budget", f"the token budget cannot cover this request ({tokens} tokens worst case)")
-            await self.limiter.acquire(tokens)
+            await self.limiter.acquire(min(pace, tokens))
             if self.stopped:
                 self.ledger.release(reservation)
                 raise CallFailure("stopped", self.stopped)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import griffe
 
-from mkdocs_ai_docstrings._internal.facts import code_facts
+from mkdocs_ai_docstrings._internal.facts import code_facts, object_kind
 from mkdocs_ai_docstrings._internal.scope import DocumentedRoot
 from mkdocs_ai_docstrings._internal.settings import Settings
 
@@ -38,15 +38,6 @@ class Candidate:
     def improve(self) -> bool:
         """Whether only sections are added to a human docstring."""
         return self.reason == "incomplete"
-
-
-def object_kind(obj: griffe.Object) -> str:
-    """Name the kind of an object the way the report does."""
-    if obj.is_function:
-        return "method" if obj.parent is not None and obj.parent.is_class else "function"
-    if obj.is_attribute:
-        return "property" if "property" in obj.labels else "attribute"
-    return obj.kind.value
 
 
 def missing_reason(obj: griffe.Object, min_length: int) -> str | None:

@@ -16,6 +16,7 @@ import griffe
 from mkdocs_ai_docstrings._internal.discovery import discover
 from mkdocs_ai_docstrings._internal.generator import Generator
 from mkdocs_ai_docstrings._internal.logger import logger
+from mkdocs_ai_docstrings._internal.report import BuildReport
 from mkdocs_ai_docstrings._internal.scope import DocumentedRoot, by_package, roots_from_mkdocs_yml
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings, SettingsError
@@ -52,44 +53,32 @@ class AIDocstringsExtension(griffe.Extension):
         self.options = options
         self._settings: Settings | None = None
 
-    def _standalone_session(self) -> BuildSession | None:
-        try:
-            self._settings = Settings.from_options(self.options)
-        except SettingsError as error:
-            logger.error("ai-docstrings extension: %s", error)
-            return None
-        return BuildSession(self._settings)
-
     def on_package(self, *, pkg: griffe.Module, loader: griffe.GriffeLoader | None = None, **kwargs: Any) -> None:
         """Collect the package's objects that need a docstring and generate them concurrently."""
         session: BuildSession | None = _ACTIVE["session"]
         standalone = session is None
-        by_pkg: dict[str, list[DocumentedRoot]] | None = _ACTIVE["roots"]
         if standalone:
-            session = self._standalone_session()
-            if session is None:
+            try:
+                settings = Settings.from_options(self.options)
+            except SettingsError as error:
+                logger.error("ai-docstrings extension: %s", error)
                 return
             found = roots_from_mkdocs_yml()
             by_pkg = by_package(found) if found else None
-        roots: list[DocumentedRoot] | None
-        if session.settings.packages:
-            if pkg.name not in session.settings.packages:
-                return
-            roots = (by_pkg or {}).get(pkg.name)
-        elif by_pkg is not None:
-            if pkg.name not in by_pkg:
-                return
-            roots = by_pkg[pkg.name]
-        elif _installed_or_stdlib(pkg):
-            return
         else:
-            roots = None
+            settings = session.settings
+            by_pkg = _ACTIVE["roots"]
+        in_scope, roots = _scope(pkg, settings, by_pkg)
+        if not in_scope:
+            return
+        if session is None:
+            session = BuildSession(settings)
         try:
             self._generate(session, pkg, loader, roots)
         except Exception:
             logger.exception("ai-docstrings: unexpected error while documenting %s; the build goes on", pkg.path)
         if standalone:
-            self._finish_standalone(session)
+            _finish_standalone(session, pkg.name)
 
     def _generate(
         self, session: BuildSession, pkg: griffe.Module, loader: Any, roots: list[DocumentedRoot] | None
@@ -102,11 +91,28 @@ class AIDocstringsExtension(griffe.Extension):
         generator = Generator(session, pkg, loader)
         session.run(generator.run(candidates))
 
-    @staticmethod
-    def _finish_standalone(session: BuildSession) -> None:
-        report = session.finish()
-        path = Path(session.settings.report_file)
-        if not path.is_absolute():
-            path = session.cache.directory / path
-        report.write(path)
-        logger.info("%s Report: %s", report.summary(), path)
+
+def _scope(
+    pkg: griffe.Module, settings: Settings, by_pkg: dict[str, list[DocumentedRoot]] | None
+) -> tuple[bool, list[DocumentedRoot] | None]:
+    """Whether the site documents `pkg`, and the `:::` roots to walk (`None`: the whole package)."""
+    if settings.packages:
+        return pkg.name in settings.packages, (by_pkg or {}).get(pkg.name)
+    if by_pkg is not None:
+        return pkg.name in by_pkg, by_pkg.get(pkg.name)
+    return not _installed_or_stdlib(pkg), None
+
+
+_STANDALONE_REPORTS: dict[Path, dict[str, BuildReport]] = {}
+"""Standalone reports of this process by file and package, so packages of one build share a file."""
+
+
+def _finish_standalone(session: BuildSession, package: str) -> None:
+    report = session.finish()
+    path = Path(session.settings.report_file)
+    if not path.is_absolute():
+        path = session.cache.directory / path
+    reports = _STANDALONE_REPORTS.setdefault(path, {})
+    reports[package] = report
+    BuildReport.combine(list(reports.values())).write(path)
+    logger.info("%s Report: %s", report.summary(), path)

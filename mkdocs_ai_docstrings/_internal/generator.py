@@ -22,7 +22,7 @@ from mkdocs_ai_docstrings._internal.facts import CodeFacts, code_facts
 from mkdocs_ai_docstrings._internal.logger import logger
 from mkdocs_ai_docstrings._internal.mark import append_sections, attach_docstring
 from mkdocs_ai_docstrings._internal.prices import estimate_cost
-from mkdocs_ai_docstrings._internal.prompts import ContextInputs, build_sections, render_context
+from mkdocs_ai_docstrings._internal.prompts import ContextInputs, build_sections, class_skeleton, render_context
 from mkdocs_ai_docstrings._internal.redact import redact_secrets
 from mkdocs_ai_docstrings._internal.render import render_docstring, structure_problems
 from mkdocs_ai_docstrings._internal.report import ObjectOutcome
@@ -240,8 +240,10 @@ class Generator:
             source = obj.source or ""
         except (OSError, ValueError, TypeError):
             source = ""
-        if job.candidate.kind == "module" and source:
-            source = "\n".join(source.splitlines()[:80])
+        if obj.is_module:
+            source = ""  # the outline stands for it, so editing one function does not regenerate its module
+        elif obj.is_class and source:
+            source = class_skeleton(obj, source)
         if self.settings.redact_secrets and source:
             redacted = redact_secrets(source, extra_literals=self.session.secrets)
             source, redactions = redacted.text, redacted.count

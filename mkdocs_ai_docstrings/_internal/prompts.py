@@ -132,6 +132,33 @@ def format_signature(obj: griffe.Object) -> str:
     return f"module {obj.path}"
 
 
+def class_skeleton(cls: griffe.Object, source: str) -> str:
+    """The class source with method bodies replaced by their signatures (`__init__` kept whole).
+
+    A class's prompt then changes when its interface or constructor changes, not when a method body does.
+    """
+    lines = source.splitlines()
+    start = cls.lineno or 1
+    replaced: list[tuple[int, int, str]] = []
+    for member in cls.members.values():
+        if member.is_alias or not member.is_function or member.name == "__init__":
+            continue
+        if member.lineno is None or member.endlineno is None:
+            continue
+        first = member.lineno - start
+        decorators = len(getattr(member, "decorators", []) or [])
+        first = max(0, first - decorators)
+        last = member.endlineno - start
+        if 0 < first <= last < len(lines):
+            indent = lines[member.lineno - start][
+                : len(lines[member.lineno - start]) - len(lines[member.lineno - start].lstrip())
+            ]
+            replaced.append((first, last, f"{indent}{format_signature(member)}: ..."))
+    for first, last, text in sorted(replaced, reverse=True):
+        lines[first : last + 1] = [text]
+    return "\n".join(lines)
+
+
 def _parameters(parameters: griffe.Parameters) -> str:
     parts: list[str] = []
     seen_star = False

@@ -117,7 +117,10 @@ def render_docstring(
             parts.append("Examples:\n\n" + example)
         if fields:
             parts.append("\n".join(fields))
-    return "\n\n".join(part for part in parts if part)
+    text = "\n\n".join(part for part in parts if part)
+    # griffe cleans docstrings with `inspect.cleandoc`, which dedents from the second line on: without a summary
+    # (improve mode), a leading "Args:" line would cost its items their indentation. A first empty line avoids it.
+    return text if parts[0] else "\n" + text
 
 
 def generated_parser_options(parser_options: Mapping[str, Any] | None) -> dict[str, Any]:

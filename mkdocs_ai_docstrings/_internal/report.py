@@ -75,6 +75,29 @@ class BuildReport:
     totals: BuildTotals = field(default_factory=BuildTotals)
     notes: list[str] = field(default_factory=list)
 
+    @classmethod
+    def combine(cls, reports: list[BuildReport]) -> BuildReport:
+        """One report for several packages' reports (numeric totals added, quality recomputed)."""
+        combined = cls(
+            model=reports[0].model,
+            connection=reports[0].connection,
+            dry_run=reports[0].dry_run,
+            token_counter=reports[0].token_counter,
+        )
+        totals = combined.totals
+        for report in reports:
+            combined.outcomes.update(report.outcomes)
+            combined.notes.extend(note for note in report.notes if note not in combined.notes)
+            for name, value in asdict(report.totals).items():
+                current = getattr(totals, name)
+                if name in ("budget", "budget_remaining", "mean_latency_s"):
+                    setattr(totals, name, value if current in (None, 0.0) else current)
+                elif isinstance(value, (int, float)) and isinstance(current, (int, float)):
+                    setattr(totals, name, current + value)
+                elif name == "cost":
+                    setattr(totals, name, None)
+        return combined
+
     def add(self, outcome: ObjectOutcome) -> None:
         """Record an outcome (the latest one for a path wins)."""
         self.outcomes[outcome.path] = outcome

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 _BLOCK = re.compile(
-    r"^(?P<indent>[ \t]*):::[ \t]+(?P<identifier>[A-Za-z_][\w.]*)[ \t]*\n(?P<body>(?:(?P=indent)[ \t]+.*\n?|[ \t]*\n)*)",
+    r"^(?P<indent>[ \t]*):::[ \t]+(?P<identifier>[A-Za-z_][\w.]*)[ \t]*(?:\n|\Z)(?P<body>(?:(?P=indent)[ \t]+.*\n?|[ \t]*\n)*)",
     re.MULTILINE,
 )
 

@@ -79,6 +79,7 @@ class BuildSession:
                 limiter=self.limiter,
                 policy=self.policy,
                 retry_budget=self.retry_budget,
+                pace_counter=self.estimate_counter,
             )
         self.secrets: tuple[str, ...] = self.connection.secrets if self.connection else ()
         self._loop: asyncio.AbstractEventLoop | None = None

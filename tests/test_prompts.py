@@ -1,0 +1,260 @@
+"""Specification of the prompt: validated templates with a cache version, and context sections by importance."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import griffe
+import pytest
+
+from mkdocs_ai_docstrings._internal.mark import attach_docstring
+from mkdocs_ai_docstrings._internal.prompts import (
+    SYSTEM_TEMPLATE,
+    TEMPLATE_VERSION,
+    USER_TEMPLATE,
+    ContextInputs,
+    PromptTemplates,
+    TemplateError,
+    build_sections,
+    format_signature,
+    render_context,
+)
+from mkdocs_ai_docstrings._internal.tokens import PromptSection, TokenCounter
+
+BYTES = TokenCounter("test", "utf-8 bytes", False)
+"""A deterministic counter: one token per UTF-8 byte."""
+
+
+# Templates -----------------------------------------------------------------------------------------------------
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_the_built_in_templates_are_valid_and_carry_the_template_version() -> None:
+    templates = PromptTemplates.load()
+    assert (templates.system, templates.user) == (SYSTEM_TEMPLATE, USER_TEMPLATE)
+    assert templates.version == TEMPLATE_VERSION
+
+
+def test_custom_templates_are_loaded_from_files_and_change_the_version(tmp_path: Path) -> None:
+    system = write(tmp_path, "system.txt", "Document $package in $style style. Be terse.\n")
+    user = write(tmp_path, "user.txt", "Document $path ($kind).\n\n$context\n")
+    custom = PromptTemplates.load(system, user)
+    assert custom.system.startswith("Document $package")
+    assert custom.version.startswith("custom-")
+    assert custom.version != TEMPLATE_VERSION
+    only_user = PromptTemplates.load(None, user)
+    assert only_user.system == SYSTEM_TEMPLATE
+    assert only_user.version not in {TEMPLATE_VERSION, custom.version}
+
+
+def test_the_custom_version_is_stable_and_follows_every_character(tmp_path: Path) -> None:
+    user = write(tmp_path, "user.txt", "Target $path\n$context\n")
+    first = PromptTemplates.load(None, user).version
+    assert PromptTemplates.load(None, user).version == first
+    user2 = write(tmp_path, "user2.txt", "Target $path\n$context\n\n")
+    assert PromptTemplates.load(None, user2).version != first
+
+
+def test_an_unknown_system_variable_is_rejected_by_name(tmp_path: Path) -> None:
+    system = write(tmp_path, "system.txt", "Document $package for ${audience} in $style.\n")
+    with pytest.raises(TemplateError, match=r"system prompt template: unknown variable\(s\) \['audience'\]"):
+        PromptTemplates.load(system, None)
+
+
+def test_an_unknown_user_variable_is_rejected_by_name_with_the_allowed_ones(tmp_path: Path) -> None:
+    user = write(tmp_path, "user.txt", "$path $context $source\n")
+    with pytest.raises(TemplateError) as error:
+        PromptTemplates.load(None, user)
+    assert "['source']" in str(error.value)
+    assert "['context', 'kind', 'path']" in str(error.value)
+
+
+def test_missing_required_user_variables_are_named(tmp_path: Path) -> None:
+    user = write(tmp_path, "user.txt", "Document the $kind.\n")
+    with pytest.raises(TemplateError, match=r"missing required variable\(s\) \['context', 'path'\]"):
+        PromptTemplates.load(None, user)
+
+
+def test_escaped_dollars_are_not_variables(tmp_path: Path) -> None:
+    user = write(tmp_path, "user.txt", "Costs $$5. $path\n$context\n")
+    templates = PromptTemplates.load(None, user)
+    messages = templates.messages(package="p", style="google", kind="function", path="p.f", context="CTX")
+    assert messages[1]["content"] == "Costs $5. p.f\nCTX\n"
+
+
+def test_messages_fill_the_system_and_user_templates() -> None:
+    messages = PromptTemplates().messages(
+        package="weatherkit", style="numpy", kind="method", path="weatherkit.Station.read", context="## Context"
+    )
+    assert [message["role"] for message in messages] == ["system", "user"]
+    assert "`weatherkit`" in messages[0]["content"]
+    assert "The docstring style of the site is numpy" in messages[0]["content"]
+    assert messages[1]["content"] == "Target: the method `weatherkit.Station.read`.\n\n## Context\n"
+
+
+def test_substituted_values_are_not_expanded_again() -> None:
+    messages = PromptTemplates().messages(package="p", style="google", kind="function", path="p.f", context="$path")
+    assert messages[1]["content"].endswith("$path\n")
+
+
+# Context sections ----------------------------------------------------------------------------------------------
+
+SOURCE = '''"""Tools for boxes."""
+
+
+def helper(x):
+    """Help with x."""
+    return x
+
+
+def ai_helper(y):
+    return y
+
+
+class Base:
+    """Base of all boxes."""
+
+
+class Box(Base):
+    """A box of things."""
+
+    def put(self, item, *, force=False) -> int:
+        return helper(item) + ai_helper(item)
+'''
+
+
+@pytest.fixture
+def pkg() -> Iterator[griffe.Module]:
+    with griffe.temporary_visited_package("pkg", {"__init__.py": "", "mod.py": SOURCE}) as package:
+        attach_docstring(
+            package["mod.ai_helper"],
+            "Return y, written by a model.",
+            model="gpt-4o-mini",
+            parser=griffe.Parser.google,
+            parser_options=None,
+            status="generated",
+        )
+        yield package
+
+
+def put_inputs(pkg: griffe.Module, **overrides: object) -> ContextInputs:
+    values: dict[str, object] = {
+        "obj": pkg["mod.Box.put"],
+        "source": "def put(self, item, *, force=False) -> int:\n    return helper(item) + ai_helper(item)\n",
+        "callees": [pkg["mod.helper"], pkg["mod.ai_helper"]],
+        "bases": [],
+        "style_examples": [pkg["mod.helper"], pkg["mod.Base"]],
+    }
+    values.update(overrides)
+    return ContextInputs(**values)  # type: ignore[arg-type]
+
+
+def test_the_target_signature_and_source_come_first_with_priority_zero(pkg: griffe.Module) -> None:
+    sections = build_sections(put_inputs(pkg))
+    assert [(s.name, s.priority) for s in sections[:2]] == [("target signature", 0), ("target source", 0)]
+    assert "def put(self, item, *, force=False) -> int" in sections[0].text
+    assert "return helper(item) + ai_helper(item)" in sections[1].text
+    assert all(section.priority > 0 for section in sections[2:])
+
+
+def test_style_examples_come_last_with_the_lowest_importance(pkg: griffe.Module) -> None:
+    sections = build_sections(put_inputs(pkg))
+    assert sections[-1].name == "style examples"
+    assert sections[-1].priority == max(section.priority for section in sections)
+    assert "Help with x." in sections[-1].text
+    assert "Base of all boxes." in sections[-1].text
+
+
+def test_the_surroundings_sit_between_target_and_examples(pkg: griffe.Module) -> None:
+    names = [section.name for section in build_sections(put_inputs(pkg))]
+    assert names == [
+        "target signature",
+        "target source",
+        "callees",
+        "class context",
+        "module context",
+        "style examples",
+    ]
+    sections = {section.name: section for section in build_sections(put_inputs(pkg))}
+    assert "class Box(Base)" in sections["class context"].text
+    assert "A box of things." in sections["class context"].text
+    assert "Tools for boxes." in sections["module context"].text
+
+
+def test_optional_sections_are_left_out_when_empty(pkg: griffe.Module) -> None:
+    sections = build_sections(put_inputs(pkg, source="  \n", callees=[], style_examples=[]))
+    assert [section.name for section in sections] == ["target signature", "class context", "module context"]
+
+
+def test_ai_docstrings_of_objects_that_are_not_dependencies_are_left_out(pkg: griffe.Module) -> None:
+    callees = {section.name: section for section in build_sections(put_inputs(pkg))}["callees"].text
+    assert '"""Help with x."""' in callees  # a human docstring is context
+    assert "def ai_helper(y)" in callees  # the signature of an AI-documented callee still is
+    assert "written by a model" not in callees
+
+
+def test_ai_docstrings_of_dependencies_generated_first_are_included(pkg: griffe.Module) -> None:
+    inputs = put_inputs(pkg, generated_ok=frozenset({"pkg.mod.ai_helper"}))
+    callees = {section.name: section for section in build_sections(inputs)}["callees"].text
+    assert '"""Return y, written by a model."""' in callees
+
+
+def test_ai_docstrings_never_appear_in_a_module_outline(pkg: griffe.Module) -> None:
+    module = pkg["mod"]
+    sections = build_sections(ContextInputs(module, "x = 1\n", generated_ok=frozenset({"pkg.mod.ai_helper"})))
+    assert [(s.name, s.priority) for s in sections] == [
+        ("target signature", 0),
+        ("module outline", 0),
+        ("target source", 2),
+    ]
+    outline = sections[1].text
+    assert "def helper(x)  # Help with x." in outline
+    assert "def ai_helper(y)\n" in outline
+    assert "written by a model" not in outline
+
+
+def test_source_holding_backtick_fences_gets_a_longer_fence(pkg: griffe.Module) -> None:
+    source = 'def put(self):\n    """Example:\n\n    ```\n    put()\n    ```\n    """\n'
+    text = build_sections(put_inputs(pkg, source=source))[1].text
+    assert text.startswith("## Target source\n````python\n")
+    assert text.endswith("\n````")
+
+
+def test_signatures_show_parameter_kinds_defaults_and_annotations(pkg: griffe.Module) -> None:
+    assert format_signature(pkg["mod.Box.put"]) == "def put(self, item, *, force=False) -> int"
+    assert format_signature(pkg["mod.Box"]) == "class Box(Base)"
+    assert format_signature(pkg["mod"]) == "module pkg.mod"
+    source = "async def f(a: int, /, b=2, *, c: str = 'x'): ...\n"
+    with griffe.temporary_visited_package("sig", {"__init__.py": source}) as sig:
+        assert format_signature(sig["f"]) == "async def f(a: int, /, b=2, *, c: str = 'x')"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="griffe gives variadic parameters the defaults '()' and '{}'; prompts._parameters prints them, "
+    "so the model sees the invalid signature `f(*args=(), **kw={})`",
+)
+def test_variadic_parameters_are_shown_without_defaults() -> None:
+    source = "async def f(a: int, /, b=2, *args, c: str = 'x', **kw): ...\n"
+    with griffe.temporary_visited_package("sig", {"__init__.py": source}) as sig:
+        assert format_signature(sig["f"]) == "async def f(a: int, /, b=2, *args, c: str = 'x', **kw)"
+
+
+def test_render_context_keeps_everything_that_fits_and_reports_cuts() -> None:
+    sections = [
+        PromptSection("target signature", "def f()", 0),
+        PromptSection("style examples", "\n".join(f"line {n}" for n in range(200)), 3),
+    ]
+    text, truncated = render_context(sections, BYTES, 10_000)
+    assert text == sections[0].text + "\n\n" + sections[1].text
+    assert truncated is False
+    text, truncated = render_context(sections, BYTES, 60)
+    assert truncated is True
+    assert text.startswith("def f()")
+    assert "line 199" not in text

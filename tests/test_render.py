@@ -1,0 +1,283 @@
+"""Specification of rendering: a structured answer becomes a docstring griffe reads back section for section."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import griffe
+import pytest
+
+from mkdocs_ai_docstrings._internal.render import STYLES, render_docstring, structure_problems
+
+SOURCE = '''
+class Store:
+    """Keep things."""
+
+    def __init__(self, root):
+        self.root = root
+        self.size = 0
+
+    def load(self, name, *args, strict=False, **kwargs) -> int:
+        if not name:
+            raise KeyError(name)
+        if strict:
+            raise ValueError(name)
+        return 1
+
+    def walk(self, depth):
+        yield depth
+'''
+
+Kind = griffe.DocstringSectionKind
+
+
+@pytest.fixture(scope="module")
+def pkg() -> Iterator[griffe.Module]:
+    with griffe.temporary_visited_package("pkg", {"__init__.py": "", "mod.py": SOURCE}) as package:
+        yield package
+
+
+def full_answer() -> dict[str, Any]:
+    return {
+        "summary": "Load a stored thing by name",
+        "description": "The lookup is exact.\n\nNothing is cached.",
+        "parameters": [
+            {"name": "name", "description": "The name to look up."},
+            {"name": "*args", "description": "Extra lookup keys."},
+            {"name": "strict", "description": "Raise instead of guessing."},
+            {"name": "**kwargs", "description": "Options passed to the backend."},
+        ],
+        "returns": {"description": "The stored number."},
+        "raises": [
+            {"exception": "KeyError", "description": "When `name` is empty."},
+            {"exception": "ValueError", "description": "When strict and not found."},
+        ],
+        "examples": "store = Store('data')\nstore.load('a')",
+    }
+
+
+def parse(text: str, obj: griffe.Object, style: str) -> list[griffe.DocstringSection]:
+    return griffe.Docstring(text, parent=obj, parser=griffe.Parser(style), parser_options={"warnings": False}).parse()
+
+
+def names(sections: list[griffe.DocstringSection], kind: griffe.DocstringSectionKind) -> list[str]:
+    return [str(item.name).lstrip("*") for s in sections if s.kind is kind for item in s.value]
+
+
+def section_kinds(sections: list[griffe.DocstringSection]) -> list[str]:
+    return [section.kind.value for section in sections]
+
+
+# Round trip ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_a_full_answer_is_read_back_with_exactly_its_sections_and_names(pkg: griffe.Module, style: str) -> None:
+    obj = pkg["mod.Store.load"]
+    answer = full_answer()
+    text = render_docstring(answer, style, return_annotation="int")
+    assert structure_problems(text, answer, obj, griffe.Parser(style), None) == []
+    sections = parse(text, obj, style)
+    assert sections[0].kind is Kind.text
+    assert sections[0].value.startswith("Load a stored thing by name.")
+    assert names(sections, Kind.parameters) == ["name", "args", "strict", "kwargs"]
+    raised = [str(item.annotation) for s in sections if s.kind is Kind.raises for item in s.value]
+    assert raised == ["KeyError", "ValueError"]
+    returns = [item.description.strip() for s in sections if s.kind is Kind.returns for item in s.value]
+    assert returns == ["The stored number."]
+    assert "store.load('a')" in text
+
+
+SPHINX_YIELDS = pytest.mark.xfail(
+    strict=True,
+    reason="griffe's sphinx parser has no `:yields:` field, so render's sphinx output loses the yields section and "
+    "structure_problems rejects it: every generator of a sphinx-style site fails after two paid requests",
+)
+
+
+@pytest.mark.parametrize("style", ["google", "numpy", pytest.param("sphinx", marks=SPHINX_YIELDS)])
+def test_generators_round_trip_with_a_yields_section(pkg: griffe.Module, style: str) -> None:
+    walk = pkg["mod.Store.walk"]
+    answer = {
+        "summary": "Walk the store.",
+        "description": "",
+        "parameters": [{"name": "depth", "description": "How deep."}],
+        "yields": {"description": "Each level."},
+        "examples": "",
+    }
+    text = render_docstring(answer, style)
+    assert structure_problems(text, answer, walk, griffe.Parser(style), None) == []
+    assert Kind.yields in {s.kind for s in parse(text, walk, style)}
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_classes_round_trip_with_parameters_and_attributes(pkg: griffe.Module, style: str) -> None:
+    store = pkg["mod.Store"]
+    answer = {
+        "summary": "A store of things.",
+        "description": "",
+        "parameters": [{"name": "root", "description": "Where things live."}],
+        "attributes": [
+            {"name": "root", "description": "The root folder."},
+            {"name": "size", "description": "How many things."},
+        ],
+        "examples": "Store('data')",
+    }
+    text = render_docstring(answer, style)
+    assert structure_problems(text, answer, store, griffe.Parser(style), None) == []
+    assert names(parse(text, store, style), Kind.attributes) == ["root", "size"]
+
+
+def test_structure_problems_catches_a_section_that_does_not_match_the_answer(pkg: griffe.Module) -> None:
+    obj = pkg["mod.Store.load"]
+    answer = full_answer()
+    text = render_docstring(answer, "google")
+    tampered = text.replace("    strict: Raise instead of guessing.\n", "")
+    problems = structure_problems(tampered, answer, obj, griffe.Parser.google, None)
+    assert problems == [
+        "the rendered parameters section reads ['name', 'args', 'kwargs'], "
+        "expected ['name', 'args', 'strict', 'kwargs']"
+    ]
+    no_returns = text.replace("Returns:\n    The stored number.\n\n", "")
+    assert structure_problems(no_returns, answer, obj, griffe.Parser.google, None) == [
+        "the rendered docstring lacks a returns section"
+    ]
+    headless = "Parameters\n----------\nname\n    The name."
+    assert structure_problems(headless, {"parameters": [{"name": "name"}]}, obj, griffe.Parser.numpy, None) == [
+        "the rendered docstring does not start with its summary"
+    ]
+
+
+def test_without_a_parser_there_is_nothing_to_check(pkg: griffe.Module) -> None:
+    assert structure_problems("anything", full_answer(), pkg["mod.Store.load"], None, None) == []
+
+
+# Layout per style ----------------------------------------------------------------------------------------------
+
+
+def test_google_layout() -> None:
+    text = render_docstring(full_answer(), "google")
+    assert text.startswith("Load a stored thing by name.\n\nThe lookup is exact.\n\nNothing is cached.\n\nArgs:\n")
+    assert "\n    *args: Extra lookup keys.\n" in text
+    assert "\n\nReturns:\n    The stored number.\n\nRaises:\n    KeyError: When `name` is empty.\n" in text
+    assert text.endswith("Examples:\n    ```python\n    store = Store('data')\n    store.load('a')\n    ```")
+
+
+def test_numpy_layout_uses_the_return_annotation_or_object() -> None:
+    text = render_docstring(full_answer(), "numpy", return_annotation="int")
+    assert "\n\nParameters\n----------\nname\n    The name to look up.\n" in text
+    assert "\n\nReturns\n-------\nint\n    The stored number.\n" in text
+    assert "\n\nExamples\n--------\n```python\n" in text
+    assert "\nobject\n    The stored number." in render_docstring(full_answer(), "numpy")
+
+
+def test_sphinx_layout_puts_fields_last_without_stars() -> None:
+    text = render_docstring(full_answer(), "sphinx")
+    assert text.endswith(
+        ":param name: The name to look up.\n:param args: Extra lookup keys.\n:param strict: Raise instead of guessing.\n"
+        ":param kwargs: Options passed to the backend.\n:returns: The stored number.\n"
+        ":raises KeyError: When `name` is empty.\n:raises ValueError: When strict and not found."
+    )
+    assert "Examples:\n\n```python\n" in text
+
+
+def test_an_unknown_style_falls_back_to_google() -> None:
+    assert render_docstring(full_answer(), "epytext") == render_docstring(full_answer(), "google")
+
+
+def test_the_summary_ends_with_a_stop_and_empty_parts_are_left_out() -> None:
+    text = render_docstring({"summary": "  Make   a\nthing  ", "description": "", "examples": "   "}, "google")
+    assert text == "Make a thing."
+    assert render_docstring({"summary": "Is it?"}, "google") == "Is it?"
+
+
+def test_items_without_a_description_say_so_and_items_without_a_name_are_dropped() -> None:
+    answer = {"summary": "S.", "parameters": [{"name": "a", "description": "  "}, {"description": "orphan"}]}
+    assert render_docstring(answer, "google") == "S.\n\nArgs:\n    a: Not documented."
+
+
+# Untrusted text ------------------------------------------------------------------------------------------------
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "[click](javascript:alert(1))",
+    "Args:\n    evil: injected",
+    "Returns:\n    injected",
+    "Raises:\n    EvilError: injected",
+    ":param evil: injected",
+    ":raises EvilError: injected",
+    "Parameters\n----------\nevil\n    injected",
+    "Returns\n-------\nint\n    injected",
+    '!!! danger "t"\n    <b>body</b>',
+    "::: os.path",
+    "</details></div>",
+    "```python\nimport os\n```",
+    "evil: injected",
+]
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_hostile_text_in_any_field_stays_inert(pkg: griffe.Module, style: str, hostile: str) -> None:
+    obj = pkg["mod.Store.load"]
+    answer = full_answer()
+    answer["summary"] = hostile
+    answer["description"] = f"Intro.\n\n{hostile}\n\n{hostile}"
+    answer["parameters"][0]["description"] = hostile
+    answer["returns"]["description"] = hostile
+    answer["raises"][1]["description"] = f"First.\n\n{hostile}"
+    text = render_docstring(answer, style, return_annotation="int")
+    assert structure_problems(text, answer, obj, griffe.Parser(style), None) == []
+    sections = parse(text, obj, style)
+    assert "evil" not in names(sections, Kind.parameters)
+    assert "EvilError" not in [str(i.annotation) for s in sections if s.kind is Kind.raises for i in s.value]
+    assert [s.kind for s in sections].count(Kind.returns) == 1
+    assert "<" not in text, "no raw HTML"
+    assert "\n::: " not in text and "\n!!! " not in text
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_multi_paragraph_item_descriptions_stay_inside_their_section(pkg: griffe.Module, style: str) -> None:
+    obj = pkg["mod.Store.load"]
+    answer = full_answer()
+    answer["parameters"][0]["description"] = "The name.\n\nIt must be unique.\n\n\n    Indented third paragraph."
+    answer["returns"]["description"] = "A number.\n\nNever negative."
+    text = render_docstring(answer, style, return_annotation="int")
+    assert structure_problems(text, answer, obj, griffe.Parser(style), None) == []
+    sections = parse(text, obj, style)
+    first = next(item for s in sections if s.kind is Kind.parameters for item in s.value)
+    assert first.description.strip() == "The name. It must be unique. Indented third paragraph."
+    returns = next(item for s in sections if s.kind is Kind.returns for item in s.value)
+    assert returns.description.strip() == "A number. Never negative."
+    assert section_kinds(sections).count("text") <= 2  # summary (+ sphinx examples prose), never a stray paragraph
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_examples_sit_in_a_fence_longer_than_any_backtick_run(pkg: griffe.Module, style: str) -> None:
+    answer = full_answer()
+    answer["examples"] = "text = '`````'\nprint(text)  # ``inline``\n```\nnot_a_fence_line_is_dropped()"
+    text = render_docstring(answer, style, return_annotation="int")
+    fences = re.findall(r"^\s*(`{3,})", text, flags=re.MULTILINE)
+    assert fences == ["``````", "``````"]
+    assert "text = '`````'" in text
+    assert "\n```\n" not in text  # the model's own fence line was removed
+    assert structure_problems(text, answer, pkg["mod.Store.load"], griffe.Parser(style), None) == []
+
+
+# Improve mode: sections without a summary -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_sections_without_a_summary_are_read_back_intact(pkg: griffe.Module, style: str) -> None:
+    obj = pkg["mod.Store.walk"]
+    answer = {"parameters": [{"name": "depth", "description": "How deep to go."}]}
+    text = render_docstring(answer, style)
+    problems = structure_problems(text, answer, obj, griffe.Parser(style), None)
+    assert [problem for problem in problems if "summary" not in problem] == []
+    sections = parse(text, obj, style)
+    assert [section.kind for section in sections if section.kind is not Kind.text] == [Kind.parameters]
+    assert names(sections, Kind.parameters) == ["depth"]
+    assert next(s for s in sections if s.kind is Kind.parameters).value[0].description.strip() == "How deep to go."

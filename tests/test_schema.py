@@ -1,0 +1,196 @@
+"""Specification of the answer schema: shaped by the object's code, strict-mode compatible, and validated."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import griffe
+import pytest
+
+from mkdocs_ai_docstrings._internal.facts import CodeFacts, code_facts
+from mkdocs_ai_docstrings._internal.schema import answer_schema, improve_schema, validate_answer
+
+FUNCTION = CodeFacts(
+    kind="function", parameters=("path", "*args", "**options"), returns_value=True, raises=("OSError",)
+)
+GENERATOR = CodeFacts(kind="function", parameters=("n",), is_generator=True)
+CLASS = CodeFacts(kind="class", parameters=("width",), attributes=("width", "area"))
+MODULE = CodeFacts(kind="module")
+PROPERTY = CodeFacts(kind="property", returns_value=True)
+
+
+def objects_in(schema: Any) -> Iterator[dict[str, Any]]:
+    """Every sub-schema of type object, the root included."""
+    if isinstance(schema, dict):
+        if schema.get("type") == "object":
+            yield schema
+        for value in schema.values():
+            yield from objects_in(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            yield from objects_in(value)
+
+
+def item_enum(schema: dict[str, Any], key: str, name_key: str = "name") -> list[str]:
+    return schema["properties"][key]["items"]["properties"][name_key]["enum"]
+
+
+# Shape ---------------------------------------------------------------------------------------------------------
+
+
+def test_every_schema_asks_for_a_summary_and_a_description() -> None:
+    for facts in (FUNCTION, GENERATOR, CLASS, MODULE, PROPERTY):
+        properties = answer_schema(facts)["properties"]
+        assert properties["summary"]["type"] == "string"
+        assert properties["description"]["type"] == "string"
+
+
+def test_parameter_and_exception_names_are_enums_of_the_real_names_in_signature_order() -> None:
+    schema = answer_schema(FUNCTION)
+    assert item_enum(schema, "parameters") == ["path", "*args", "**options"]
+    assert item_enum(schema, "raises", "exception") == ["OSError"]
+
+
+def test_returns_only_when_the_function_returns_a_value() -> None:
+    assert "returns" in answer_schema(FUNCTION)["properties"]
+    assert "returns" not in answer_schema(CodeFacts(kind="function", parameters=("x",)))["properties"]
+    assert "returns" not in answer_schema(GENERATOR)["properties"]
+
+
+def test_yields_only_for_generators() -> None:
+    assert "yields" in answer_schema(GENERATOR)["properties"]
+    assert "yields" not in answer_schema(FUNCTION)["properties"]
+
+
+def test_attributes_for_classes_with_public_attributes() -> None:
+    schema = answer_schema(CLASS)
+    assert item_enum(schema, "attributes") == ["width", "area"]
+    assert item_enum(schema, "parameters") == ["width"]
+    assert "attributes" not in answer_schema(FUNCTION)["properties"]
+
+
+def test_sections_without_facts_are_absent() -> None:
+    properties = answer_schema(MODULE)["properties"]
+    assert set(properties) == {"summary", "description"}
+
+
+@pytest.mark.parametrize(
+    ("facts", "has_examples"), [(FUNCTION, True), (CLASS, True), (MODULE, False), (PROPERTY, False)]
+)
+def test_examples_are_asked_for_functions_methods_and_classes_only(facts: CodeFacts, has_examples: bool) -> None:
+    assert ("examples" in answer_schema(facts)["properties"]) is has_examples
+    method = CodeFacts(kind="method")
+    assert "examples" in answer_schema(method)["properties"]
+
+
+@pytest.mark.parametrize("facts", [FUNCTION, GENERATOR, CLASS, MODULE, PROPERTY])
+def test_the_schema_is_strict_mode_compatible(facts: CodeFacts) -> None:
+    schema = answer_schema(facts)
+    objects = list(objects_in(schema))
+    assert objects[0] is schema
+    for sub in objects:
+        assert sub["additionalProperties"] is False
+        assert sorted(sub["required"]) == sorted(sub["properties"])
+
+
+def test_the_schema_follows_real_code() -> None:
+    source = '''
+class Store:
+    """Keep things."""
+
+    limit = 3
+
+    def __init__(self, root):
+        self.root = root
+
+    def load(self, name, *, strict=False):
+        if not name:
+            raise KeyError(name)
+        return self.root + name
+
+    def walk(self):
+        yield from ()
+'''
+    with griffe.temporary_visited_package("pkg", {"__init__.py": "", "mod.py": source}) as pkg:
+        load = answer_schema(code_facts(pkg["mod.Store.load"]))
+        walk = answer_schema(code_facts(pkg["mod.Store.walk"]))
+        store = answer_schema(code_facts(pkg["mod.Store"]))
+    assert item_enum(load, "parameters") == ["name", "strict"]
+    assert item_enum(load, "raises", "exception") == ["KeyError"]
+    assert "returns" in load["properties"]
+    assert "yields" in walk["properties"] and "returns" not in walk["properties"]
+    assert "parameters" not in walk["properties"]
+    assert set(item_enum(store, "attributes")) == {"limit", "root"}
+
+
+# Improve mode --------------------------------------------------------------------------------------------------
+
+
+def test_the_improve_schema_asks_only_for_the_missing_sections() -> None:
+    schema = improve_schema(("b", "**kwargs"), True)
+    assert set(schema["properties"]) == {"parameters", "returns"}
+    assert item_enum(schema, "parameters") == ["b", "**kwargs"]
+    assert set(improve_schema((), True)["properties"]) == {"returns"}
+    assert set(improve_schema(("a",), False)["properties"]) == {"parameters"}
+    for sub in objects_in(schema):
+        assert sub["additionalProperties"] is False
+        assert sorted(sub["required"]) == sorted(sub["properties"])
+
+
+# Validation ----------------------------------------------------------------------------------------------------
+
+
+def full_answer() -> dict[str, Any]:
+    return {
+        "summary": "Open a file.",
+        "description": "",
+        "parameters": [
+            {"name": "path", "description": "Where."},
+            {"name": "*args", "description": "More."},
+            {"name": "**options", "description": "Flags."},
+        ],
+        "returns": {"description": "The handle."},
+        "raises": [{"exception": "OSError", "description": "When missing."}],
+        "examples": "",
+    }
+
+
+def test_a_complete_answer_is_valid() -> None:
+    assert validate_answer(full_answer(), answer_schema(FUNCTION)) == []
+
+
+def test_an_invented_parameter_is_reported_at_its_location() -> None:
+    answer = full_answer()
+    answer["parameters"][1]["name"] = "invented"
+    messages = validate_answer(answer, answer_schema(FUNCTION))
+    assert len(messages) == 1
+    assert messages[0].startswith("parameters/1/name: ")
+    assert "'invented'" in messages[0]
+
+
+def test_a_missing_required_key_is_reported_at_the_root() -> None:
+    answer = full_answer()
+    del answer["returns"]
+    assert validate_answer(answer, answer_schema(FUNCTION)) == ["<root>: 'returns' is a required property"]
+
+
+def test_extra_keys_and_wrong_types_are_reported_in_path_order() -> None:
+    answer = full_answer()
+    answer["summary"] = 42
+    answer["mood"] = "cheerful"
+    answer["raises"][0]["extra"] = True
+    messages = validate_answer(answer, answer_schema(FUNCTION))
+    assert len(messages) == 3
+    assert messages[0].startswith("<root>: Additional properties are not allowed ('mood'")
+    assert messages[1].startswith("raises/0: Additional properties are not allowed ('extra'")
+    assert messages[2] == "summary: 42 is not of type 'string'"
+
+
+def test_overlong_text_and_non_objects_are_rejected() -> None:
+    answer = full_answer()
+    answer["summary"] = "x" * 301
+    assert validate_answer(answer, answer_schema(FUNCTION)) == [f"summary: '{'x' * 301}' is too long"]
+    assert validate_answer(["not", "an", "object"], answer_schema(MODULE)) == [
+        "<root>: ['not', 'an', 'object'] is not of type 'object'"
+    ]
