@@ -10,7 +10,7 @@ where the charged tokens of a request are what Azure charges up front: its promp
 (taken from the emulator's records). Results are printed as `key: value` lines.
 
 Usage:
-    python bench/throughput.py [--objects 300] [--rpm 600] [--tpm 200000] [--latency 0.05] [--window 60]
+    python bench/throughput.py [--objects 200] [--rpm 600] [--tpm 200000] [--latency 0.05] [--window 60]
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def write_package(root: Path, objects: int) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--objects", type=int, default=300, help="functions to document (default 300)")
+    parser.add_argument("--objects", type=int, default=200, help="functions to document (default 200)")
     parser.add_argument("--rpm", type=float, default=600, help="requests per minute quota (default 600)")
     parser.add_argument("--tpm", type=float, default=200_000, help="tokens per minute quota (default 200000)")
     parser.add_argument("--latency", type=float, default=0.05, help="emulated seconds per request (default 0.05)")

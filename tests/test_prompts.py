@@ -235,11 +235,6 @@ def test_signatures_show_parameter_kinds_defaults_and_annotations(pkg: griffe.Mo
         assert format_signature(sig["f"]) == "async def f(a: int, /, b=2, *, c: str = 'x')"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="griffe gives variadic parameters the defaults '()' and '{}'; prompts._parameters prints them, "
-    "so the model sees the invalid signature `f(*args=(), **kw={})`",
-)
 def test_variadic_parameters_are_shown_without_defaults() -> None:
     source = "async def f(a: int, /, b=2, *args, c: str = 'x', **kw): ...\n"
     with griffe.temporary_visited_package("sig", {"__init__.py": source}) as sig:

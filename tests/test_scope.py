@@ -157,10 +157,6 @@ def test_unparsable_or_odd_option_bodies_keep_the_block_with_default_options() -
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="scope._BLOCK also matches `:::` lines inside fenced code blocks, which mkdocstrings never renders",
-)
 def test_a_block_shown_as_an_example_inside_a_code_fence_is_not_rendered() -> None:
     text = md(
         """
@@ -308,10 +304,6 @@ def test_roots_from_mkdocs_yml_is_none_without_a_config_blocks_or_valid_yaml(tmp
     assert roots_from_mkdocs_yml(scalar) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="roots_from_mkdocs_yml only reads list-form `plugins:`; MkDocs also accepts a mapping of plugin names",
-)
 def test_roots_from_mkdocs_yml_reads_handler_options_from_mapping_form_plugins(tmp_path: Path) -> None:
     config = write_site(
         tmp_path,

@@ -59,7 +59,15 @@ class TokenLedger:
                 hopeless = self.budget is None or self.reserved == 0 or self.spent + tokens > self.budget
                 if hopeless:
                     self.refused += 1
-                    self._alert(force_full=True)
+                    if self.refused == 1:
+                        self._alerted.add(1.0)
+                        logger.warning(
+                            "token budget exhausted (100%% alert): %d of %d tokens spent and the next request needs "
+                            "up to %d; objects whose worst case does not fit are skipped",
+                            self.spent,
+                            self.budget,
+                            tokens,
+                        )
                     return None
             await asyncio.sleep(poll)
 
@@ -77,13 +85,12 @@ class TokenLedger:
         """Give a reservation back: the request was refused by the server and billed nothing."""
         self.settle(reservation, 0)
 
-    def _alert(self, *, force_full: bool = False) -> None:
+    def _alert(self) -> None:
         if not self.budget:
             return
         share = self.spent / self.budget
         for threshold in ALERT_THRESHOLDS:
-            reached = share >= threshold or (force_full and threshold == 1.0)
-            if reached and threshold not in self._alerted:
+            if share >= threshold and threshold not in self._alerted:
                 self._alerted.add(threshold)
                 logger.warning(
                     "token budget %d%% used: %d of %d tokens spent%s",

@@ -45,7 +45,8 @@ def missing_reason(obj: griffe.Object, min_length: int) -> str | None:
     if obj.docstring is None or not obj.docstring.value.strip():
         return "no docstring"
     text = obj.docstring.value.strip()
-    if text.lower().rstrip(".").strip() in PLACEHOLDERS:
+    lowered = text.lower().strip()
+    if lowered in PLACEHOLDERS or lowered.rstrip(".").strip() in PLACEHOLDERS:
         return "placeholder docstring"
     if len(text) < min_length:
         return "too short"
@@ -122,9 +123,10 @@ def walk_public(
         for name, member in list(obj.members.items()):
             if members is not None and name not in members:
                 continue
-            if _is_private(name) and not settings.include_private:
+            listed = members is not None  # explicitly listed members render whatever their names
+            if _is_private(name) and not settings.include_private and not listed:
                 continue
-            if _is_special(name) and not settings.include_special:
+            if _is_special(name) and not settings.include_special and not listed:
                 continue
             target = member
             if member.is_alias:
@@ -138,12 +140,13 @@ def walk_public(
                     continue
             if target.is_module and not submodules:
                 continue
-            visit(target, exported or name in exports, submodules, None)
+            # Module members are exported when `__all__` lists them; class members when their class is.
+            visit(target, name in exports if obj.is_module else exported, submodules, None)
 
     for root in roots:
         obj = _resolve(package, root.identifier)
         if obj is not None:
-            visit(obj, True, root.show_submodules, root.members)
+            visit(obj, not obj.is_module, root.show_submodules, root.members)
     return found
 
 

@@ -178,7 +178,7 @@ def _parameters(parameters: griffe.Parameters) -> str:
         text = prefix + parameter.name
         if parameter.annotation:
             text += f": {parameter.annotation}"
-        if parameter.default is not None:
+        if parameter.default is not None and not prefix:
             text += f" = {parameter.default}" if parameter.annotation else f"={parameter.default}"
         parts.append(text)
         previous_kind = kind

@@ -16,6 +16,10 @@ _BLOCK = re.compile(
 )
 
 
+_FENCE = re.compile(r"^([ \t]*)(`{3,}|~{3,}).*?^\1\2[ \t]*$", re.MULTILINE | re.DOTALL)
+"""Fenced code blocks: a `:::` line inside one is an example, not a block mkdocstrings renders."""
+
+
 @dataclass(frozen=True)
 class DocumentedRoot:
     """One `::: identifier` block and the options that decide which of its members are rendered."""
@@ -69,7 +73,7 @@ def _root(identifier: str, options: Mapping[str, Any], defaults: Mapping[str, An
 def roots_in_markdown(text: str, defaults: Mapping[str, Any] | None = None) -> list[DocumentedRoot]:
     """Find the `:::` blocks of one Markdown text, with their local options over `defaults`."""
     roots = []
-    for match in _BLOCK.finditer(text):
+    for match in _BLOCK.finditer(_FENCE.sub("", text)):
         body = load_yaml(match.group("body")) if match.group("body").strip() else None
         options = body.get("options") if isinstance(body, Mapping) else None
         roots.append(_root(match.group("identifier"), options if isinstance(options, Mapping) else {}, defaults or {}))
@@ -106,9 +110,18 @@ def roots_from_mkdocs_yml(config_file: str | Path = "mkdocs.yml") -> list[Docume
     if not isinstance(config, Mapping):
         return None
     defaults: dict[str, Any] = {}
-    for plugin in config.get("plugins") or []:
-        if isinstance(plugin, Mapping) and "mkdocstrings" in plugin:
-            defaults = handler_options(plugin["mkdocstrings"])
+    plugins = config.get("plugins") or []
+    entries = (
+        plugins.items()
+        if isinstance(plugins, Mapping)
+        else (
+            next(iter(plugin.items())) if isinstance(plugin, Mapping) and plugin else (plugin, None)
+            for plugin in plugins
+        )
+    )
+    for name, plugin_config in entries:
+        if name == "mkdocstrings":
+            defaults = handler_options(plugin_config)
     docs_dir = path.parent / str(config.get("docs_dir") or "docs")
     return documented_roots(docs_dir, defaults) or None
 
