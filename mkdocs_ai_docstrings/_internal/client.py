@@ -213,7 +213,16 @@ class ChatClient:
         else:
             from azure.identity import DefaultAzureCredential, get_bearer_token_provider
 
-            azure["azure_ad_token_provider"] = get_bearer_token_provider(DefaultAzureCredential(), ENTRA_SCOPE)
+            provider = get_bearer_token_provider(DefaultAzureCredential(), ENTRA_SCOPE)
+            try:
+                provider()  # check the sign-in once, up front, for a clear message
+            except Exception as error:
+                raise ConfigurationError(
+                    f"Microsoft Entra ID sign-in failed ({type(error).__name__}): set AZURE_OPENAI_API_KEY, or sign in "
+                    "(az login, managed identity, or AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET) with the "
+                    "role 'Cognitive Services OpenAI User'"
+                ) from None
+            azure["azure_ad_token_provider"] = provider
         self._sdk = openai.AsyncAzureOpenAI(**azure, **options)
         return self._sdk
 
@@ -295,6 +304,11 @@ class ChatClient:
         while True:
             if self.stopped:
                 raise CallFailure("stopped", self.stopped)
+            try:
+                self._client()
+            except ConfigurationError as error:
+                self.stop(str(error))
+                raise CallFailure("auth", str(error)) from None
             reservation = await self.ledger.reserve(tokens)
             if reservation is None:
                 raise CallFailure("budget", f"the token budget cannot cover this request ({tokens} tokens worst case)")
