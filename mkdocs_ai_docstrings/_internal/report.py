@@ -141,9 +141,9 @@ class BuildReport:
         """Write the report atomically to `path`."""
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
+        data = json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
         with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target.parent, delete=False, suffix=".tmp") as tmp:
-            json.dump(self.to_dict(), tmp, indent=2, ensure_ascii=False)
-            tmp.write("\n")
+            tmp.write(data)
         Path(tmp.name).replace(target)
         return target
 
