@@ -554,10 +554,8 @@ PASSWORD = "Tr0ub4dor-" + "horse-staple"
 
 SECRETS_PACKAGE = {
     "__init__.py": '"""A package to document."""\n',
-    "conn.py": textwrap.dedent(
+    "conn.py": textwrap.dedent(  # no module docstring: the module's own source is sent too
         f'''\
-        """Connections."""
-
         DEFAULT_TOKEN = "{GITHUB_TOKEN}"
 
 
@@ -581,7 +579,9 @@ def test_secrets_and_the_api_key_never_leave_the_machine_or_reach_the_output(
     build = generate(pkg, emu, tmp_path / "cache")
 
     assert build.outcome("pkg.conn.connect").status == "generated"
-    assert any(target_of(request) == "pkg.conn.connect" for request in build.requests)
+    assert build.outcome("pkg.conn").status == "generated"
+    assert {"pkg.conn", "pkg.conn.connect"} <= {target_of(request) for request in build.requests}
+    assert build.outcome("pkg.conn").redactions >= 1  # the GitHub token in the module's source
     report = build.report.to_dict()
     assert build.outcome("pkg.conn.connect").redactions >= 3  # the AWS key, the password and the API key
     assert report["totals"]["redactions"] > 0

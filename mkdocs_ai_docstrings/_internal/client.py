@@ -271,9 +271,15 @@ class ChatClient:
             logger.error("no further requests this build: %s", reason)
 
     async def complete(
-        self, messages: list[dict[str, str]], schema: Mapping[str, Any], reserve_tokens: Callable[[str], int]
+        self,
+        messages: list[dict[str, str]],
+        schema: Mapping[str, Any],
+        reserve_tokens: Callable[[str], int],
+        attempts: list[int] | None = None,
     ) -> ChatResponse:
         """Send one structured request, retrying what can be retried; `reserve_tokens(mode)` sizes the reservation.
+
+        `attempts[0]`, when given, is increased for every HTTP request sent.
 
         Raises:
             CallFailure: When no usable response could be had; `kind` says why.
@@ -281,7 +287,7 @@ class ChatClient:
         modes = ["json_schema", "tool", "json_object"] if self.settings.output_mode == "auto" else [self.mode]
         while True:
             try:
-                return await self._complete_in_mode(messages, schema, reserve_tokens(self.mode))
+                return await self._complete_in_mode(messages, schema, reserve_tokens(self.mode), attempts)
             except UnsupportedMode as error:
                 index = modes.index(self.mode) if self.mode in modes else len(modes)
                 if index + 1 >= len(modes):
@@ -290,7 +296,7 @@ class ChatClient:
                 self.mode = modes[index + 1]
 
     async def _complete_in_mode(
-        self, messages: list[dict[str, str]], schema: Mapping[str, Any], tokens: int
+        self, messages: list[dict[str, str]], schema: Mapping[str, Any], tokens: int, attempts: list[int] | None
     ) -> ChatResponse:
         attempt = 0
         secrets = self.connection.secrets
@@ -321,6 +327,8 @@ class ChatClient:
             loop = asyncio.get_running_loop()
             started = loop.time()
             self.stats.requests += 1
+            if attempts is not None:
+                attempts[0] += 1
             try:
                 response = await self._send(messages, schema, reservation)
                 self.stats.latency_total += loop.time() - started

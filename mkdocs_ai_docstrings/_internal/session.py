@@ -136,6 +136,7 @@ class BuildSession:
                 f"{waiting} object(s) are waiting for a docstring. To generate them, set AZURE_OPENAI_ENDPOINT and "
                 "AZURE_OPENAI_API_KEY (or sign in with Microsoft Entra ID), or configure `provider: openai`."
             )
+        self.report.quality()
         self.cache.close()
         self.finished = True
         return self.report
