@@ -14,7 +14,8 @@ SCHEMA_VERSION = "3"
 
 SCHEMA_NAME = "docstring"
 
-_TEXT = {"type": "string", "maxLength": 2000}
+_TEXT = {"type": "string"}
+"""Lengths are not constrained here: an over-long field is cut by sanitization, not rejected (and paid twice)."""
 
 
 def _named_items(key: str, names: tuple[str, ...]) -> dict[str, Any]:
@@ -45,12 +46,10 @@ def answer_schema(facts: CodeFacts) -> dict[str, Any]:
         "summary": {
             "type": "string",
             "description": "One sentence saying what the object does or is, not restating its name.",
-            "maxLength": 300,
         },
         "description": {
             "type": "string",
             "description": "Further explanation (behaviour, caveats); empty string when the summary says it all.",
-            "maxLength": 2000,
         },
     }
     if facts.parameters:
@@ -70,7 +69,6 @@ def answer_schema(facts: CodeFacts) -> dict[str, Any]:
         properties["examples"] = {
             "type": "string",
             "description": "A short runnable Python usage example (code only, no prompts), or an empty string.",
-            "maxLength": 1500,
         }
     return {
         "type": "object",
