@@ -308,8 +308,8 @@ def test_a_lost_response_is_retried_and_its_reservation_kept(
     ("script", "requests", "reason"),
     [
         pytest.param(["content_filter_prompt"], 1, "content filter", id="content-filter-prompt"),
-        pytest.param(["content_filter_output"], 1, "content filter", id="content-filter-output"),
-        pytest.param(["refusal"], 1, "refused", id="refusal"),
+        pytest.param(["content_filter_output"] * 2, 2, "content filter", id="content-filter-output-twice"),
+        pytest.param(["refusal", "refusal"], 2, "refused", id="refusal-twice"),
         pytest.param(["length", "length"], 2, "truncated", id="truncated-twice"),
         pytest.param(["schema_invalid", "schema_invalid"], 2, "schema", id="schema-invalid-twice"),
         pytest.param(["malformed_json", "malformed_json"], 2, "malformed JSON", id="malformed-json-twice"),
@@ -338,6 +338,8 @@ def test_an_unusable_answer_fails_the_object(
         ("length", "retried: truncated"),
         ("malformed_json", "retried: malformed JSON"),
         ("schema_invalid", "retried: schema"),
+        ("refusal", "retried: refused"),
+        ("content_filter_output", "retried: content filter"),
     ],
 )
 def test_a_fixable_answer_gets_one_targeted_retry(

@@ -437,15 +437,15 @@ class Generator:
                 reason = "budget" if error.kind == "budget" else f"{error.kind.replace('_', ' ')}: {error.message}"
                 status = "skipped" if error.kind in ("budget", "stopped") else "failed"
                 return self._outcome(job, status, reason, **self._usage_fields(usage), repairs=repairs, **common)
+            feedback: str
             if response.finish_reason == "content_filter" or response.filtered:
                 categories = ", ".join(response.filtered) or "unspecified"
                 failure = f"content filter: the answer was blocked ({categories})"
-                break
-            if response.refusal:
+                feedback = "Your answer was blocked by a content filter. Document the code plainly and factually."
+            elif response.refusal:
                 failure = f"refused: {response.refusal[:200]}"
-                break
-            feedback: str
-            if response.finish_reason == "length":
+                feedback = "Please document the target object: a factual description of what the code does."
+            elif response.finish_reason == "length":
                 failure = f"truncated: the answer hit max_completion_tokens ({self.settings.max_completion_tokens})"
                 feedback = "Your answer was cut off. Answer again with the same JSON, much more concisely."
             else:
@@ -466,11 +466,8 @@ class Generator:
             if last:
                 break
             repairs.append(f"retried: {failure}")
-            conversation = [
-                *messages,
-                {"role": "assistant", "content": (response.content or "")[:4000]},
-                {"role": "user", "content": feedback},
-            ]
+            previous = [{"role": "assistant", "content": response.content[:4000]}] if response.content else []
+            conversation = [*messages, *previous, {"role": "user", "content": feedback}]
         return self._outcome(job, "failed", failure, **self._usage_fields(usage), repairs=repairs, **common)
 
     def _ground(
