@@ -46,6 +46,24 @@ _BACKTICK_RUN = re.compile(r"`+")
 _SPACES = re.compile(r" {2,}")
 
 
+_ACTIVE_WORDS = re.compile(r"(?i)\b(javascript|vbscript|livescript|data)(\s*):|\b(on[a-z]{3,20})(\s*)=")
+"""URL schemes and event-handler attributes, defused even as text so no reader or filter mistakes them."""
+
+
+def _defuse_entities(markdown: str) -> str:
+    """Defuse `javascript:`-like schemes and `on...=` attributes outside inline code spans."""
+
+    def defuse(text: str) -> str:
+        return _ACTIVE_WORDS.sub(lambda m: f"{m[1]}{m[2]}&#58;" if m[1] else f"{m[3]}{m[4]}&#61;", text)
+
+    out, last = [], 0
+    for span in _CODE_SPAN.finditer(markdown):
+        out += [defuse(markdown[last : span.start()]), span.group(0)]
+        last = span.end()
+    out.append(defuse(markdown[last:]))
+    return "".join(out)
+
+
 def _is_removed(char: str) -> bool:
     """Control, format (zero-width, bidi overrides, BOM, soft hyphen) and surrogate characters."""
     return unicodedata.category(char) in {"Cc", "Cf", "Cs"} and char not in "\n\t"
@@ -115,7 +133,7 @@ def sanitize_text(text: str, max_chars: int = 2000) -> str:
     """
     text = _truncate(_clean(str(text)).strip(), max_chars)
     paragraphs = (" ".join(block.split()) for block in _PARAGRAPH_BREAK.split(text))
-    rendered = (_neutralize_start(_inline(paragraph)) for paragraph in paragraphs)
+    rendered = (_neutralize_start(_defuse_entities(_inline(paragraph))) for paragraph in paragraphs)
     return "\n\n".join(paragraph for paragraph in rendered if paragraph)
 
 
