@@ -227,32 +227,8 @@ class ChatClient:
         return self._sdk
 
     def wire_format(self, schema: Mapping[str, Any], mode: str | None = None) -> dict[str, Any]:
-        """The request fields that constrain the answer to `schema` in the given output mode."""
-        mode = mode or self.mode
-        wire_schema = _strip_keywords(schema, {"maxLength", "minLength"})
-        if mode == "tool":
-            return {
-                "tools": [
-                    {
-                        "type": "function",
-                        "function": {
-                            "name": TOOL_NAME,
-                            "description": "Record the docstring of the documented object.",
-                            "parameters": wire_schema,
-                            "strict": True,
-                        },
-                    }
-                ],
-                "tool_choice": {"type": "function", "function": {"name": TOOL_NAME}},
-            }
-        if mode == "json_object":
-            return {"response_format": {"type": "json_object", "schema": wire_schema}}
-        return {
-            "response_format": {
-                "type": "json_schema",
-                "json_schema": {"name": "docstring", "strict": True, "schema": wire_schema},
-            }
-        }
+        """The request fields that constrain the answer to `schema` in `mode` (default: the mode in use)."""
+        return wire_format(schema, mode or self.mode)
 
     def request_body(self, messages: list[dict[str, str]], schema: Mapping[str, Any]) -> dict[str, Any]:
         """The full request body (without the model), as sent."""
@@ -452,12 +428,31 @@ class ChatClient:
             self._sdk = None
 
 
-def _strip_keywords(schema: Any, keywords: set[str]) -> Any:
-    if isinstance(schema, Mapping):
-        return {key: _strip_keywords(value, keywords) for key, value in schema.items() if key not in keywords}
-    if isinstance(schema, list):
-        return [_strip_keywords(item, keywords) for item in schema]
-    return schema
+def wire_format(schema: Mapping[str, Any], mode: str = "json_schema") -> dict[str, Any]:
+    """The request fields that constrain the answer to `schema` in an output mode."""
+    if mode == "tool":
+        return {
+            "tools": [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": TOOL_NAME,
+                        "description": "Record the docstring of the documented object.",
+                        "parameters": schema,
+                        "strict": True,
+                    },
+                }
+            ],
+            "tool_choice": {"type": "function", "function": {"name": TOOL_NAME}},
+        }
+    if mode == "json_object":
+        return {"response_format": {"type": "json_object", "schema": schema}}
+    return {
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": "docstring", "strict": True, "schema": schema},
+        }
+    }
 
 
 def parse_content(content: str | None) -> Any:

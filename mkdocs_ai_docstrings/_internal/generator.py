@@ -16,7 +16,7 @@ import griffe
 
 from mkdocs_ai_docstrings._internal.cache import cache_key
 from mkdocs_ai_docstrings._internal.checks import check_answer, completeness, drop_ungrounded, find_references
-from mkdocs_ai_docstrings._internal.client import CallFailure, ChatResponse, _strip_keywords, parse_content
+from mkdocs_ai_docstrings._internal.client import CallFailure, ChatResponse, parse_content, wire_format
 from mkdocs_ai_docstrings._internal.discovery import Candidate, human_documented
 from mkdocs_ai_docstrings._internal.facts import CodeFacts, code_facts
 from mkdocs_ai_docstrings._internal.logger import logger
@@ -381,7 +381,7 @@ class Generator:
     def plan(self, job: Job, messages: list[dict[str, str]], schema: Mapping[str, Any], **common: Any) -> ObjectOutcome:
         """Plan mode: estimate this object's tokens and cost, and whether the budget would cover it."""
         session = self.session
-        wire = _plan_wire_format(schema)
+        wire = wire_format(schema, "json_schema" if self.settings.output_mode == "auto" else self.settings.output_mode)
         prompt = session.estimate_counter.count_messages(messages, extra=wire)
         completion = min(self.settings.max_completion_tokens, _expected_completion(schema))
         estimated = prompt + completion
@@ -390,7 +390,7 @@ class Generator:
         reason = "plan: would be generated"
         ledger = session.ledger
         if ledger.budget is not None:
-            if ledger.spent + max(worst, estimated) > ledger.budget and ledger.spent + estimated > ledger.budget:
+            if ledger.spent + worst > ledger.budget:  # as in a real build: the worst case must fit
                 reason = "budget"
             else:
                 ledger.spent += estimated
@@ -585,20 +585,6 @@ def _expected_completion(schema: Mapping[str, Any]) -> int:
         else:
             total += EXPECTED_FIELD_TOKENS.get(name, EXPECTED_OTHER_FIELD_TOKENS)
     return total
-
-
-def _plan_wire_format(schema: Mapping[str, Any]) -> dict[str, Any]:
-    """The `json_schema` response format as the client sends it (without the keywords it strips)."""
-    return {
-        "response_format": {
-            "type": "json_schema",
-            "json_schema": {
-                "name": "docstring",
-                "strict": True,
-                "schema": _strip_keywords(schema, {"maxLength", "minLength"}),
-            },
-        }
-    }
 
 
 def dumps_answer(answer: Mapping[str, Any]) -> str:
