@@ -6,7 +6,6 @@ import asyncio
 import dataclasses
 import heapq
 import itertools
-import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -585,8 +584,3 @@ def _expected_completion(schema: Mapping[str, Any]) -> int:
         else:
             total += EXPECTED_FIELD_TOKENS.get(name, EXPECTED_OTHER_FIELD_TOKENS)
     return total
-
-
-def dumps_answer(answer: Mapping[str, Any]) -> str:
-    """Stable JSON for answers (used by tests and the CLI)."""
-    return json.dumps(answer, sort_keys=True, ensure_ascii=False)
