@@ -66,7 +66,7 @@ class Build:
 
     def paths(self, status: str) -> set[str]:
         """Paths of the objects with this status."""
-        return {o.path for o in self.outcomes if o.status == status}
+        return {o.canonical_path or o.path for o in self.outcomes if o.status == status}
 
     def planned_tokens(self) -> int:
         """Plan mode: the total estimate of the objects that would be generated."""
@@ -354,7 +354,7 @@ def test_a_short_budget_goes_to_the_exported_functions_first(
     exported = {"prio._impl.exported_one", "prio._impl.exported_two"}
     with griffe.temporary_visited_package("prio", PRIORITY) as package:
         probe = run_build(package, tmp_path / "probe", emulator, concurrency=1)
-    billed = {o.path: o.total_tokens for o in probe.outcomes}
+    billed = {o.canonical_path or o.path: o.total_tokens for o in probe.outcomes}
     reservations = {}
     for request in emulator.requests:
         path = next(p for p in billed if p in request.body["messages"][-1]["content"])
@@ -371,7 +371,8 @@ def test_a_short_budget_goes_to_the_exported_functions_first(
         build = run_build(package, tmp_path / "cache", emulator, token_budget=budget, concurrency=concurrency)
 
     assert build.paths("generated") == exported
-    assert {(o.path, o.reason) for o in build.outcomes if o.status == "skipped"} == {(p, "budget") for p in others}
+    skipped = {(o.canonical_path or o.path, o.reason) for o in build.outcomes if o.status == "skipped"}
+    assert skipped == {(p, "budget") for p in others}
     assert build.billed <= budget
 
 
@@ -624,7 +625,7 @@ def test_plan_estimate_is_within_15_percent_of_what_the_build_then_bills(
 
     with package() as loaded:
         real = run_build(loaded, tmp_path / "cache", emulator, concurrency=8)
-    assert real.paths("generated") == {o.path for o in plan.outcomes}
+    assert real.paths("generated") == {o.canonical_path or o.path for o in plan.outcomes}
 
     estimate = plan.planned_tokens()
     assert abs(estimate - real.billed) <= PLAN_TOLERANCE * real.billed, (

@@ -98,6 +98,7 @@ TOTAL_KEYS = {
 }
 OBJECT_KEYS = {
     "path",
+    "canonical_path",
     "kind",
     "status",
     "reason",

@@ -33,6 +33,13 @@ class Candidate:
     """Improve mode: real parameters the human docstring does not document."""
     missing_returns: bool = False
     """Improve mode: the function returns a value the human docstring does not describe."""
+    shown_as: str = ""
+    """The path the site renders it under (an alias path for re-exported objects); default: `path`."""
+
+    @property
+    def public_path(self) -> str:
+        """The path readers see: the heading id of the object's entry in the site."""
+        return self.shown_as or self.path
 
     @property
     def improve(self) -> bool:
@@ -98,7 +105,7 @@ def _resolve(package: griffe.Object, path: str) -> griffe.Object | None:
 
 def walk_public(
     package: griffe.Module, settings: Settings, roots: Sequence[DocumentedRoot] | None = None
-) -> list[tuple[griffe.Object, bool]]:
+) -> list[tuple[griffe.Object, bool, str]]:
     """List the objects the site renders from `package`, with whether each is exported.
 
     The walk mirrors mkdocstrings-python: from each `:::` root, public members are visited, imported
@@ -109,14 +116,16 @@ def walk_public(
     if roots is None:
         roots = [DocumentedRoot(package.path, show_submodules=True)]
     seen: set[str] = set()
-    found: list[tuple[griffe.Object, bool]] = []
+    found: list[tuple[griffe.Object, bool, str]] = []
     package_name = package.path.split(".", 1)[0]
 
-    def visit(obj: griffe.Object, exported: bool, submodules: bool, members: tuple[str, ...] | None) -> None:
+    def visit(
+        obj: griffe.Object, exported: bool, submodules: bool, members: tuple[str, ...] | None, shown_as: str
+    ) -> None:
         if obj.path in seen:
             return
         seen.add(obj.path)
-        found.append((obj, exported))
+        found.append((obj, exported, shown_as))
         if not (obj.is_module or obj.is_class):
             return
         exports = _exported_names(obj) if obj.is_module else set()
@@ -141,12 +150,12 @@ def walk_public(
             if target.is_module and not submodules:
                 continue
             # Module members are exported when `__all__` lists them; class members when their class is.
-            visit(target, name in exports if obj.is_module else exported, submodules, None)
+            visit(target, name in exports if obj.is_module else exported, submodules, None, f"{shown_as}.{name}")
 
     for root in roots:
         obj = _resolve(package, root.identifier)
         if obj is not None:
-            visit(obj, not obj.is_module, root.show_submodules, root.members)
+            visit(obj, not obj.is_module, root.show_submodules, root.members, root.identifier)
     return found
 
 
@@ -155,7 +164,7 @@ def discover(
 ) -> list[Candidate]:
     """Collect the objects the site renders from `package` that need a docstring, in walk order."""
     candidates = []
-    for obj, exported in walk_public(package, settings, roots):
+    for obj, exported, shown_as in walk_public(package, settings, roots):
         if not _wanted_kind(obj, settings):
             continue
         if settings.include and not _matches(obj.path, settings.include):
@@ -165,11 +174,13 @@ def discover(
         reason = missing_reason(obj, settings.min_docstring_length)
         kind = object_kind(obj)
         if reason is not None:
-            candidates.append(Candidate(obj=obj, path=obj.path, kind=kind, exported=exported, reason=reason))
+            candidates.append(Candidate(obj, obj.path, kind, exported, reason, shown_as=shown_as))
         elif settings.improve and (obj.is_function or obj.is_class):
             parameters, returns = missing_sections(obj)
             if parameters or returns:
-                candidates.append(Candidate(obj, obj.path, kind, exported, "incomplete", parameters, returns))
+                candidates.append(
+                    Candidate(obj, obj.path, kind, exported, "incomplete", parameters, returns, shown_as=shown_as)
+                )
     return candidates
 
 
@@ -193,6 +204,6 @@ def human_documented(package: griffe.Module, settings: Settings) -> list[griffe.
     """Objects of `package` whose human docstrings are kept (used as style examples)."""
     return [
         obj
-        for obj, _ in walk_public(package, settings)
+        for obj, _, _ in walk_public(package, settings)
         if (obj.is_function or obj.is_class) and missing_reason(obj, settings.min_docstring_length) is None
     ]

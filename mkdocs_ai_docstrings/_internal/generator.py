@@ -238,7 +238,15 @@ class Generator:
             logger.info("AI docstrings for %s: %d/%d objects done", self.package.path, self.done, self.total)
 
     def _outcome(self, job: Job, status: str, reason: str | None = None, **fields: Any) -> ObjectOutcome:
-        return ObjectOutcome(path=job.candidate.path, kind=job.candidate.kind, status=status, reason=reason, **fields)
+        candidate = job.candidate
+        return ObjectOutcome(
+            path=candidate.public_path,
+            kind=candidate.kind,
+            status=status,
+            reason=reason,
+            canonical_path=candidate.path,
+            **fields,
+        )
 
     def build_messages(self, job: Job) -> tuple[list[dict[str, str]], int, bool]:
         """Messages for one object; also the number of redacted secrets and whether context was truncated."""

@@ -36,6 +36,8 @@ class ObjectOutcome:
     references: tuple[int, int] | None = None
     """Backticked references (resolved, total)."""
     truncated_context: bool = False
+    canonical_path: str | None = None
+    """Where the object is defined, when the site shows it under another (re-exported) path."""
 
 
 @dataclass
