@@ -13,6 +13,7 @@ from typing import Any
 
 import griffe
 
+from mkdocs_ai_docstrings._internal.client import scrub
 from mkdocs_ai_docstrings._internal.discovery import discover
 from mkdocs_ai_docstrings._internal.generator import Generator
 from mkdocs_ai_docstrings._internal.logger import logger
@@ -75,8 +76,15 @@ class AIDocstringsExtension(griffe.Extension):
             session = BuildSession(settings)
         try:
             self._generate(session, pkg, loader, roots)
-        except Exception:
-            logger.exception("ai-docstrings: unexpected error while documenting %s; the build goes on", pkg.path)
+        except Exception as error:
+            # One line for the build log (no traceback in it); the traceback is there with `mkdocs build -v`.
+            logger.error(
+                "ai-docstrings: unexpected %s while documenting %s: %s; the build goes on",
+                type(error).__name__,
+                pkg.path,
+                scrub(str(error), session.secrets),
+            )
+            logger.debug("traceback of the error above", exc_info=True)
         if standalone:
             _finish_standalone(session, pkg.name)
 

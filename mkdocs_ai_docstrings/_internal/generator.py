@@ -15,7 +15,7 @@ import griffe
 
 from mkdocs_ai_docstrings._internal.cache import cache_key
 from mkdocs_ai_docstrings._internal.checks import check_answer, completeness, drop_ungrounded, find_references
-from mkdocs_ai_docstrings._internal.client import CallFailure, ChatResponse, parse_content, wire_format
+from mkdocs_ai_docstrings._internal.client import CallFailure, ChatResponse, parse_content, scrub, wire_format
 from mkdocs_ai_docstrings._internal.discovery import Candidate, human_documented
 from mkdocs_ai_docstrings._internal.facts import CodeFacts, code_facts
 from mkdocs_ai_docstrings._internal.logger import logger
@@ -222,7 +222,9 @@ class Generator:
                 outcome = await self.process(job, gate)
             except Exception as error:
                 logger.debug("unexpected error for %s", job.candidate.path, exc_info=True)
-                outcome = self._outcome(job, "failed", f"internal error: {type(error).__name__}: {error}")
+                outcome = self._outcome(
+                    job, "failed", f"internal error: {type(error).__name__}: {scrub(str(error), self.session.secrets)}"
+                )
             futures[job.candidate.path].set_result(outcome)
             self.session.report.add(outcome)
             self._progress()
