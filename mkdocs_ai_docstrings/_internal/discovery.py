@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import griffe
 
-from mkdocs_ai_docstrings._internal.facts import code_facts, object_kind
+from mkdocs_ai_docstrings._internal.facts import code_facts, final_object, object_kind
 from mkdocs_ai_docstrings._internal.scope import DocumentedRoot
 from mkdocs_ai_docstrings._internal.settings import Settings
 
@@ -91,16 +91,17 @@ def _exported_names(module: griffe.Object) -> set[str]:
     return {name if isinstance(name, str) else getattr(name, "name", str(name)) for name in exports}
 
 
-def _resolve(package: griffe.Object, path: str) -> griffe.Object | None:
+def resolve_in_package(package: griffe.Object, path: str) -> griffe.Object | None:
+    """The object at dotted `path` inside `package`, aliases followed; `None` when absent or unresolvable."""
     if path == package.path:
         return package
     if not path.startswith(package.path + "."):
         return None
     try:
         obj = package[path[len(package.path) + 1 :]]
-        return obj.final_target if obj.is_alias else obj
     except (KeyError, ValueError, griffe.AliasResolutionError, griffe.CyclicAliasError):
         return None
+    return final_object(obj)
 
 
 def walk_public(
@@ -153,7 +154,7 @@ def walk_public(
             visit(target, name in exports if obj.is_module else exported, submodules, None, f"{shown_as}.{name}")
 
     for root in roots:
-        obj = _resolve(package, root.identifier)
+        obj = resolve_in_package(package, root.identifier)
         if obj is not None:
             visit(obj, not obj.is_module, root.show_submodules, root.members, root.identifier)
     return found

@@ -16,7 +16,7 @@ import griffe
 from mkdocs_ai_docstrings._internal.cache import cache_key
 from mkdocs_ai_docstrings._internal.checks import check_answer, completeness, drop_ungrounded, find_references
 from mkdocs_ai_docstrings._internal.client import CallFailure, ChatResponse, parse_content, scrub, wire_format
-from mkdocs_ai_docstrings._internal.discovery import Candidate, human_documented
+from mkdocs_ai_docstrings._internal.discovery import Candidate, human_documented, resolve_in_package
 from mkdocs_ai_docstrings._internal.facts import CodeFacts, code_facts
 from mkdocs_ai_docstrings._internal.logger import logger
 from mkdocs_ai_docstrings._internal.mark import append_sections, attach_docstring
@@ -157,24 +157,6 @@ def plan_jobs(candidates: Sequence[Candidate]) -> list[Job]:
     return order
 
 
-def _lookup(package: griffe.Object, path: str) -> griffe.Object | None:
-    if path == package.path:
-        return package
-    prefix = package.path + "."
-    if not path.startswith(prefix):
-        return None
-    try:
-        obj = package[path[len(prefix) :]]
-    except (KeyError, ValueError, griffe.AliasResolutionError, griffe.CyclicAliasError):
-        return None
-    if obj.is_alias:
-        try:
-            obj = obj.final_target
-        except (griffe.AliasResolutionError, griffe.CyclicAliasError):
-            return None
-    return obj
-
-
 def _style_examples(obj: griffe.Object, documented: Sequence[griffe.Object], count: int) -> list[griffe.Object]:
     if count <= 0:
         return []
@@ -254,7 +236,6 @@ class Generator:
         """Messages for one object; also the number of redacted secrets and whether context was truncated."""
         obj = job.candidate.obj
         source = ""
-        redactions = 0
         try:
             source = obj.source or ""
         except (OSError, ValueError, TypeError):
@@ -263,11 +244,8 @@ class Generator:
             source = ""  # the outline stands for it, so editing one function does not regenerate its module
         elif obj.is_class and source:
             source = class_skeleton(obj, source)
-        if source:
-            redacted = self._redact(source)
-            source, redactions = redacted.text, redacted.count
-        callees = [o for o in (_lookup(self.package, path) for path in job.facts.callees) if o is not None]
-        bases = [o for o in (_lookup(self.package, path) for path in job.facts.bases) if o is not None]
+        callees = [o for o in (resolve_in_package(self.package, path) for path in job.facts.callees) if o is not None]
+        bases = [o for o in (resolve_in_package(self.package, path) for path in job.facts.bases) if o is not None]
         inputs = ContextInputs(
             obj=obj,
             source=source,
@@ -276,9 +254,14 @@ class Generator:
             style_examples=_style_examples(obj, self.documented, self.settings.style_examples),
             generated_ok=frozenset(job.deps),
         )
-        context, truncated = render_context(
-            build_sections(inputs), self.session.estimate_counter, self.settings.max_input_tokens
-        )
+        # Redact each section once, before truncation can cut a secret in half.
+        sections = []
+        redactions = 0
+        for section in build_sections(inputs):
+            redacted = self._redact(section.text)
+            sections.append(dataclasses.replace(section, text=redacted.text))
+            redactions += redacted.count
+        context, truncated = render_context(sections, self.session.estimate_counter, self.settings.max_input_tokens)
         if job.candidate.improve:
             wanted = (
                 [f"parameters {', '.join(job.candidate.missing_parameters)}"]
@@ -291,9 +274,6 @@ class Generator:
                 + " and ".join(wanted)
                 + "."
             )
-        extra = self._redact(context)
-        context = extra.text
-        redactions = max(redactions, extra.count)
         messages = self.session.templates.messages(
             package=self.package.path,
             style=self.style,

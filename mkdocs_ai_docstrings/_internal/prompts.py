@@ -11,6 +11,7 @@ from pathlib import Path
 import griffe
 
 from mkdocs_ai_docstrings._internal.mark import AI_LABEL
+from mkdocs_ai_docstrings._internal.sanitize import code_fence
 from mkdocs_ai_docstrings._internal.tokens import PromptSection, TokenCounter, fit_sections
 
 TEMPLATE_VERSION = "1"
@@ -187,16 +188,8 @@ def _parameters(parameters: griffe.Parameters) -> str:
     return ", ".join(parts)
 
 
-def _fence(text: str) -> str:
-    longest = max((len(run) for run in text.split("\n") if set(run) == {"`"}), default=0)
-    fence = "`" * max(3, longest + 1)
-    while fence in text:
-        fence += "`"
-    return fence
-
-
 def _block(title: str, body: str, language: str = "python") -> str:
-    fence = _fence(body)
+    fence = code_fence(body)
     return f"## {title}\n{fence}{language}\n{body.rstrip()}\n{fence}"
 
 

@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mkdocs_ai_docstrings._internal.prices import format_cost
+
 STATUSES = ("generated", "cached", "skipped", "failed")
 
 
@@ -161,8 +163,6 @@ class BuildReport:
             f"{totals.requests} request(s), {totals.prompt_tokens} prompt + {totals.completion_tokens} completion = "
             f"{totals.total_tokens} tokens"
         )
-        from mkdocs_ai_docstrings._internal.prices import format_cost
-
         text += f", cost {format_cost(totals.cost)}"
         if totals.budget is not None:
             text += f", budget {totals.budget} ({totals.budget_remaining} left)"
