@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+from typing import get_type_hints
 
 import pytest
 
 from mkdocs_ai_docstrings import Settings, SettingsError
+from mkdocs_ai_docstrings._internal.settings import CONSTRAINTS, Between
+
+HINTS = get_type_hints(Settings)
+NUMBER_OPTIONS = [name for name, hint in HINTS.items() if {int, float} & {hint, *getattr(hint, "__args__", ())}]
+FLOAT_OPTIONS = [name for name, hint in HINTS.items() if float in {hint, *getattr(hint, "__args__", ())}]
+BOOL_OPTIONS = [name for name, hint in HINTS.items() if hint is bool]
+RANGES = {name: rule for name, rule in CONSTRAINTS.items() if isinstance(rule, Between)}
+
+
+def error_of(**options: object) -> str:
+    with pytest.raises(SettingsError) as error:
+        Settings.from_options(options)
+    return str(error.value)
 
 
 def test_no_options_give_the_documented_defaults() -> None:
@@ -70,7 +85,8 @@ def test_the_result_is_frozen() -> None:
         ("include", 3, "list of strings"),
         ("exclude", ["ok", 3], "list of strings"),
         ("prices", ["gpt-4o"], "mapping"),
-        ("token_budget", "lots", "wrong type"),
+        ("token_budget", "lots", "an integer or null"),
+        ("rpm", "fast", "a number or null"),
         ("cache_dir", None, "must not be empty"),
     ],
 )
@@ -123,31 +139,149 @@ def test_prices_mapping_is_copied_into_a_plain_dict() -> None:
     assert settings.prices is not prices
 
 
-# Bounds --------------------------------------------------------------------------------------------------------
+# Ranges --------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["max_completion_tokens", "max_input_tokens", "concurrency", "max_attempts"])
-def test_counts_that_must_be_positive_reject_zero(name: str) -> None:
-    with pytest.raises(SettingsError, match=f"'{name}' must be at least 1"):
-        Settings.from_options({name: 0})
-    assert getattr(Settings.from_options({name: 1}), name) == 1
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"temperature": 50}, "option 'temperature' must be between 0 and 2, got 50"),
+        ({"temperature": -0.1}, "option 'temperature' must be between 0 and 2, got -0.1"),
+        ({"request_timeout": math.nan}, "option 'request_timeout' must be a finite number, got nan"),
+        ({"request_timeout": 0}, "option 'request_timeout' must be greater than 0 and at most 3600, got 0"),
+        ({"cache_ttl_days": math.inf}, "option 'cache_ttl_days' must be a finite number or null, got inf"),
+        ({"cache_ttl_days": 10**400}, "option 'cache_ttl_days' must be a finite number or null, got 1000000000"),
+        ({"rpm": 0.001}, "option 'rpm' must be at least 1, got 0.001"),
+        ({"rpm": 0}, "option 'rpm' must be at least 1, got 0"),
+        (
+            {"max_completion_tokens": 10**9},
+            "option 'max_completion_tokens' must be between 1 and 128000, got 1000000000",
+        ),
+        ({"max_completion_tokens": 1e9}, "option 'max_completion_tokens' must be an integer, got 1000000000.0"),
+        ({"max_input_tokens": 0}, "option 'max_input_tokens' must be between 1 and 1000000, got 0"),
+        ({"concurrency": 65}, "option 'concurrency' must be between 1 and 64, got 65"),
+        ({"max_attempts": 0}, "option 'max_attempts' must be between 1 and 20, got 0"),
+        ({"token_budget": -1}, "option 'token_budget' must be at least 0, got -1"),
+        (
+            {"tpm": 1},
+            "option 'tpm' must be at least max_input_tokens + max_completion_tokens = 3200, so that one request fits "
+            "in a minute's quota (or lower those two options), got 1",
+        ),
+    ],
+)
+def test_out_of_range_values_get_one_message_naming_the_option_and_the_range(
+    options: dict[str, object], message: str
+) -> None:
+    assert error_of(**options).startswith(message)
 
 
-@pytest.mark.parametrize("name", ["token_budget", "rpm", "tpm", "cache_ttl_days"])
-def test_limits_reject_negative_values_but_accept_zero(name: str) -> None:
-    with pytest.raises(SettingsError, match=f"'{name}' must not be negative"):
-        Settings.from_options({name: -1})
-    assert getattr(Settings.from_options({name: 0}), name) == 0
+def test_every_number_option_has_a_declared_range() -> None:
+    # A new numeric option needs one line in CONSTRAINTS; this names the one that lacks it.
+    assert [name for name in NUMBER_OPTIONS if name not in RANGES] == []
 
 
-@pytest.mark.parametrize("timeout", [0, -1.5])
-def test_request_timeout_must_be_positive(timeout: float) -> None:
-    with pytest.raises(SettingsError, match="'request_timeout'"):
-        Settings.from_options({"request_timeout": timeout})
+def test_every_constraint_belongs_to_an_option() -> None:
+    assert set(CONSTRAINTS) <= set(HINTS)
 
 
-@pytest.mark.parametrize("name", ["min_docstring_length", "style_examples", "build_retry_cap"])
-def test_counts_that_may_be_zero_reject_negative_values(name: str) -> None:
-    with pytest.raises(SettingsError, match=name):
-        Settings.from_options({name: -1})
-    assert getattr(Settings.from_options({name: 0}), name) == 0
+@pytest.mark.parametrize("name", sorted(RANGES))
+def test_both_ends_of_every_range_are_accepted_and_just_beyond_them_rejected(name: str) -> None:
+    rule = RANGES[name]
+    integer = HINTS[name] is int or int in getattr(HINTS[name], "__args__", ())
+    step = 1 if integer else 0.001
+    room = {"tpm": None} if name != "tpm" else {"max_input_tokens": 1, "max_completion_tokens": 1}
+    if name == "tpm":
+        rule = Between(2)  # the smallest tpm these token caps allow (see the tpm rule)
+    assert rule.low is not None
+    lowest = rule.low + step if rule.above else rule.low
+    assert getattr(Settings.from_options({**room, name: lowest}), name) == lowest
+    with pytest.raises(SettingsError, match=f"option '{name}'"):
+        Settings.from_options({**room, name: lowest - step})
+    if rule.high is not None:
+        assert getattr(Settings.from_options({name: rule.high}), name) == rule.high
+        with pytest.raises(SettingsError, match=f"option '{name}' must be .*{int(rule.high)}"):
+            Settings.from_options({name: rule.high + step})
+
+
+@pytest.mark.parametrize("name", FLOAT_OPTIONS)
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_nan_and_infinities_are_rejected_for_every_number(name: str, value: float) -> None:
+    assert f"option '{name}' must be a finite number" in error_of(**{name: value})
+
+
+@pytest.mark.parametrize("name", BOOL_OPTIONS)
+@pytest.mark.parametrize("value", ["true", 1, None])
+def test_booleans_must_be_booleans(name: str, value: object) -> None:
+    assert f"option '{name}' must" in error_of(**{name: value})
+
+
+def test_tpm_must_let_one_worst_case_request_through_in_a_minute() -> None:
+    assert Settings.from_options({"tpm": 3200}).tpm == 3200
+    assert "= 3200" in error_of(tpm=3199)
+    small = Settings.from_options({"tpm": 1000, "max_input_tokens": 600, "max_completion_tokens": 400})
+    assert small.tpm == 1000
+    assert "= 1001" in error_of(tpm=1000, max_input_tokens=601, max_completion_tokens=400)
+
+
+# Strings, paths, patterns, prices ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["/tmp/x.json", "../../x.json", "reports/../../x.json", "C:\\x.json", "", "out/"])
+def test_report_file_must_stay_inside_its_folder(value: str) -> None:
+    assert error_of(report_file=value).startswith(
+        "option 'report_file' must be a relative path inside the site directory (standalone: the cache folder): got "
+    )
+
+
+def test_report_file_may_name_a_subfolder() -> None:
+    assert Settings.from_options({"report_file": "reports/ai.json"}).report_file == "reports/ai.json"
+
+
+@pytest.mark.parametrize(("name", "value"), [("include", [""]), ("exclude", ["pkg.*", " "]), ("packages", ["my-pkg"])])
+def test_patterns_and_package_names_are_checked(name: str, value: list[str]) -> None:
+    assert error_of(**{name: value}).startswith(f"option '{name}' must be a list of")
+
+
+def test_a_key_pasted_into_api_key_env_is_rejected_without_being_shown() -> None:
+    message = error_of(api_key_env="sk-proj-abc123=secret")
+    assert message.startswith("option 'api_key_env' must be the name of an environment variable")
+    assert "abc123" not in message
+    assert Settings.from_options({"api_key_env": "MY_AZURE_KEY"}).api_key_env == "MY_AZURE_KEY"
+
+
+@pytest.mark.parametrize("value", ["my-resource.openai.azure.com", "ftp://host", "https://", "https://user:hunter2@["])
+def test_endpoints_must_be_http_urls_and_are_not_echoed(value: str) -> None:
+    message = error_of(endpoint=value)
+    assert message.startswith("option 'endpoint' must be an http(s) URL")
+    assert "hunter2" not in message
+    assert Settings.from_options({"endpoint": "https://r.openai.azure.com/"}).endpoint == "https://r.openai.azure.com/"
+
+
+@pytest.mark.parametrize(
+    ("prices", "words"),
+    [
+        ({"m": {"input": 1.0}}, "missing key 'output' for model 'm'"),
+        (
+            {"m": {"inptu": 1.0, "output": 1.0}},
+            "unknown key 'inptu' for model 'm' (allowed: input, cached_input, output)",
+        ),
+        ({"m": {"input": math.inf, "output": 1.0}}, "'input' for model 'm' must be a finite non-negative number"),
+        ({"m": {"input": 1.0, "output": 10**400}}, "'output' for model 'm' must be a finite non-negative number"),
+        ({"m": 5}, "the entry for model 'm' must be a mapping"),
+        ({3: {"input": 1.0, "output": 1.0}}, "model names must be non-empty strings, got 3"),
+    ],
+)
+def test_malformed_prices_give_one_message_naming_the_model_and_key(prices: object, words: str) -> None:
+    message = error_of(prices=prices)
+    assert message.startswith("option 'prices' must be {model: {input, cached_input?, output}} in USD per 1M tokens: ")
+    assert words in message
+
+
+@pytest.mark.parametrize("name", ["cache_dir", "deployment", "model", "api_version", "user_prompt_file"])
+def test_names_and_paths_must_not_be_blank(name: str) -> None:
+    assert error_of(**{name: "  "}).startswith(f"option '{name}' must be a")
+
+
+def test_long_values_are_shortened_in_messages() -> None:
+    message = error_of(concurrency="x" * 500)
+    assert len(message) < 200

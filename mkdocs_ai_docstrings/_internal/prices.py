@@ -66,8 +66,10 @@ def price_for(model: str, overrides: Mapping[str, Mapping[str, float]] | None = 
         ValueError: An override has an unknown or missing key, or a value that is not a non-negative number.
     """
     table = {name.lower(): price for name, price in DEFAULT_PRICES.items()}
-    for name, values in (overrides or {}).items():
-        table[name.lower()] = _parse_override(name, values)
+    try:
+        table.update({name.lower(): price for name, price in validate_prices(overrides or {}).items()})
+    except ValueError as error:
+        raise ValueError(f"prices: {error}") from None
     wanted = model.strip().lower()
     if wanted in table:
         return table[wanted]
@@ -75,25 +77,48 @@ def price_for(model: str, overrides: Mapping[str, Mapping[str, float]] | None = 
     return table[max(prefixes, key=len)] if prefixes else None
 
 
+def validate_prices(overrides: object) -> dict[str, Price]:
+    """Parse price overrides `{model: {input, cached_input?, output}}`, or raise `ValueError` saying what is wrong.
+
+    Model names are non-empty strings; each entry has `input` and `output`, optionally `cached_input` (default:
+    `input`), each a finite non-negative number; other keys are rejected.
+    """
+    if not isinstance(overrides, Mapping):
+        raise ValueError(f"expected a mapping of model names to prices, got {type(overrides).__name__}")
+    parsed = {}
+    for model, values in overrides.items():
+        if not isinstance(model, str) or not model.strip():
+            raise ValueError(f"model names must be non-empty strings, got {model!r}")
+        parsed[model] = _parse_override(model, values)
+    return parsed
+
+
 def _parse_override(model: str, values: Mapping[str, float]) -> Price:
     if not isinstance(values, Mapping):
-        raise ValueError(f"prices: the entry for model {model!r} must be a mapping of input/output/cached_input")
+        raise ValueError(f"the entry for model {model!r} must be a mapping of input/output/cached_input")
     for key in values:
         if key not in _PRICE_KEYS:
-            raise ValueError(f"prices: unknown key {key!r} for model {model!r} (expected input, output, cached_input)")
+            raise ValueError(f"unknown key {key!r} for model {model!r} (allowed: input, cached_input, output)")
     for key in _REQUIRED_KEYS:
         if key not in values:
-            raise ValueError(f"prices: missing key {key!r} for model {model!r}")
+            raise ValueError(f"missing key {key!r} for model {model!r}")
     for key, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value) or value < 0:
             raise ValueError(
-                f"prices: {key!r} for model {model!r} must be a non-negative number of USD per 1M tokens, got {value!r}"
+                f"{key!r} for model {model!r} must be a finite non-negative number of USD per 1M tokens, got {value!r}"
             )
     return Price(
         input=float(values["input"]),
         cached_input=float(values.get("cached_input", values["input"])),
         output=float(values["output"]),
     )
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 def estimate_cost(

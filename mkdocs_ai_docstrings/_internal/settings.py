@@ -1,11 +1,24 @@
-"""One typed, validated settings object, built from plugin options, extension options or the CLI."""
+"""One typed, validated settings object, built from plugin options, extension options or the CLI.
+
+An option's type is its annotation on [`Settings`][mkdocs_ai_docstrings.Settings] (checked for every field, NaN and
+infinities rejected for every number); its accepted values beyond the type are one line of `CONSTRAINTS`; rules
+that tie options together are in `RULES`. A new option needs a field and, when it is a number or a path, one line
+in `CONSTRAINTS`.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
+import fnmatch
+import math
+import re
+import types
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args, get_origin, get_type_hints
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+from urllib.parse import urlsplit
+
+from mkdocs_ai_docstrings._internal.prices import validate_prices
 
 Provider = Literal["azure", "openai"]
 OutputMode = Literal["json_schema", "tool", "json_object", "auto"]
@@ -100,78 +113,287 @@ class Settings:
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any] | None = None, **overrides: Any) -> Settings:
-        """Build settings from a mapping of options, rejecting unknown names and wrong types."""
+        """Build settings from a mapping of options; the first wrong option raises `SettingsError` naming it."""
         data = {**(options or {}), **overrides}
         hints = get_type_hints(cls)
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
+        unknown = sorted(set(data) - set(hints))
         if unknown:
-            raise SettingsError(f"unknown option(s) {', '.join(map(repr, unknown))}; known: {', '.join(sorted(names))}")
-        values = {name: _coerce(name, value, hints[name]) for name, value in data.items()}
+            raise SettingsError(f"unknown option(s) {', '.join(map(repr, unknown))}; known: {', '.join(sorted(hints))}")
+        values = {name: _checked(name, value, hints[name]) for name, value in data.items()}
         settings = cls(**values)
-        settings._check()
+        for rule in RULES:
+            rule(settings)
         return settings
 
-    def _check(self) -> None:
-        positive = ("max_completion_tokens", "max_input_tokens", "concurrency", "max_attempts")
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise SettingsError(f"option '{name}' must be at least 1, got {getattr(self, name)!r}")
-        for name in ("token_budget", "rpm", "tpm", "cache_ttl_days"):
-            value = getattr(self, name)
-            if value is not None and value < 0:
-                raise SettingsError(f"option '{name}' must not be negative, got {value!r}")
-        if self.request_timeout <= 0:
-            raise SettingsError("option 'request_timeout' must be positive")
-        if self.min_docstring_length < 0 or self.style_examples < 0 or self.build_retry_cap < 0:
-            raise SettingsError("options 'min_docstring_length', 'style_examples', 'build_retry_cap' must be >= 0")
+
+# Types ---------------------------------------------------------------------------------------------------------
 
 
-def _coerce(name: str, value: Any, hint: Any) -> Any:
-    """Check `value` against the annotation `hint` and normalise lists to tuples."""
-    origin = get_origin(hint)
-    args = get_args(hint)
+class _Mismatch(Exception):
+    """A value does not have the expected type; `args[0]` says what was expected."""
+
+
+def _as_bool(value: Any, hint: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Mismatch("true or false")
+    return value
+
+
+def _as_int(value: Any, hint: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Mismatch("an integer")
+    return value
+
+
+def _as_float(value: Any, hint: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _Mismatch("a number")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise _Mismatch("a finite number")
+    return number
+
+
+def _as_str(value: Any, hint: Any) -> str:
+    if not isinstance(value, str):
+        raise _Mismatch("a string")
+    return value
+
+
+def _as_literal(value: Any, hint: Any) -> Any:
+    allowed = get_args(hint)
+    if not any(value == choice and type(value) is type(choice) for choice in allowed):
+        raise _Mismatch(f"one of {', '.join(map(repr, allowed))}")
+    return value
+
+
+def _as_strings(value: Any, hint: Any) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) or not all(isinstance(item, str) for item in items):
+        raise _Mismatch("a list of strings")
+    return tuple(items)
+
+
+def _as_mapping(value: Any, hint: Any) -> dict[Any, Any]:
+    if not isinstance(value, Mapping):
+        raise _Mismatch("a mapping")
+    return dict(value)
+
+
+_CONVERTERS: dict[Any, Callable[[Any, Any], Any]] = {
+    bool: _as_bool,
+    int: _as_int,
+    float: _as_float,
+    str: _as_str,
+    Literal: _as_literal,
+    tuple: _as_strings,
+    Mapping: _as_mapping,
+}
+"""Type checks by annotation (or its origin: `Literal[...]`, `tuple[str, ...]`, `Mapping[...]`)."""
+
+
+def _split_optional(hint: Any) -> tuple[Any, bool]:
+    """`X | None` -> `(X, True)`; anything else -> `(hint, False)`."""
+    if get_origin(hint) in (Union, types.UnionType):
+        rest = [arg for arg in get_args(hint) if arg is not type(None)]
+        if len(rest) == 1:
+            return rest[0], len(rest) < len(get_args(hint))
+    return hint, False
+
+
+def _converter(hint: Any) -> Callable[[Any, Any], Any]:
+    try:
+        return _CONVERTERS[get_origin(hint) or hint]
+    except KeyError:
+        raise TypeError(f"no type check for the annotation {hint!r}; add one to _CONVERTERS") from None
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _checked(name: str, value: Any, hint: Any) -> Any:
+    """Check `value` against the annotation `hint`, normalise it (lists to tuples), then apply its constraint."""
+    inner, optional = _split_optional(hint)
     if value is None:
-        if type(None) in args:
+        if optional:
             return None
         raise SettingsError(f"option '{name}' must not be empty")
-    if origin is Literal:
-        if value not in args:
-            raise SettingsError(f"option '{name}' must be one of {', '.join(map(repr, args))}, got {value!r}")
-        return value
-    if origin in (tuple, list) or hint is tuple:
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
-            raise SettingsError(f"option '{name}' must be a list of strings, got {value!r}")
-        return tuple(value)
-    if origin is Mapping or hint is Mapping:
-        if not isinstance(value, Mapping):
-            raise SettingsError(f"option '{name}' must be a mapping, got {value!r}")
-        return dict(value)
-    if args:  # a union such as `int | None`
-        for arg in args:
-            if arg is type(None):
-                continue
-            try:
-                return _coerce(name, value, arg)
-            except SettingsError:
-                continue
-        raise SettingsError(f"option '{name}' has the wrong type: {value!r}")
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise SettingsError(f"option '{name}' must be true or false, got {value!r}")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise SettingsError(f"option '{name}' must be an integer, got {value!r}")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise SettingsError(f"option '{name}' must be a number, got {value!r}")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise SettingsError(f"option '{name}' must be a string, got {value!r}")
-        return value
+    try:
+        value = _converter(inner)(value, inner)
+    except _Mismatch as mismatch:
+        expected = f"{mismatch.args[0]}{' or null' if optional else ''}"
+        raise SettingsError(f"option '{name}' must be {expected}, got {_show(value)}") from None
+    constraint = CONSTRAINTS.get(name)
+    if constraint is not None:
+        constraint.check(name, value)
     return value
+
+
+# Values --------------------------------------------------------------------------------------------------------
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+@dataclass(frozen=True)
+class Between:
+    """A number in `[low, high]` (`low` excluded when `above`); `None` leaves a side open."""
+
+    low: float | None = None
+    high: float | None = None
+    above: bool = False
+
+    def check(self, name: str, value: float) -> None:
+        """Raise `SettingsError` when `value` is out of range."""
+        too_low = self.low is not None and (value <= self.low if self.above else value < self.low)
+        too_high = self.high is not None and value > self.high
+        if too_low or too_high:
+            raise SettingsError(f"option '{name}' must be {self.describe()}, got {_number(value)}")
+
+    def describe(self) -> str:
+        """The range in words: `between 0 and 2`, `at least 1`, `greater than 0 and at most 3600`."""
+        if self.low is None:
+            return f"at most {_number(self.high)}" if self.high is not None else "a number"
+        if self.above:
+            low = f"greater than {_number(self.low)}"
+            return low if self.high is None else f"{low} and at most {_number(self.high)}"
+        if self.high is None:
+            return f"at least {_number(self.low)}"
+        return f"between {_number(self.low)} and {_number(self.high)}"
+
+
+@dataclass(frozen=True)
+class Check:
+    """Any other rule: `test(value)` returns what is wrong (`None` when fine); `accepted` describes the values."""
+
+    accepted: str
+    test: Callable[[Any], str | None]
+
+    def check(self, name: str, value: Any) -> None:
+        """Raise `SettingsError` naming the option, what it accepts and what is wrong."""
+        problem = self.test(value)
+        if problem is not None:
+            raise SettingsError(f"option '{name}' must be {self.accepted}: {problem}")
+
+    def describe(self) -> str:
+        """What the option accepts."""
+        return self.accepted
+
+
+def _non_empty(value: str) -> str | None:
+    return "got an empty string" if not value.strip() else None
+
+
+def _relative_path(value: str) -> str | None:
+    if not value.strip() or value.endswith(("/", "\\")):
+        return f"got {_show(value)}"
+    if PurePosixPath(value).is_absolute() or PureWindowsPath(value).is_absolute() or PureWindowsPath(value).drive:
+        return f"got the absolute path {_show(value)}"
+    if ".." in PureWindowsPath(value).parts:
+        return f"got {_show(value)}, whose '..' leaves it"
+    return None
+
+
+def _globs(patterns: tuple[str, ...]) -> str | None:
+    for pattern in patterns:
+        if not pattern.strip():
+            return "got an empty pattern"
+        try:
+            re.compile(fnmatch.translate(pattern))
+        except re.error as error:
+            return f"{_show(pattern)} does not compile ({error})"
+    return None
+
+
+def _identifiers(names: tuple[str, ...]) -> str | None:
+    bad = [name for name in names if not name.isidentifier()]
+    return f"got {', '.join(map(_show, bad))}" if bad else None
+
+
+def _http_url(value: str) -> str | None:
+    # The value is not echoed: a URL may carry a password.
+    try:
+        parts = urlsplit(value.strip())
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        ok = False
+    return None if ok else "got a value that is not one (the value is not shown: it may hold a password)"
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _env_name(value: str) -> str | None:
+    # The value is not echoed: a key pasted here by mistake must not reach the log.
+    if _ENV_NAME.fullmatch(value):
+        return None
+    return "got a value that is not a variable name (not shown: is it the key itself? Put the key in the environment)"
+
+
+def _prices(value: Mapping[Any, Any]) -> str | None:
+    try:
+        validate_prices(value)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+_POSITIVE_SECONDS = Between(0, 3600, above=True)
+
+CONSTRAINTS: dict[str, Between | Check] = {
+    "temperature": Between(0, 2),
+    "max_completion_tokens": Between(1, 128_000),
+    "max_input_tokens": Between(1, 1_000_000),
+    "token_budget": Between(0),
+    "concurrency": Between(1, 64),
+    "request_timeout": _POSITIVE_SECONDS,
+    "max_attempts": Between(1, 20),
+    "build_retry_cap": Between(0, 100_000),
+    "max_retry_after": Between(0, 3600),
+    "rpm": Between(1),
+    "tpm": Between(1),
+    "cache_ttl_days": Between(0),
+    "min_docstring_length": Between(0, 10_000),
+    "style_examples": Between(0, 50),
+    "endpoint": Check("an http(s) URL such as https://<resource>.openai.azure.com", _http_url),
+    "base_url": Check("an http(s) URL such as http://127.0.0.1:11434/v1", _http_url),
+    "api_version": Check("a non-empty string such as 2024-10-21", _non_empty),
+    "deployment": Check("a non-empty string", _non_empty),
+    "model": Check("a non-empty string", _non_empty),
+    "api_key_env": Check("the name of an environment variable", _env_name),
+    "cache_dir": Check("a folder path", _non_empty),
+    "packages": Check("a list of top-level package names", _identifiers),
+    "include": Check("a list of glob patterns", _globs),
+    "exclude": Check("a list of glob patterns", _globs),
+    "report_file": Check("a relative path inside the site directory (standalone: the cache folder)", _relative_path),
+    "prices": Check("{model: {input, cached_input?, output}} in USD per 1M tokens", _prices),
+    "system_prompt_file": Check("a file path", _non_empty),
+    "user_prompt_file": Check("a file path", _non_empty),
+}
+"""Accepted values of each option beyond its type, one line per option (ranges are inclusive).
+
+Bounds: 128,000 completion tokens is the largest output any current OpenAI model allows (GPT-5); 1,000,000 prompt
+tokens the largest context (GPT-4.1); a docstring needs a few hundred of each. 64 requests in flight and 20
+attempts are far above what a deployment's quota serves; timeouts are capped at an hour so a build cannot wait
+forever on one request. Prompt files are checked (exist, UTF-8, variables) when they are loaded, relative to the
+folder of `mkdocs.yml`: see `PromptTemplates.load`.
+"""
+
+
+def _one_request_fits_in_a_minute(settings: Settings) -> None:
+    worst = settings.max_input_tokens + settings.max_completion_tokens
+    if settings.tpm is not None and settings.tpm < worst:
+        raise SettingsError(
+            f"option 'tpm' must be at least max_input_tokens + max_completion_tokens = {worst}, so that one request "
+            f"fits in a minute's quota (or lower those two options), got {_number(settings.tpm)}"
+        )
+
+
+RULES: tuple[Callable[[Settings], None], ...] = (_one_request_fits_in_a_minute,)
+"""Checks that involve several options, run on the built settings."""
