@@ -61,24 +61,87 @@ def test_the_custom_version_is_stable_and_follows_every_character(tmp_path: Path
     assert PromptTemplates.load(None, user2).version != first
 
 
-def test_an_unknown_system_variable_is_rejected_by_name(tmp_path: Path) -> None:
+def test_an_unknown_system_variable_is_rejected_naming_the_option_file_variable_and_allowed_ones(
+    tmp_path: Path,
+) -> None:
     system = write(tmp_path, "system.txt", "Document $package for ${audience} in $style.\n")
-    with pytest.raises(TemplateError, match=r"system prompt template: unknown variable\(s\) \['audience'\]"):
+    with pytest.raises(TemplateError) as error:
         PromptTemplates.load(system, None)
+    assert str(error.value) == (
+        f"option 'system_prompt_file': {system} uses unknown variable(s) $audience; allowed: $package, $style"
+    )
 
 
 def test_an_unknown_user_variable_is_rejected_by_name_with_the_allowed_ones(tmp_path: Path) -> None:
     user = write(tmp_path, "user.txt", "$path $context $source\n")
     with pytest.raises(TemplateError) as error:
         PromptTemplates.load(None, user)
-    assert "['source']" in str(error.value)
-    assert "['context', 'kind', 'path']" in str(error.value)
+    assert str(error.value) == (
+        f"option 'user_prompt_file': {user} uses unknown variable(s) $source; allowed: $context, $kind, $path"
+    )
 
 
 def test_missing_required_user_variables_are_named(tmp_path: Path) -> None:
     user = write(tmp_path, "user.txt", "Document the $kind.\n")
-    with pytest.raises(TemplateError, match=r"missing required variable\(s\) \['context', 'path'\]"):
+    with pytest.raises(TemplateError, match=r"user.txt must contain \$context, \$path \(required"):
         PromptTemplates.load(None, user)
+
+
+def test_the_system_template_needs_no_variable(tmp_path: Path) -> None:
+    system = write(tmp_path, "system.txt", "Write terse docstrings.\n")
+    assert PromptTemplates.load(system, None).system == "Write terse docstrings.\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [("Costs $5. $path $context", "line 1, column 7"), ("$path\n$context\n  ${ kind}", "line 3, column 3")],
+)
+def test_a_dollar_that_starts_no_variable_is_rejected_with_its_position(tmp_path: Path, text: str, where: str) -> None:
+    user = write(tmp_path, "user.txt", text)
+    with pytest.raises(TemplateError) as error:
+        PromptTemplates.load(None, user)
+    assert str(error.value).startswith(
+        f"option 'user_prompt_file': {user} has a '$' at {where} that starts no variable"
+    )
+    assert "write $$ for a dollar sign" in str(error.value)
+
+
+def test_a_missing_file_is_named_with_the_folder_relative_paths_start_from(tmp_path: Path) -> None:
+    with pytest.raises(TemplateError) as error:
+        PromptTemplates.load(None, "prompts/user.txt", base_dir=tmp_path)
+    assert str(error.value) == (
+        f"option 'user_prompt_file': {tmp_path / 'prompts/user.txt'} does not exist "
+        f"(relative paths start from {tmp_path})"
+    )
+
+
+def test_relative_files_are_read_from_the_base_folder_not_the_current_one(tmp_path: Path) -> None:
+    (tmp_path / "prompts").mkdir()
+    write(tmp_path / "prompts", "user.txt", "Target $path\n$context\n")
+    assert PromptTemplates.load(None, "prompts/user.txt", base_dir=tmp_path).user == "Target $path\n$context\n"
+
+
+def test_a_folder_a_non_utf8_file_and_an_empty_file_are_rejected(tmp_path: Path) -> None:
+    with pytest.raises(TemplateError, match="is a folder, not a file"):
+        PromptTemplates.load(str(tmp_path), None)
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("Caf\xe9 $path $context".encode("latin-1"))
+    with pytest.raises(TemplateError, match=r"latin.txt is not UTF-8 text \(byte 3\)"):
+        PromptTemplates.load(None, str(latin))
+    with pytest.raises(TemplateError, match=r"empty\.txt is empty"):
+        PromptTemplates.load(write(tmp_path, "empty.txt", " \n"), None)
+
+
+def test_template_errors_are_settings_errors() -> None:
+    from mkdocs_ai_docstrings import SettingsError
+
+    assert issubclass(TemplateError, SettingsError)
+
+
+def test_validate_checks_templates_built_in_code() -> None:
+    with pytest.raises(TemplateError, match=r"user prompt template must contain \$context"):
+        PromptTemplates(user="Document $path").validate()
+    PromptTemplates().validate()
 
 
 def test_escaped_dollars_are_not_variables(tmp_path: Path) -> None:

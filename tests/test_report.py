@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
 
 from mkdocs_ai_docstrings import BuildReport, ObjectOutcome
+from mkdocs_ai_docstrings._internal.report import ReportPathError
 
 
 def sample_report() -> BuildReport:
@@ -172,6 +175,38 @@ def test_write_replaces_an_old_report_and_leaves_it_intact_when_writing_fails(tm
     with pytest.raises(TypeError):
         broken.write(target)
     assert json.loads(target.read_text(encoding="utf-8"))["model"] == "other"
+
+
+def test_write_relative_to_a_root_stays_inside_it(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    assert sample_report().write("reports/ai.json", root=site) == (site / "reports" / "ai.json").resolve()
+    for escape in ("../x.json", str(tmp_path / "x.json"), "reports/../../x.json"):
+        with pytest.raises(ReportPathError, match="would be outside"):
+            sample_report().write(escape, root=site)
+    assert not (tmp_path / "x.json").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink") or os.name != "posix", reason="needs POSIX symlinks")
+def test_write_refuses_a_link_inside_the_root_that_points_outside(tmp_path: Path) -> None:
+    site, outside = tmp_path / "site", tmp_path / "outside"
+    site.mkdir()
+    outside.mkdir()
+    (site / "reports").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(ReportPathError):
+        sample_report().write("reports/ai.json", root=site)
+    assert list(outside.iterdir()) == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_write_gives_the_report_the_mode_of_new_files_under_the_umask(tmp_path: Path, umask: int, mode: int) -> None:
+    previous = os.umask(umask)
+    try:
+        target = sample_report().write(tmp_path / "ai-docstrings.json")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(target.stat().st_mode) == mode
 
 
 # Summary -------------------------------------------------------------------------------------------------------

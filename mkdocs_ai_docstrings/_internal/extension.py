@@ -8,6 +8,7 @@ arguments and keeps a session per loaded package).
 from __future__ import annotations
 
 import sysconfig
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ from mkdocs_ai_docstrings._internal.client import scrub
 from mkdocs_ai_docstrings._internal.discovery import discover
 from mkdocs_ai_docstrings._internal.generator import Generator
 from mkdocs_ai_docstrings._internal.logger import logger
-from mkdocs_ai_docstrings._internal.report import BuildReport
+from mkdocs_ai_docstrings._internal.prompts import PromptTemplates
+from mkdocs_ai_docstrings._internal.report import BuildReport, ReportPathError, report_path
 from mkdocs_ai_docstrings._internal.scope import DocumentedRoot, by_package, roots_from_mkdocs_yml
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings, SettingsError
@@ -59,10 +61,8 @@ class AIDocstringsExtension(griffe.Extension):
         session: BuildSession | None = _ACTIVE["session"]
         standalone = session is None
         if standalone:
-            try:
-                settings = Settings.from_options(self.options)
-            except SettingsError as error:
-                logger.error("ai-docstrings extension: %s", error)
+            settings = _standalone_settings(self.options, loader)
+            if settings is None:
                 return
             found = roots_from_mkdocs_yml()
             by_pkg = by_package(found) if found else None
@@ -115,12 +115,42 @@ _STANDALONE_REPORTS: dict[Path, dict[str, BuildReport]] = {}
 """Standalone reports of this process by file and package, so packages of one build share a file."""
 
 
+_REPORTED_ERRORS: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+"""Option errors already logged, by the build's griffe modules collection (one per build, shared by its loaders),
+so each is logged once per build, not once per package."""
+
+
+def _standalone_settings(options: dict[str, Any], loader: Any) -> Settings | None:
+    """The extension's own settings, prompt files checked (relative to the current folder, like `cache_dir`).
+
+    A bad option is one error line (once per build) and the build goes on without generation, as with a missing
+    endpoint; `mkdocs build --strict` fails on that error line.
+    """
+    try:
+        settings = Settings.from_options(options)
+        PromptTemplates.load(settings.system_prompt_file, settings.user_prompt_file)
+    except SettingsError as error:
+        try:
+            logged = _REPORTED_ERRORS.setdefault(getattr(loader, "modules_collection", loader), set())
+        except TypeError:  # no loader, or one that cannot be weakly referenced
+            logged = set()
+        if str(error) not in logged:
+            logged.add(str(error))
+            logger.error("ai-docstrings extension: %s; no docstring is generated", error)
+        return None
+    return settings
+
+
 def _finish_standalone(session: BuildSession, package: str) -> None:
     report = session.finish()
-    path = Path(session.settings.report_file)
-    if not path.is_absolute():
-        path = session.cache.directory / path
+    folder = session.cache.directory
+    path = report_path(session.settings.report_file, folder)
     reports = _STANDALONE_REPORTS.setdefault(path, {})
     reports[package] = report
-    BuildReport.combine(list(reports.values())).write(path)
+    try:
+        BuildReport.combine(list(reports.values())).write(session.settings.report_file, root=folder)
+    except (OSError, ReportPathError) as error:
+        logger.error("ai-docstrings: the report was not written: %s", error)
+        logger.info("%s", report.summary())
+        return
     logger.info("%s Report: %s", report.summary(), path)

@@ -15,6 +15,8 @@ from mkdocs.structure.files import File, Files
 
 from mkdocs_ai_docstrings._internal.extension import activate
 from mkdocs_ai_docstrings._internal.logger import logger
+from mkdocs_ai_docstrings._internal.prompts import PromptTemplates
+from mkdocs_ai_docstrings._internal.report import ReportPathError
 from mkdocs_ai_docstrings._internal.scope import by_package, documented_roots, handler_options
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings, SettingsError
@@ -37,6 +39,18 @@ class _Any(base.BaseConfigOption[Any]):
 
 _PluginConfig = type("_PluginConfig", (base.Config,), {field.name: _Any() for field in dataclasses.fields(Settings)})
 """The plugin's options: one per `Settings` field, validated by `Settings.from_options`."""
+
+
+def _with_prompt_files_from(folder: Path, settings: Settings) -> Settings:
+    """Settings whose prompt files are absolute (relative ones start from `folder`), checked by loading them."""
+    files = {
+        name: str(folder / Path(value).expanduser())
+        for name in ("system_prompt_file", "user_prompt_file")
+        if (value := getattr(settings, name)) is not None
+    }
+    settings = dataclasses.replace(settings, **files)
+    PromptTemplates.load(settings.system_prompt_file, settings.user_prompt_file, base_dir=folder)
+    return settings
 
 
 def _extension_names(extensions: list[Any]) -> set[str]:
@@ -64,11 +78,11 @@ class AIDocstringsPlugin(BasePlugin[_PluginConfig]):
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         """Validate options and register the griffe extension with mkdocstrings' Python handler."""
         options = {key: value for key, value in self.config.items() if value is not None}
-        try:
-            self.settings = Settings.from_options(options)
-        except SettingsError as error:
-            raise PluginError(f"ai-docstrings: {error}") from error
         self.config_dir = Path(config.config_file_path or ".").resolve().parent
+        try:
+            self.settings = _with_prompt_files_from(self.config_dir, Settings.from_options(options))
+        except SettingsError as error:
+            raise PluginError(f"ai-docstrings: {error}") from None
         plugins = config.plugins
         if "mkdocstrings" not in plugins:
             logger.warning("ai-docstrings needs the mkdocstrings plugin; add `- mkdocstrings` to `plugins`")
@@ -110,8 +124,13 @@ class AIDocstringsPlugin(BasePlugin[_PluginConfig]):
         activate(None, None)
         self.session = None
         report = session.finish()
-        path = report.write(Path(config.site_dir) / session.settings.report_file)
-        logger.info("%s Report: %s", report.summary(), path)
+        try:
+            path = report.write(session.settings.report_file, root=config.site_dir)
+        except (OSError, ReportPathError) as error:
+            logger.error("ai-docstrings: the report was not written: %s", error)
+            logger.info("%s", report.summary())
+        else:
+            logger.info("%s Report: %s", report.summary(), path)
         if session.settings.strict:
             missing = [o for o in report.outcomes.values() if o.status == "failed" or o.reason == "budget"]
             if missing:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import string
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +12,7 @@ import griffe
 
 from mkdocs_ai_docstrings._internal.mark import AI_LABEL
 from mkdocs_ai_docstrings._internal.sanitize import code_fence
+from mkdocs_ai_docstrings._internal.settings import SettingsError
 from mkdocs_ai_docstrings._internal.tokens import PromptSection, TokenCounter, fit_sections
 
 TEMPLATE_VERSION = "1"
@@ -48,18 +49,72 @@ $context
 SYSTEM_VARIABLES = frozenset({"package", "style"})
 USER_VARIABLES = frozenset({"kind", "path", "context"})
 USER_REQUIRED = frozenset({"path", "context"})
+"""Without `$context` the model never sees the code; without `$path` it does not know which object to document."""
 
 
-class TemplateError(ValueError):
-    """A prompt template uses unknown variables or lacks required ones."""
+class TemplateError(SettingsError):
+    """A prompt template cannot be read, has bad `$` syntax, uses unknown variables or lacks required ones."""
 
 
-def _variables(template: str) -> set[str]:
+@dataclass(frozen=True)
+class _Kind:
+    option: str
+    allowed: frozenset[str]
+    required: frozenset[str] = frozenset()
+
+
+_SYSTEM = _Kind("system_prompt_file", SYSTEM_VARIABLES)
+_USER = _Kind("user_prompt_file", USER_VARIABLES, USER_REQUIRED)
+
+
+def _dollars(names: Iterable[str]) -> str:
+    return ", ".join(f"${name}" for name in sorted(names))
+
+
+def _template_problem(text: str, kind: _Kind) -> str | None:
+    """What is wrong with a template's variables (`None` when nothing is)."""
+    if not text.strip():
+        return "is empty"
     names = set()
-    for _, named, braced, _ in string.Template.pattern.findall(template):
-        if named or braced:
-            names.add(named or braced)
-    return names
+    for match in string.Template.pattern.finditer(text):
+        if match["invalid"] is not None:
+            line = text.count("\n", 0, match.start()) + 1
+            column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+            return (
+                f"has a '$' at line {line}, column {column} that starts no variable: write $$ for a dollar sign, "
+                f"or one of {_dollars(kind.allowed)}"
+            )
+        names.add(match["named"] or match["braced"])
+    names.discard(None)
+    unknown = names - kind.allowed
+    if unknown:
+        return f"uses unknown variable(s) {_dollars(unknown)}; allowed: {_dollars(kind.allowed)}"
+    missing = kind.required - names
+    if missing:
+        return (
+            f"must contain {_dollars(missing)} (required: {_dollars(kind.required)}; allowed: {_dollars(kind.allowed)})"
+        )
+    return None
+
+
+def _read_template(file: str, kind: _Kind, base_dir: Path) -> str:
+    path = Path(file).expanduser()
+    path = path if path.is_absolute() else base_dir / path
+    where = f"option '{kind.option}': {path}"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TemplateError(f"{where} does not exist (relative paths start from {base_dir})") from None
+    except IsADirectoryError:
+        raise TemplateError(f"{where} is a folder, not a file") from None
+    except UnicodeDecodeError as error:
+        raise TemplateError(f"{where} is not UTF-8 text (byte {error.start})") from None
+    except OSError as error:
+        raise TemplateError(f"{where} cannot be read: {error.strerror or error}") from None
+    problem = _template_problem(text, kind)
+    if problem:
+        raise TemplateError(f"{where} {problem}")
+    return text
 
 
 @dataclass(frozen=True)
@@ -70,30 +125,25 @@ class PromptTemplates:
     user: str = USER_TEMPLATE
 
     @classmethod
-    def load(cls, system_file: str | None = None, user_file: str | None = None) -> PromptTemplates:
-        """Load user overrides and validate their variables."""
-        system = Path(system_file).read_text(encoding="utf-8") if system_file else SYSTEM_TEMPLATE
-        user = Path(user_file).read_text(encoding="utf-8") if user_file else USER_TEMPLATE
-        templates = cls(system, user)
-        templates.validate()
-        return templates
+    def load(
+        cls, system_file: str | None = None, user_file: str | None = None, *, base_dir: str | Path = "."
+    ) -> PromptTemplates:
+        """Read and check the user's template files (relative paths start from `base_dir`); built-ins otherwise.
+
+        Raises:
+            TemplateError: One line naming the option, the file and what is wrong with it.
+        """
+        base = Path(base_dir)
+        system = _read_template(system_file, _SYSTEM, base) if system_file else SYSTEM_TEMPLATE
+        user = _read_template(user_file, _USER, base) if user_file else USER_TEMPLATE
+        return cls(system, user)
 
     def validate(self) -> None:
-        """Reject unknown variables and missing required ones, naming them."""
-        unknown = _variables(self.system) - SYSTEM_VARIABLES
-        if unknown:
-            raise TemplateError(
-                f"system prompt template: unknown variable(s) {sorted(unknown)}; allowed: {sorted(SYSTEM_VARIABLES)}"
-            )
-        user_vars = _variables(self.user)
-        unknown = user_vars - USER_VARIABLES
-        if unknown:
-            raise TemplateError(
-                f"user prompt template: unknown variable(s) {sorted(unknown)}; allowed: {sorted(USER_VARIABLES)}"
-            )
-        missing = USER_REQUIRED - user_vars
-        if missing:
-            raise TemplateError(f"user prompt template: missing required variable(s) {sorted(missing)}")
+        """Reject bad `$` syntax, unknown variables and missing required ones, naming them."""
+        for text, kind, label in ((self.system, _SYSTEM, "system"), (self.user, _USER, "user")):
+            problem = _template_problem(text, kind)
+            if problem:
+                raise TemplateError(f"{label} prompt template {problem}")
 
     @property
     def version(self) -> str:

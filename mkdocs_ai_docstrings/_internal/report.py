@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,21 @@ from typing import Any
 from mkdocs_ai_docstrings._internal.prices import format_cost
 
 STATUSES = ("generated", "cached", "skipped", "failed")
+
+
+class ReportPathError(ValueError):
+    """The report would be written outside its folder."""
+
+
+def report_path(path: str | os.PathLike[str], root: str | os.PathLike[str] | None = None) -> Path:
+    """`path` (relative to `root` when one is given), checked to stay inside `root` once links are resolved."""
+    if root is None:
+        return Path(path)
+    base = Path(root).resolve()
+    target = (base / path).resolve()
+    if not target.is_relative_to(base):
+        raise ReportPathError(f"the report file {target} would be outside {base}; it is not written")
+    return target
 
 
 @dataclass
@@ -141,14 +156,28 @@ class BuildReport:
             "objects": [asdict(outcome) for _, outcome in sorted(self.outcomes.items())],
         }
 
-    def write(self, path: str | os.PathLike[str]) -> Path:
-        """Write the report atomically to `path`."""
-        target = Path(path)
+    def write(self, path: str | os.PathLike[str], *, root: str | os.PathLike[str] | None = None) -> Path:
+        """Write the report atomically to `path` (relative to `root`, and never outside it, when one is given).
+
+        The file gets the permissions MkDocs gives the site's files (`0o666` less the umask).
+
+        Raises:
+            ReportPathError: `path`, links resolved, is outside `root`.
+        """
+        target = report_path(path, root)
         target.parent.mkdir(parents=True, exist_ok=True)
+        if root is not None:
+            report_path(target, root)  # again, now that the folders exist: a link among them may point elsewhere
         data = json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target.parent, delete=False, suffix=".tmp") as tmp:
-            tmp.write(data)
-        Path(tmp.name).replace(target)
+        temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the kernel applies the umask
+        try:
+            with open(descriptor, "w", encoding="utf-8") as file:
+                file.write(data)
+            temporary.replace(target)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
         return target
 
     def summary(self) -> str:
