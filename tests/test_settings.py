@@ -9,7 +9,7 @@ from typing import get_type_hints
 import pytest
 
 from mkdocs_ai_docstrings import Settings, SettingsError
-from mkdocs_ai_docstrings._internal.settings import CONSTRAINTS, Between
+from mkdocs_ai_docstrings._internal.settings import CONSTRAINTS, Between, _converter, _split_optional
 
 HINTS = get_type_hints(Settings)
 NUMBER_OPTIONS = [name for name, hint in HINTS.items() if {int, float} & {hint, *getattr(hint, "__args__", ())}]
@@ -178,6 +178,18 @@ def test_out_of_range_values_get_one_message_naming_the_option_and_the_range(
 def test_every_number_option_has_a_declared_range() -> None:
     # A new numeric option needs one line in CONSTRAINTS; this names the one that lacks it.
     assert [name for name in NUMBER_OPTIONS if name not in RANGES] == []
+
+
+def test_every_option_type_has_a_check() -> None:
+    # A field annotated with a type the checks do not know fails here, not in a user's build.
+    for name, hint in HINTS.items():
+        assert _converter(_split_optional(hint)[0]), name
+
+
+def test_a_huge_integer_is_rejected_and_shortened() -> None:
+    message = error_of(max_completion_tokens=10**400)
+    assert message.startswith("option 'max_completion_tokens' must be between 1 and 128000, got 1000")
+    assert len(message) < 150
 
 
 def test_every_constraint_belongs_to_an_option() -> None:

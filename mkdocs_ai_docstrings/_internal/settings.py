@@ -238,7 +238,9 @@ def _checked(name: str, value: Any, hint: Any) -> Any:
 
 
 def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
+    """`50` for 50 or 50.0, `0.001` for 0.001; very long integers shortened."""
+    text = str(value) if isinstance(value, int) else str(int(value)) if value.is_integer() else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 @dataclass(frozen=True)
