@@ -52,7 +52,7 @@ from detect_secrets.plugins.stripe import StripeDetector
 from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
 from detect_secrets.plugins.twilio import TwilioKeyDetector
 
-__all__ = ["Redaction", "redact_secrets"]
+__all__ = ["Redaction", "SecretFinding", "find_secrets", "redact_secrets"]
 
 # Left out on purpose: `PrivateKeyDetector` flags only the `BEGIN ... PRIVATE KEY` marker (the PEM
 # pattern below redacts the key body instead), `IPPublicDetector` (addresses are not credentials)
@@ -116,6 +116,19 @@ class Redaction:
     """How many secrets were replaced."""
     kinds: tuple[str, ...]
     """The distinct kinds of secrets replaced, in order of first appearance."""
+
+
+@dataclass(frozen=True)
+class SecretFinding:
+    """One credential found in a text."""
+
+    kind: str
+    """What it is, e.g. `AWS Access Key`."""
+    line: int
+    """The 1-based line of the text where it starts."""
+    start: int
+    end: int
+    """Its span in the text."""
 
 
 @dataclass(frozen=True)
@@ -426,6 +439,23 @@ def _merge(hits: Iterable[_Hit]) -> list[_Hit]:
     return merged
 
 
+def _find(text: str, extra_literals: Iterable[str] = ()) -> list[_Hit]:
+    hits = [hit for detect in _detectors() for hit in detect(text)]
+    hits.extend(_literal_hits(text, extra_literals))
+    # Markers left by an earlier pass are never secrets themselves.
+    markers = [(marker.start(), marker.end()) for marker in _REDACTED.finditer(text)]
+    if markers:
+        hits = [hit for hit in hits if not any(start <= hit.start and hit.end <= end for start, end in markers)]
+    return _merge(hits)
+
+
+def find_secrets(text: str) -> tuple[SecretFinding, ...]:
+    """Every credential the detectors see in `text`, with its kind, line and span."""
+    return tuple(
+        SecretFinding(hit.kind, text.count("\n", 0, hit.start) + 1, hit.start, hit.end) for hit in _find(text)
+    )
+
+
 def redact_secrets(text: str, *, extra_literals: Iterable[str] = ()) -> Redaction:
     """Replace every credential in `text` by `<redacted:KIND>`.
 
@@ -436,13 +466,7 @@ def redact_secrets(text: str, *, extra_literals: Iterable[str] = ()) -> Redactio
     Returns:
         The redacted text, the number of secrets replaced and their kinds.
     """
-    hits = [hit for detect in _detectors() for hit in detect(text)]
-    hits.extend(_literal_hits(text, extra_literals))
-    # Markers left by an earlier pass are never secrets themselves.
-    markers = [(marker.start(), marker.end()) for marker in _REDACTED.finditer(text)]
-    if markers:
-        hits = [hit for hit in hits if not any(start <= hit.start and hit.end <= end for start, end in markers)]
-    merged = _merge(hits)
+    merged = _find(text, extra_literals)
     if not merged:
         return Redaction(text=text, count=0, kinds=())
     parts: list[str] = []
