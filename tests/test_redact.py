@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from mkdocs_ai_docstrings._internal.redact import Redaction, redact_secrets
+from mkdocs_ai_docstrings._internal.redact import Redaction, find_secrets, redact_secrets
+from tests.redaction_corpus import LOOKALIKES, SECRETS, Entry
 
 # Made-up credentials of each shape (split so that scanners of this repository do not flag them).
 AWS_KEY_ID = "AKIA" + "IOSFODNN7EXAMPLE"
@@ -70,10 +71,10 @@ CASES = [
         id="sas-url",
     ),
     pytest.param(
-        'SHA = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"',
-        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        'SIGNING_KEY = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"',
+        "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
         "Hex High Entropy String",
-        id="hex-entropy",
+        id="hex-entropy-named-like-a-key",
     ),
     pytest.param(
         f'KEY = """-----BEGIN RSA PRIVATE KEY-----\n{PEM_BODY}\n-----END RSA PRIVATE KEY-----\n"""',
@@ -231,3 +232,74 @@ def test_adversarial_input_is_scanned_in_linear_time(text: str) -> None:
     start = time.perf_counter()
     redact_secrets(text)
     assert time.perf_counter() - start < 0.5
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# The corpus (tests/redaction_corpus.py): every credential gone, every look-alike kept; measured in bench/redaction.py
+
+
+@pytest.mark.parametrize("entry", SECRETS, ids=[entry.id for entry in SECRETS])
+def test_every_corpus_secret_is_redacted_entirely(entry: Entry) -> None:
+    found = [(finding.start, finding.end) for finding in find_secrets(entry.source)]
+    redacted = redact_secrets(entry.source).text
+    for spans in entry.secrets:
+        for start, end in spans:
+            assert any(a <= start and end <= b for a, b in found), entry.source[start:end]
+            if end - start >= 6:
+                assert entry.source[start:end] not in redacted
+
+
+@pytest.mark.parametrize("entry", LOOKALIKES, ids=[entry.id for entry in LOOKALIKES])
+def test_corpus_lookalikes_are_left_alone(entry: Entry) -> None:
+    assert redact_secrets(entry.source) == Redaction(text=entry.source, count=0, kinds=())
+
+
+def test_the_corpus_holds_enough_of_each_side() -> None:
+    assert len(SECRETS) >= 80
+    assert len(LOOKALIKES) >= 70
+    assert all(entry.secrets for entry in SECRETS)
+
+
+@pytest.mark.parametrize(
+    ("source", "kept"),
+    [
+        pytest.param('KEY = "AKIA" "IOSFODNN7EXAMPLE"\n', ('KEY = "', '"\n'), id="implicit"),
+        pytest.param('KEY = ("AKIA"  # id\n       "IOSFODNN7EXAMPLE")\n', ('KEY = ("', '")\n'), id="parenthesised"),
+    ],
+)
+def test_a_key_split_across_literals_is_redacted_as_one(source: str, kept: tuple[str, str]) -> None:
+    result = redact_secrets(source)
+    assert result.count == 1
+    assert result.text == f"{kept[0]}<redacted:AWS Access Key>{kept[1]}"
+
+
+def test_separate_statements_are_not_joined() -> None:
+    # An attribute and its docstring are two literals on two lines, outside brackets: not one string.
+    source = 'PREFIX = "AKIA"\n"""The prefix of AWS key IDs."""\nSUFFIX = "IOSFODNN7EXAMPLE"\n'
+    assert redact_secrets(source).count == 0
+
+
+@pytest.mark.parametrize(
+    ("source", "secret"),
+    [
+        pytest.param('api_key = "d41d8cd98f00b204e9800998ecf8427e"', True, id="key-name"),
+        pytest.param('EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e"', False, id="hash-name"),
+        pytest.param('x = "d41d8cd98f00b204e9800998ecf8427e"', False, id="no-context"),
+        pytest.param('pair = ("AKIAIOSFODNN7EXAMPLE", "d41d8cd98f00b204e9800998ecf8427e")', True, id="beside-a-key"),
+        pytest.param("# AZURE_OPENAI_API_KEY=d41d8cd98f00b204e9800998ecf8427e", True, id="comment-key-name"),
+        pytest.param('assert md5(b"").hexdigest() == "d41d8cd98f00b204e9800998ecf8427e"', False, id="hexdigest"),
+    ],
+)
+def test_a_32_hex_value_is_judged_by_its_context(source: str, secret: bool) -> None:
+    found = "d41d8cd98f00b204e9800998ecf8427e" not in redact_secrets(source).text
+    assert found is secret
+
+
+def test_findings_name_kind_and_line() -> None:
+    source = f'"""Module."""\n\nA = 1\nKEY = "{AWS_KEY_ID}"\nB = 2\n\nDSN = "postgres://u:s3cr3t!pw@db/x"\n'
+    findings = find_secrets(source)
+    assert [(finding.kind, finding.line) for finding in findings] == [
+        ("AWS Access Key", 4),
+        ("Basic Auth Credentials", 7),
+    ]
+    assert source[findings[0].start : findings[0].end] == AWS_KEY_ID

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import griffe
 
 from mkdocs_ai_docstrings._internal.facts import code_facts, final_object, object_kind
+from mkdocs_ai_docstrings._internal.redact import find_secrets
 from mkdocs_ai_docstrings._internal.scope import DocumentedRoot
 from mkdocs_ai_docstrings._internal.settings import Settings
 
@@ -35,6 +36,8 @@ class Candidate:
     """Improve mode: the function returns a value the human docstring does not describe."""
     shown_as: str = ""
     """The path the site renders it under (an alias path for re-exported objects); default: `path`."""
+    secret: str | None = None
+    """Why it is not generated when its source (or an undocumented enclosing class's) holds a credential."""
 
     @property
     def public_path(self) -> str:
@@ -165,6 +168,7 @@ def discover(
 ) -> list[Candidate]:
     """Collect the objects the site renders from `package` that need a docstring, in walk order."""
     candidates = []
+    secrets: dict[str, str | None] = {}
     for obj, exported, shown_as in walk_public(package, settings, roots):
         if not _wanted_kind(obj, settings):
             continue
@@ -175,7 +179,8 @@ def discover(
         reason = missing_reason(obj, settings.min_docstring_length)
         kind = object_kind(obj)
         if reason is not None:
-            candidates.append(Candidate(obj, obj.path, kind, exported, reason, shown_as=shown_as))
+            secret = secret_reason(obj, secrets) if settings.skip_objects_with_secrets else None
+            candidates.append(Candidate(obj, obj.path, kind, exported, reason, shown_as=shown_as, secret=secret))
         elif settings.improve and (obj.is_function or obj.is_class):
             parameters, returns = missing_sections(obj)
             if parameters or returns:
@@ -183,6 +188,47 @@ def discover(
                     Candidate(obj, obj.path, kind, exported, "incomplete", parameters, returns, shown_as=shown_as)
                 )
     return candidates
+
+
+def _source_secret(obj: griffe.Object) -> str | None:
+    """The first credential in the source `show_source` would show for `obj`, as a skip reason."""
+    try:
+        source = obj.source or ""
+    except (OSError, ValueError, TypeError):
+        return None
+    findings = find_secrets(source)
+    if not findings:
+        return None
+    try:
+        filepath = str(obj.relative_filepath)
+    except (ValueError, AttributeError):
+        filepath = str(obj.filepath)
+    first = findings[0]
+    more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
+    line = (obj.lineno or 1) + first.line - 1
+    return (
+        f"secret: {first.kind} at {filepath}:{line}{more}; "
+        "remove it from the code (objects holding credentials are not published)"
+    )
+
+
+def secret_reason(obj: griffe.Object, memo: dict[str, str | None] | None = None) -> str | None:
+    """Why documenting `obj` would publish a credential, or `None`.
+
+    Documenting an object makes it visible with its source (`show_source`): a function's signature and body, a
+    class's whole body, an attribute's value; and it makes each enclosing class visible. An object that already
+    has a docstring (its own or a member's) is visible without the plugin, and so are its enclosing classes: the
+    plugin shows nothing new there. A module's source is never shown: modules are not checked.
+    """
+    memo = {} if memo is None else memo
+    current: griffe.Object | None = obj
+    while current is not None and not current.is_module and not current.has_docstrings:
+        if current.path not in memo:
+            memo[current.path] = _source_secret(current)
+        if memo[current.path] is not None:
+            return memo[current.path]
+        current = current.parent
+    return None
 
 
 def missing_sections(obj: griffe.Object) -> tuple[tuple[str, ...], bool]:

@@ -313,6 +313,9 @@ class Generator:
 
     async def process(self, job: Job, gate: PriorityGate) -> ObjectOutcome:
         """Cache, budget, call, validate and mark one object."""
+        if job.candidate.secret is not None:  # documenting it would publish a credential
+            logger.warning("%s not generated: %s", job.candidate.public_path, job.candidate.secret)
+            return self._outcome(job, "skipped", job.candidate.secret)
         session = self.session
         facts = job.facts
         candidate = job.candidate

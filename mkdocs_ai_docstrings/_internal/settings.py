@@ -106,6 +106,9 @@ class Settings:
     style_examples: int = 2
     """Human docstrings of the project shown to the model as style examples."""
     redact_secrets: bool = True
+    """Redact credentials from the source sent to the model (the build's own key is always removed)."""
+    skip_objects_with_secrets: bool = True
+    """Do not generate an object whose shown source holds a credential (generating would publish it)."""
     system_prompt_file: str | None = None
     """Override of the system prompt template (variables: `$style`, `$package`)."""
     user_prompt_file: str | None = None
