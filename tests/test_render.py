@@ -14,6 +14,7 @@ import pytest
 
 from mkdocs_ai_docstrings._internal.mark import admonition_text, attach_docstring
 from mkdocs_ai_docstrings._internal.render import STYLES, render_docstring, structure_problems
+from mkdocs_ai_docstrings._internal.sanitize import escape_literal
 
 SOURCE = '''
 class Store:
@@ -305,6 +306,7 @@ HOSTILE_MODELS = [
     "{!secret.env!} {{ x }} {% include 'x' %} <!-- c -->",
     "gpt-4o-mini\n\n::: os",
     "&lt;b&gt; &amp; \\*",
+    "www.example.com :smile: a--b...",
 ]
 
 
@@ -315,7 +317,16 @@ def test_the_model_name_in_the_marker_renders_exactly_as_configured(model: str, 
     attach_docstring(obj, "Walk the store.", model=model, parser=griffe.Parser.google, parser_options={}, status="ok")
     admonition = obj.docstring.parsed[0]
     md = markdown.Markdown(
-        extensions=["admonition", "attr_list", "md_in_html", "pymdownx.superfences", "pymdownx.snippets"],
+        extensions=[
+            "admonition",
+            "attr_list",
+            "md_in_html",
+            "smarty",
+            "pymdownx.emoji",
+            "pymdownx.magiclink",
+            "pymdownx.superfences",
+            "pymdownx.snippets",
+        ],
         extension_configs={"pymdownx.snippets": {"base_path": [str(tmp_path)], "check_paths": False}},
     )
     html = md.convert(admonition.value.contents)
@@ -328,3 +339,9 @@ def test_the_model_name_in_the_marker_renders_exactly_as_configured(model: str, 
 def test_an_ordinary_model_name_reads_as_written() -> None:
     html = markdown.markdown(admonition_text("gpt-4o-mini (2024-07-18)"))
     assert "AI model (gpt-4o-mini (2024-07-18))" in unescape(html)
+
+
+def test_the_model_name_keeps_dashes_inside_words_and_escapes_the_rest() -> None:
+    assert escape_literal("gpt-4o-mini") == "gpt-4o-mini"
+    assert escape_literal("a--b v1.5 www.x.org") == "a&#45;&#45;b v1&#46;5 www&#46;x&#46;org"
+    assert escape_literal("-8<-") == "&#45;8&#60;&#45;"

@@ -181,10 +181,21 @@ def escape_literal(text: str, max_chars: int = 200) -> str:
     """Untrusted text (a model or deployment name) as Markdown that renders exactly as written, on one line.
 
     Every character other than a letter, a digit or a space becomes a numeric character reference, so no
-    Markdown, HTML, include or directive syntax survives; control and invisible characters are removed.
+    Markdown, HTML, include or directive syntax survives (nor a `www.` that magiclink would link); a `-`
+    between two letters or digits (`gpt-4o-mini`) stays as written, as no extension acts on it there.
+    Control and invisible characters are removed.
     """
     text = _truncate(" ".join(_clean(str(text)).split()), max_chars)
-    return "".join(char if char.isalnum() or char == " " else f"&#{ord(char)};" for char in text)
+
+    def literal(index: int, char: str) -> str:
+        if char.isalnum() or char == " ":
+            return char
+        inside_word = (
+            char == "-" and 0 < index < len(text) - 1 and text[index - 1].isalnum() and text[index + 1].isalnum()
+        )
+        return char if inside_word else f"&#{ord(char)};"
+
+    return "".join(literal(index, char) for index, char in enumerate(text))
 
 
 def code_fence(code: str) -> str:
