@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from html import unescape
+from pathlib import Path
 from typing import Any
 
 import griffe
+import markdown
 import pytest
 
+from mkdocs_ai_docstrings._internal.mark import admonition_text, attach_docstring
 from mkdocs_ai_docstrings._internal.render import STYLES, render_docstring, structure_problems
+from mkdocs_ai_docstrings._internal.sanitize import escape_literal
 
 SOURCE = '''
 class Store:
@@ -290,3 +295,53 @@ def test_sections_without_a_summary_are_read_back_intact(pkg: griffe.Module, sty
     assert [section.kind for section in sections if section.kind is not Kind.text] == [Kind.parameters]
     assert names(sections, Kind.parameters) == ["depth"]
     assert next(s for s in sections if s.kind is Kind.parameters).value[0].description.strip() == "How deep to go."
+
+
+# The marker: the configured model name is text, never markup ------------------------------------------------------
+
+HOSTILE_MODELS = [
+    "<img src=x onerror=alert(1)>",
+    "**bold** _it_ `code` [x](javascript:alert(1))",
+    '--8<-- "secret.env"',
+    "{!secret.env!} {{ x }} {% include 'x' %} <!-- c -->",
+    "gpt-4o-mini\n\n::: os",
+    "&lt;b&gt; &amp; \\*",
+    "www.example.com :smile: a--b...",
+]
+
+
+@pytest.mark.parametrize("model", HOSTILE_MODELS)
+def test_the_model_name_in_the_marker_renders_exactly_as_configured(model: str, tmp_path: Path) -> None:
+    (tmp_path / "secret.env").write_text("SECRET-MARKER-model-name\n", encoding="utf-8")
+    obj = griffe.Function("walk", lineno=1)
+    attach_docstring(obj, "Walk the store.", model=model, parser=griffe.Parser.google, parser_options={}, status="ok")
+    admonition = obj.docstring.parsed[0]
+    md = markdown.Markdown(
+        extensions=[
+            "admonition",
+            "attr_list",
+            "md_in_html",
+            "smarty",
+            "pymdownx.emoji",
+            "pymdownx.magiclink",
+            "pymdownx.superfences",
+            "pymdownx.snippets",
+        ],
+        extension_configs={"pymdownx.snippets": {"base_path": [str(tmp_path)], "check_paths": False}},
+    )
+    html = md.convert(admonition.value.contents)
+    tags = re.findall(r"<\s*([a-zA-Z][\w-]*)", html)
+    assert tags == ["p"], html
+    assert "SECRET-MARKER" not in html
+    assert f"({' '.join(model.split())})" in unescape(re.sub(r"<[^>]*>", "", html))
+
+
+def test_an_ordinary_model_name_reads_as_written() -> None:
+    html = markdown.markdown(admonition_text("gpt-4o-mini (2024-07-18)"))
+    assert "AI model (gpt-4o-mini (2024-07-18))" in unescape(html)
+
+
+def test_the_model_name_keeps_dashes_inside_words_and_escapes_the_rest() -> None:
+    assert escape_literal("gpt-4o-mini") == "gpt-4o-mini"
+    assert escape_literal("a--b v1.5 www.x.org") == "a&#45;&#45;b v1&#46;5 www&#46;x&#46;org"
+    assert escape_literal("-8<-") == "&#45;8&#60;&#45;"

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import random
+import re
+from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
 
 import griffe
 import markdown
@@ -274,3 +279,225 @@ def test_fenced_hostile_code_renders_as_one_code_block() -> None:
     assert {"script", "p", "img", "a", "details"}.isdisjoint(html.tags)
     assert not [name for name, _ in html.attrs if name.startswith("on") or name in {"href", "src"}]
     assert "</code></pre><script>alert(1)</script>" in "".join(html.text)
+
+
+# Includes and directives: model text is data for every extension a site may enable -----------------------------
+
+HAS_MARKDOWN_INCLUDE = importlib.util.find_spec("markdown_include") is not None
+"""markdown-include (`{!file!}`) is not a dependency; with it installed, the rich set-up includes it."""
+MARKER = "SECRET-7f3a9c-not-for-publication"
+"""The content of the local (and served) `secret.env`: it must never reach rendered HTML."""
+
+
+class _SecretServer:
+    """A loopback HTTP server that serves `MARKER` for any path and counts the requests it receives."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.requests += 1
+                body = MARKER.encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.requests = 0
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/secret.env"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def secret_server() -> Iterator[_SecretServer]:
+    server = _SecretServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def secret_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("includes")
+    (folder / "secret.env").write_text(MARKER + "\n", encoding="utf-8")
+    return folder
+
+
+def _include_payloads(url: str) -> list[str]:
+    return [
+        '--8<-- "secret.env"',
+        ';--8<-- "secret.env"',
+        ";;-8<- 'secret.env'",
+        '-8<- "secret.env"',
+        '--------8<-------- "secret.env"',
+        '    --8<-- "secret.env"',
+        "--8<--\nsecret.env\n--8<--",
+        "-8<-\nsecret.env\n\n-8<-",
+        f'--8<-- "{url}"',
+        f"--8<--\n{url}\n--8<--",
+        '`--8<-- "secret.env"`',
+        'Lead text `-8<- "secret.env"` trail',
+        "Kept `--8<-- [start:x]` whole",
+        "{!secret.env!}",
+        "`{!secret.env!}`",
+        "{! secret.env !}",
+        '{% include "secret.env" %}',
+        '{% include-markdown "secret.env" %}',
+        '`{% include "secret.env" %}`',
+        "{{ secret }}",
+        "`{{ secret }}`",
+        "{# hidden #}",
+        "::: os",
+        "# ::: os",
+        "Text\n::: os\nmore",
+        "<!-- include secret.env -->",
+        "`<!-- x -->`",
+        "/// html | div\nbody\n///",
+        '/// details | x\n    --8<-- "secret.env"\n///',
+    ]
+
+
+def _snippets(secret_dir: Path, *, url_download: bool = False) -> dict[str, Any]:
+    return {"base_path": [str(secret_dir)], "check_paths": False, "url_download": url_download, "url_timeout": 5}
+
+
+def _renderers(secret_dir: Path) -> dict[str, Callable[[str], str]]:
+    """Markdown set-ups a site may have: MkDocs' built-ins plus snippets, and a rich set with includes."""
+
+    def mkdocs_defaults(text: str) -> str:
+        md = markdown.Markdown(
+            extensions=["toc", "tables", "fenced_code", "pymdownx.snippets"],
+            extension_configs={"pymdownx.snippets": _snippets(secret_dir, url_download=True)},
+        )
+        return md.convert(text)
+
+    def rich(text: str) -> str:
+        configs: dict[str, Any] = {"pymdownx.snippets": _snippets(secret_dir, url_download=True)}
+        extensions = [*MORE_EXTENSIONS, "pymdownx.blocks.html"]
+        if HAS_MARKDOWN_INCLUDE:
+            extensions.append("markdown_include.include")
+            configs["markdown_include.include"] = {"base_path": str(secret_dir)}
+        return markdown.Markdown(extensions=extensions, extension_configs=configs).convert(text)
+
+    return {"mkdocs-defaults": mkdocs_defaults, "rich": rich}
+
+
+def _as_code_block(code: str) -> str:
+    fence = code_fence(code)
+    return f"{fence}python\n{code}\n{fence}"
+
+
+_ACTIVE_SYNTAX = {
+    "snippet": re.compile(r"(?m)^[ \t]*;*-+8<-+|-+8<-+[ \t]+\[[ \t]*(?:start|end)"),
+    "markdown-include": re.compile(r"{!\s*(.+?)\s*!((\blines\b)=([0-9 -]+))?\}"),
+    "jinja": re.compile(r"\{[{%#]"),
+    "autodoc": re.compile(r"^(?P<heading>#{1,6} *|)::: ?(?P<name>.+?) *$", flags=re.MULTILINE),
+    "blocks": re.compile(r"(?m)^[ ]{0,3}/{3,}"),
+    "html-comment": re.compile(r"<!--"),
+}
+"""The extensions' own patterns (snippets' RE_ALL_SNIPPETS / RE_SNIPPET_SECTION, markdown-include's INC_SYNTAX,
+mkdocstrings' AutoDocProcessor, pymdownx.blocks' RE_START), loosened to match more, never less."""
+
+
+def _active(markdown_text: str) -> list[str]:
+    return [name for name, pattern in _ACTIVE_SYNTAX.items() if pattern.search(markdown_text)]
+
+
+def test_the_set_up_publishes_local_and_remote_files_from_raw_text(
+    secret_dir: Path, secret_server: _SecretServer
+) -> None:
+    """The control: without sanitization, these payloads do publish the file (so the tests below can fail)."""
+    renderers = _renderers(secret_dir)
+    before = secret_server.requests
+    for payload in ['--8<-- "secret.env"', "--8<--\nsecret.env\n--8<--", f'--8<-- "{secret_server.url}"']:
+        assert MARKER in renderers["mkdocs-defaults"](payload)
+        assert MARKER in renderers["mkdocs-defaults"](f"```python\n{payload}\n```")
+    if HAS_MARKDOWN_INCLUDE:
+        assert MARKER in renderers["rich"]("{!secret.env!}")
+        assert MARKER in renderers["rich"]("See `{!secret.env!}`.")
+    assert secret_server.requests > before
+    assert _active("::: os") == ["autodoc"]
+
+
+@pytest.mark.parametrize("setup", ["mkdocs-defaults", "rich"])
+def test_includes_in_prose_and_code_publish_nothing(secret_dir: Path, secret_server: _SecretServer, setup: str) -> None:
+    render = _renderers(secret_dir)[setup]
+    before = secret_server.requests
+    for payload in _include_payloads(secret_server.url):
+        for kind, text in (("prose", sanitize_text(payload)), ("code", _as_code_block(sanitize_code(payload)))):
+            assert _active(text) == [], (kind, payload, text)
+            assert MARKER not in render(text), (kind, payload, text)
+            assert MARKER not in render(f"Intro.\n\n{text}\n\nOutro."), (kind, payload)
+    assert secret_server.requests == before, "no include was downloaded"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '--8<-- "secret.env"',
+        ';--8<-- "secret.env"',
+        "-8<-",
+        'Lead `--8<-- "secret.env"` trail',
+        "Kept `--8<-- [start:x]` whole",
+        "`{!secret.env!}` and `{{ x }}` and `{% include 'a' %}` and `{# c #}`",
+        "`<!-- x -->` comment",
+        "/// html | div",
+        "::: os",
+    ],
+)
+def test_neutralized_prose_still_shows_the_characters_written(text: str) -> None:
+    html = _parse(sanitize_text(text), MORE_EXTENSIONS)  # with snippets, which would delete a section-marker line
+    assert " ".join("".join(html.text).split()) == text.replace("`", "")
+
+
+def test_code_spans_without_directives_stay_code() -> None:
+    assert sanitize_text("Use `a - 8 < b` or `{x}`.") == "Use `a - 8 < b` or `{x}`."
+    assert sanitize_text('See `--8<-- "f"`.') == 'See --8&lt;-- "f".'
+
+
+def test_jinja_over_sanitized_text_changes_nothing() -> None:
+    """A macros-style Jinja pass over the docstring text finds nothing to evaluate or include."""
+    import jinja2
+
+    environment = jinja2.Environment(loader=jinja2.DictLoader({"secret.env": MARKER}))
+    for payload in _include_payloads("http://127.0.0.1:9/x"):
+        for text in (sanitize_text(payload), _as_code_block(sanitize_code(payload))):
+            assert environment.from_string(text).render(secret=MARKER) == text
+
+
+def test_example_lines_carrying_directives_are_dropped_and_the_rest_is_kept() -> None:
+    code = "\n".join(
+        [
+            "data = load('x')",
+            '--8<-- "secret.env"',
+            ";--8<-- 'secret.env'",
+            "-8<-",
+            "secret.env",
+            "-8<-",
+            "text = '{!secret.env!}'",
+            "page = '{% include \"x\" %}'",
+            "name = f'{{literal}}'",
+            "# ::: os",
+            "  ::: os",
+            "/// html | div",
+            "html = '<!-- note -->'",
+            "print(data['key'], {1: 2}, a - 8 < b)  # comment: ::: not at line start",
+        ]
+    )
+    assert sanitize_code(code).splitlines() == [
+        "data = load('x')",
+        "secret.env",
+        "print(data['key'], {1: 2}, a - 8 < b)  # comment: ::: not at line start",
+    ]

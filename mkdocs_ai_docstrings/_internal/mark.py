@@ -8,6 +8,7 @@ from typing import Any
 import griffe
 
 from mkdocs_ai_docstrings._internal.render import generated_parser_options
+from mkdocs_ai_docstrings._internal.sanitize import escape_literal
 
 AI_LABEL = "ai-generated"
 """Label shown in the object's heading; also the CSS class of the admonition."""
@@ -16,9 +17,9 @@ EXTRA_NAMESPACE = "ai_docstrings"
 
 
 def admonition_text(model: str) -> str:
-    """The words shown inside the marker."""
+    """The words shown inside the marker; the model name is escaped, so it renders exactly as configured."""
     return (
-        f"This documentation was written by an AI model ({model}), not by the authors of the code. "
+        f"This documentation was written by an AI model ({escape_literal(model)}), not by the authors of the code. "
         "It was checked against the code, but may still be wrong."
     )
 
@@ -77,7 +78,7 @@ def append_sections(
     sections.append(
         griffe.DocstringSectionAdmonition(
             kind=AI_LABEL,
-            text=f"The sections below were added by an AI model ({model}); the text above is the authors'.",
+            text=f"The sections below were added by an AI model ({escape_literal(model)}); the text above is the authors'.",
             title="AI-added",
         )
     )

@@ -6,6 +6,13 @@ reduced to plain paragraphs: one line each, no raw HTML, no link or attribute sy
 start of a paragraph that a Markdown block processor or a docstring parser would act on, and single
 backtick code spans kept as they are. Every escape is a character reference, so the page shows the
 same characters the model wrote.
+
+Model text is also data for the site's include and directive extensions, which read the docstring text
+before Markdown does (pymdownx.snippets is a preprocessor: it acts inside code spans and fenced code too).
+Prose needs nothing more: `<`, `{` and a paragraph's first character are already character references,
+so no `-8<-`, `{!`, `{{`, `{%`, `{#`, `<!--`, `:::` or `///` survives in it. A code span carrying one
+becomes escaped prose (same characters, no code font), and a line of example code carrying one is
+dropped: character references would show literally in code.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import re
 import textwrap
 import unicodedata
 
-__all__ = ["code_fence", "sanitize_code", "sanitize_text"]
+__all__ = ["code_fence", "escape_literal", "sanitize_code", "sanitize_text"]
 
 _ELLIPSIS = "…"
 _LINE_BREAKS = str.maketrans({"\r": "\n", "\u2028": "\n", "\u2029": "\n", "\x0b": "\n", "\x0c": "\n", "\x85": "\n"})
@@ -44,6 +51,13 @@ _SECTION_TITLE = re.compile(r"^([\w*][\w\s*.,()\-]{0,80}?):")
 _FENCE_LINE = re.compile(r"^\s*(?:`{3,}|~{3,})")
 _BACKTICK_RUN = re.compile(r"`+")
 _SPACES = re.compile(r" {2,}")
+_DIRECTIVE = re.compile(r"-8<-|\{[!{%#]|<!--")
+"""Include/directive syntax acted on anywhere in a line, fenced code included: pymdownx.snippets' inline, block
+and section markers (`-+8<-+`, with or without `;` escapes), markdown-include's `{!file!}`, Jinja's `{{`, `{%`,
+`{#` (mkdocs-macros, `{% include %}`, `{% include-markdown %}`) and HTML comments (plugins' `<!-- ... -->` markers)."""
+_DIRECTIVE_LINE = re.compile(r"^[ \t]*(?:#{1,6}[ \t]*)?:::|^[ \t]*/{3,}")
+"""Directives acted on at the start of a line: mkdocstrings' `::: identifier` (also as `# ::: x`) and
+pymdownx.blocks' `/// name | ...`."""
 
 
 _ACTIVE_WORDS = re.compile(r"(?i)\b(javascript|vbscript|livescript|data)(\s*):|\b(on[a-z]{3,20})(\s*)=")
@@ -97,7 +111,9 @@ def _inline(paragraph: str) -> str:
     for span in _CODE_SPAN.finditer(paragraph):
         parts.append(_escape_prose(paragraph[position : span.start()]))
         code = span.group(2).replace("`", "").strip()
-        if code:
+        if _DIRECTIVE.search(code):  # code spans are verbatim, so one carrying a directive becomes escaped prose
+            parts.append(_escape_prose(code))
+        elif code:
             if parts and parts[-1].endswith("`"):
                 parts.append(" ")
             parts.append(f"`{code}`")
@@ -145,15 +161,41 @@ def sanitize_code(code: str, max_lines: int = 30) -> str:
         max_lines: The most lines kept; a `# …` line marks a cut.
 
     Returns:
-        Dedented code without leading or trailing blank lines.
+        Dedented code without leading or trailing blank lines, without fence lines and without lines that carry
+        include or directive syntax (a snippet marker, `{!`, `{{`, `{%`, `{#`, `<!--`, a leading `:::` or `///`).
     """
     text = _clean(str(code).expandtabs(4))
-    lines = [line.rstrip() for line in text.split("\n") if not _FENCE_LINE.match(line)]
+    lines = [line.rstrip() for line in text.split("\n") if not _is_dropped_code_line(line)]
     text = textwrap.dedent("\n".join(lines)).strip("\n")
     lines = text.split("\n") if text else []
     if len(lines) > max_lines:
         lines = [*lines[: max(max_lines - 1, 0)], f"# {_ELLIPSIS}"]
     return "\n".join(lines)
+
+
+def _is_dropped_code_line(line: str) -> bool:
+    return bool(_FENCE_LINE.match(line) or _DIRECTIVE.search(line) or _DIRECTIVE_LINE.match(line))
+
+
+def escape_literal(text: str, max_chars: int = 200) -> str:
+    """Untrusted text (a model or deployment name) as Markdown that renders exactly as written, on one line.
+
+    Every character other than a letter, a digit or a space becomes a numeric character reference, so no
+    Markdown, HTML, include or directive syntax survives (nor a `www.` that magiclink would link); a `-`
+    between two letters or digits (`gpt-4o-mini`) stays as written, as no extension acts on it there.
+    Control and invisible characters are removed.
+    """
+    text = _truncate(" ".join(_clean(str(text)).split()), max_chars)
+
+    def literal(index: int, char: str) -> str:
+        if char.isalnum() or char == " ":
+            return char
+        inside_word = (
+            char == "-" and 0 < index < len(text) - 1 and text[index - 1].isalnum() and text[index + 1].isalnum()
+        )
+        return char if inside_word else f"&#{ord(char)};"
+
+    return "".join(literal(index, char) for index, char in enumerate(text))
 
 
 def code_fence(code: str) -> str:
