@@ -10,6 +10,7 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints
 Provider = Literal["azure", "openai"]
 OutputMode = Literal["json_schema", "tool", "json_object", "auto"]
 Auth = Literal["auto", "key", "entra"]
+Stale = Literal["show", "omit"]
 
 DEFAULT_API_VERSION = "2024-10-21"
 """Latest GA Azure OpenAI data-plane API version with structured outputs."""
@@ -97,6 +98,14 @@ class Settings:
     """Override of the system prompt template (variables: `$style`, `$package`)."""
     user_prompt_file: str | None = None
     """Override of the user prompt template (variables: `$kind`, `$path`, `$context`)."""
+    lock_file: bool | str = "ai-docstrings.lock"
+    """Lock file of published AI docstrings, relative to mkdocs.yml's folder; `false` turns it off."""
+    frozen: bool = False
+    """Make no request; fail the build when an object has no up-to-date lock record (also `AI_DOCSTRINGS_FROZEN=1`)."""
+    stale: Stale = "show"
+    """A lock record whose code changed, when it cannot be regenerated: `show` it with a note, or `omit` it."""
+    retry_failed: bool = False
+    """Ask again for answers that failed the checks in an earlier build (also `AI_DOCSTRINGS_RETRY_FAILED=1`)."""
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any] | None = None, **overrides: Any) -> Settings:
@@ -123,6 +132,10 @@ class Settings:
                 raise SettingsError(f"option '{name}' must not be negative, got {value!r}")
         if self.request_timeout <= 0:
             raise SettingsError("option 'request_timeout' must be positive")
+        if self.frozen and self.lock_file is False:
+            raise SettingsError("option 'frozen' needs the lock file: remove `lock_file: false`")
+        if self.lock_file == "":
+            raise SettingsError("option 'lock_file' must be a file name, true (the default name) or false")
         if self.min_docstring_length < 0 or self.style_examples < 0 or self.build_retry_cap < 0:
             raise SettingsError("options 'min_docstring_length', 'style_examples', 'build_retry_cap' must be >= 0")
 
