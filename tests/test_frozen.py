@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -174,3 +176,74 @@ def test_transient_failures_are_asked_again_next_build(tmp_path: Path) -> None:
         assert first.statuses()["tinypkg.core.add"] == "failed"
         second = build(site, env, emulator=emulator)
         assert second.requests == first.requests >= 1
+
+
+def test_improve_mode_sections_are_reproduced_without_credentials(tmp_path: Path, emulator: AzureEmulator) -> None:
+    package = {
+        "ipkg/__init__.py": '"""Improve-mode package."""\n',
+        "ipkg/ops.py": (
+            '"""Operations."""\n\n\ndef clamp(value: float, low: float = 0.0) -> float:\n'
+            '    """Keep `value` at or above `low`, whatever it was."""\n    return max(low, value)\n'
+        ),
+    }
+    site = make_site(tmp_path / "project", package, {"index.md": "::: ipkg.ops\n"}, plugin_options={"improve": True})
+    first = build(site, build_env(emulator, tmp_path), emulator=emulator)
+    assert_built(first)
+    assert first.statuses()["ipkg.ops.clamp"] == "generated"
+    assert LockFile.load(site.root / LOCK).records["ipkg.ops.clamp"].mode == "improve"
+    clone = fresh_checkout(site, tmp_path / "clone")
+    second = build(clone, build_env(None, tmp_path))
+    assert_built(second)
+    assert "AI-added" in first.pages()["index.html"]
+    assert second.pages() == first.pages()
+
+
+def review(site: Site, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `mkdocs-ai-docstrings review` on the site in a subprocess."""
+    command = [sys.executable, "-m", "mkdocs_ai_docstrings._internal.cli", "review", "-f", str(site.config_file)]
+    return subprocess.run([*command, *args], cwd=site.root, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_review_lists_pending_records_with_their_code_and_accepts_or_rejects_by_glob(
+    tmp_path: Path, written: tuple[Site, BuildResult]
+) -> None:
+    site, _ = written
+    listing = review(site)
+    assert listing.returncode == 0, listing.stderr
+    assert listing.stdout.count(", pending, ") == len(UNDOCUMENTED)
+    add_entry = listing.stdout.split("tinypkg.core.add (function, pending")[1].split("\n\n")[0]
+    assert "| def add(a: int, b: int) -> int:" in add_entry and "|     return a + b" in add_entry
+    changed = review(site, "--accept", "tinypkg.core.add", "tinypkg.core.Counter.*", "--reject", "tinypkg.core.scale")
+    assert changed.returncode == 0, changed.stderr
+    states = {path: record.review for path, record in LockFile.load(site.root / LOCK).records.items()}
+    assert states == {
+        "tinypkg.core": "pending",
+        "tinypkg.core.Counter": "pending",
+        "tinypkg.core.Counter.doubled": "accepted",
+        "tinypkg.core.Counter.increment": "accepted",
+        "tinypkg.core.add": "accepted",
+        "tinypkg.core.scale": "rejected",
+    }
+    assert review(site).stdout.count(", pending, ") == 2
+
+
+def test_publish_accepted_shows_only_reviewed_text_and_the_marker_says_so(
+    tmp_path: Path, written: tuple[Site, BuildResult]
+) -> None:
+    site, _ = written
+    assert review(site, "--accept", "tinypkg.core.add", "--reject", "tinypkg.core.scale").returncode == 0
+    everything = build(site, build_env(None, tmp_path))
+    assert_built(everything)
+    objects = site_objects(everything)
+    assert marked_ids(everything) == UNDOCUMENTED - {"tinypkg.core.scale"}  # rejected: left undocumented
+    assert any("A maintainer reviewed it." in body for _, body in objects["tinypkg.core.add"].admonitions)
+    assert any("No maintainer has reviewed it yet." in body for _, body in objects["tinypkg.core.Counter"].admonitions)
+    config = site.config_file.read_text().replace('"ai-docstrings": {}', '"ai-docstrings": {"publish": "accepted"}')
+    site.config_file.write_text(config)
+    accepted = build(site, build_env(None, tmp_path))
+    assert_built(accepted)
+    assert marked_ids(accepted) == {"tinypkg.core.add"}
+    statuses = accepted.statuses()
+    assert statuses["tinypkg.core.Counter"] == "skipped"
+    reasons = {item["path"]: item["reason"] for item in accepted.report["objects"]}
+    assert reasons["tinypkg.core.Counter"].startswith("waiting for review")

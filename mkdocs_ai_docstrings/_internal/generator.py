@@ -30,6 +30,9 @@ from mkdocs_ai_docstrings._internal.report import ObjectOutcome
 from mkdocs_ai_docstrings._internal.schema import SCHEMA_VERSION, answer_schema, improve_schema, validate_answer
 from mkdocs_ai_docstrings._internal.session import BuildSession
 
+WAITING_FOR_REVIEW = "waiting for review (`publish: accepted`)"
+"""Reason of an object whose AI text is in the lock file but not accepted by a maintainer yet."""
+
 RETRYABLE_PROBLEMS = frozenset(
     {"missing_parameter", "missing_returns", "missing_yields", "restatement", "empty_summary"}
 )
@@ -537,8 +540,19 @@ class Generator:
         obj = job.candidate.obj
         answer, _ = drop_ungrounded(answer, job.facts, obj)
         text = self._render(answer, obj)
+        review = "pending" if self.session.lock is not None else None
+        if self._waits_for_review(None):
+            written = self._lock_store(job, text)
+            return self._outcome(job, "skipped", WAITING_FOR_REVIEW, lock="written" if written else None, **fields)
         if job.candidate.improve:
-            append_sections(obj, text, model=self.session.model, parser=self.parser, parser_options=self.parser_options)
+            append_sections(
+                obj,
+                text,
+                model=self.session.model,
+                parser=self.parser,
+                parser_options=self.parser_options,
+                review=review,
+            )
         else:
             attach_docstring(
                 obj,
@@ -547,13 +561,14 @@ class Generator:
                 parser=self.parser,
                 parser_options=self.parser_options,
                 status=status,
-                review="pending" if self.session.lock is not None else None,
+                review=review,
             )
-        self._lock_store(job, text)
+        written = self._lock_store(job, text)
         references = [name for value in _texts(answer) for name in find_references(value)]
         return self._outcome(
             job,
             status,
+            lock="written" if written else None,
             completeness=None if job.candidate.improve else completeness(answer, job.facts, public=True),
             references=(len(references), len(references)),
             **fields,
@@ -583,6 +598,8 @@ class Generator:
             and record.mode == mode
         )
         if record is not None and fresh:
+            if self._waits_for_review(record):
+                return self._outcome(job, "skipped", WAITING_FOR_REVIEW, lock="fresh"), None
             return self.publish_locked(job, record), None
         if self.session.frozen:
             if record is None:
@@ -592,6 +609,11 @@ class Generator:
             outcome.reason = "frozen: stale lock record (the code changed since it was written)"
             return outcome, None
         return None, record
+
+    def _waits_for_review(self, record: LockRecord | None) -> bool:
+        """With `publish: accepted`, text no maintainer accepted (a new answer: never) is held back."""
+        accepted_only = self.settings.publish == "accepted" and self.session.lock is not None
+        return accepted_only and (record is None or not record.reviewed)
 
     def publish_locked(self, job: Job, record: LockRecord, *, stale: bool = False) -> ObjectOutcome:
         """Publish a lock record's text exactly as it was published when written."""
@@ -623,7 +645,7 @@ class Generator:
 
     def _or_stale(self, job: Job, record: LockRecord | None, outcome: ObjectOutcome) -> ObjectOutcome:
         """When nothing new was published, fall back to the stale record: shown with a note, or left out."""
-        if record is None or outcome.status in ("generated", "cached"):
+        if record is None or outcome.status in ("generated", "cached") or self._waits_for_review(record):
             return outcome
         if self.settings.stale == "omit":
             outcome.lock = "stale"
@@ -634,16 +656,16 @@ class Generator:
             setattr(stale, name, getattr(outcome, name))
         return stale
 
-    def _lock_store(self, job: Job, text: str) -> None:
+    def _lock_store(self, job: Job, text: str) -> bool:
         """Add or update the object's lock record after publishing a generated or cached answer."""
         session = self.session
         if session.lock is None or self.settings.dry_run or session.frozen:
-            return
+            return False
         fingerprint = self._fingerprint(job)
         previous = session.lock.get(job.candidate.path)
         if previous is not None and (previous.fingerprint, previous.text) == (fingerprint, text):
             session.lock.used.add(previous.path)
-            return
+            return False
         record = LockRecord(
             path=job.candidate.path,
             kind=job.candidate.kind,
@@ -658,6 +680,7 @@ class Generator:
             date=today(),
         )
         session.lock.put(record)
+        return True
 
     def _remembered_failure(self, job: Job, key: str, **common: Any) -> ObjectOutcome | None:
         """An earlier build's answer for these exact inputs failed the checks: fail again without asking."""

@@ -165,6 +165,10 @@ class BuildSession:
     def _finish_lock(self) -> None:
         """Drop records of objects that no longer need them, write the lock, and note stale and frozen objects."""
         outcomes = list(self.report.outcomes.values())
+        if self.lock is not None:
+            fresh = sum(1 for o in outcomes if o.lock == "fresh")
+            written = sum(1 for o in outcomes if o.lock == "written")
+            self.report.notes.append(f"Lock file: {fresh} published from it, {written} record(s) added or updated.")
         stale = sorted(o.path for o in outcomes if o.lock == "stale")
         if stale:
             shown = "shown with an out-of-date note" if self.settings.stale == "show" else "left out"

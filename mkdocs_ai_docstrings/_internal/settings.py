@@ -11,6 +11,7 @@ Provider = Literal["azure", "openai"]
 OutputMode = Literal["json_schema", "tool", "json_object", "auto"]
 Auth = Literal["auto", "key", "entra"]
 Stale = Literal["show", "omit"]
+Publish = Literal["all", "accepted"]
 
 DEFAULT_API_VERSION = "2024-10-21"
 """Latest GA Azure OpenAI data-plane API version with structured outputs."""
@@ -104,6 +105,8 @@ class Settings:
     """Make no request; fail the build when an object has no up-to-date lock record (also `AI_DOCSTRINGS_FROZEN=1`)."""
     stale: Stale = "show"
     """A lock record whose code changed, when it cannot be regenerated: `show` it with a note, or `omit` it."""
+    publish: Publish = "all"
+    """`accepted`: publish only lock records a maintainer accepted or edited; the rest wait for review."""
     retry_failed: bool = False
     """Ask again for answers that failed the checks in an earlier build (also `AI_DOCSTRINGS_RETRY_FAILED=1`)."""
 
@@ -132,6 +135,8 @@ class Settings:
                 raise SettingsError(f"option '{name}' must not be negative, got {value!r}")
         if self.request_timeout <= 0:
             raise SettingsError("option 'request_timeout' must be positive")
+        if self.publish == "accepted" and self.lock_file is False:
+            raise SettingsError("option 'publish: accepted' needs the lock file: remove `lock_file: false`")
         if self.frozen and self.lock_file is False:
             raise SettingsError("option 'frozen' needs the lock file: remove `lock_file: false`")
         if self.lock_file == "":
