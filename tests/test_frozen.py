@@ -247,3 +247,26 @@ def test_publish_accepted_shows_only_reviewed_text_and_the_marker_says_so(
     assert statuses["tinypkg.core.Counter"] == "skipped"
     reasons = {item["path"]: item["reason"] for item in accepted.report["objects"]}
     assert reasons["tinypkg.core.Counter"].startswith("waiting for review")
+
+
+@pytest.mark.parametrize("style", ["google", "numpy", "sphinx"])
+def test_every_summary_table_row_of_an_ai_written_object_carries_the_marker(
+    tmp_path: Path, emulator: AzureEmulator, style: str
+) -> None:
+    site = make_site(
+        tmp_path / "project", TINY_PACKAGE, TINY_PAGES, handler_options={"summary": True, "docstring_style": style}
+    )
+    result = build(site, build_env(emulator, tmp_path), emulator=emulator)
+    assert_built(result)
+    rows = re.findall(r'<tr class="doc-section-item">.*?</tr>', result.pages()["index.html"], flags=re.DOTALL)
+    summary_rows: dict[str, str] = {}
+    for row in rows:
+        link = re.search(r'<a class="autorefs autorefs-internal"[^>]*href="#([\w.]+)"', row)
+        if link and "doc-md-description" in row:
+            summary_rows.setdefault(link.group(1), row)
+    marker = '<span class="ai-generated">AI</span>'
+    ai_rows = {path for path, row in summary_rows.items() if marker in row}
+    # Every AI-written object listed in a summary table is marked there; human ones (greet, reset) are not.
+    assert ai_rows == UNDOCUMENTED & set(summary_rows)
+    assert {"tinypkg.core.add", "tinypkg.core.Counter", "tinypkg.core.Counter.increment"} <= ai_rows
+    assert summary_rows["tinypkg.core.greet"].count("ai-generated") == 0

@@ -21,7 +21,7 @@ from mkdocs_ai_docstrings._internal.facts import CodeFacts, code_facts
 from mkdocs_ai_docstrings._internal.fingerprint import code_fingerprint
 from mkdocs_ai_docstrings._internal.lock import LockRecord, today
 from mkdocs_ai_docstrings._internal.logger import logger
-from mkdocs_ai_docstrings._internal.mark import append_sections, attach_docstring
+from mkdocs_ai_docstrings._internal.mark import append_sections, attach_docstring, mark_summary_line
 from mkdocs_ai_docstrings._internal.prices import estimate_cost
 from mkdocs_ai_docstrings._internal.prompts import ContextInputs, build_sections, class_skeleton, render_context
 from mkdocs_ai_docstrings._internal.redact import Redaction, redact_secrets
@@ -219,7 +219,10 @@ class Generator:
             self._progress()
             return outcome
 
-        return list(await asyncio.gather(*(run_job(job) for job in jobs)))
+        outcomes = list(await asyncio.gather(*(run_job(job) for job in jobs)))
+        for job in jobs:  # after every prompt is built, since prompts quote docstrings by value
+            mark_summary_line(job.candidate.obj)
+        return outcomes
 
     def _progress(self) -> None:
         self.done += 1
@@ -597,6 +600,8 @@ class Generator:
             and record.style == self.style
             and record.mode == mode
         )
+        if record is not None and not fresh and record.review == "edited" and record.style == self.style:
+            return self.publish_locked(job, record, stale=True), None  # a maintainer's text: never regenerated
         if record is not None and fresh:
             if self._waits_for_review(record):
                 return self._outcome(job, "skipped", WAITING_FOR_REVIEW, lock="fresh"), None

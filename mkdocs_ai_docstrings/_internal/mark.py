@@ -16,6 +16,8 @@ EXTRA_NAMESPACE = "ai_docstrings"
 STALE_LABEL = "ai-stale"
 """Label of a docstring from a lock record whose code changed since it was written."""
 STALE_NOTE = "The code changed after this text was written: it may be out of date."
+SUMMARY_MARK = f'<span class="{AI_LABEL}">AI</span> '
+"""Prefix of an AI docstring's first line, which summary tables (`summary: true`) show for the object."""
 
 
 def review_note(review: str | None) -> str:
@@ -118,3 +120,21 @@ def _lock_extra(review: str | None, stale: bool) -> dict[str, Any]:
     """The lock record's review state and staleness, for templates and other extensions (only when known)."""
     extra: dict[str, Any] = {} if review is None else {"review": review}
     return {**extra, "stale": True} if stale else extra
+
+
+def mark_summary_line(obj: griffe.Object) -> None:
+    """Prefix the first line of an AI-written docstring's text, and its attribute rows, with `SUMMARY_MARK`.
+
+    mkdocstrings-python's summary tables show the first line of `docstring.value`, whatever the style,
+    while the object's own entry renders the sections parsed earlier, so only the tables change. Call it
+    once every prompt of the package is built: prompts quote callees' docstrings by value.
+    """
+    status = (obj.extra.get(EXTRA_NAMESPACE) or {}).get("status")
+    docstring = obj.docstring
+    if docstring is None or status in (None, "improved") or docstring.value.startswith(SUMMARY_MARK):
+        return
+    for section in docstring.parsed:  # parsed now, from the unmarked text
+        if section.kind is griffe.DocstringSectionKind.attributes:  # the class's summary table of attributes
+            for item in section.value:
+                item.description = SUMMARY_MARK + item.description
+    docstring.value = SUMMARY_MARK + docstring.value
