@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from mkdocs_ai_docstrings._internal.lock import LockFile
-from tests.conftest import BuildResult, Site, build, build_env, make_site
+from tests.conftest import TEST_KEY, BuildResult, Site, build, build_env, make_site
 from tests.emulator import AzureEmulator
 from tests.test_build import CORE_SOURCE, TINY_PACKAGE, TINY_PAGES, UNDOCUMENTED, assert_built, marked_ids, site_objects
 
@@ -270,3 +270,23 @@ def test_every_summary_table_row_of_an_ai_written_object_carries_the_marker(
     assert ai_rows == UNDOCUMENTED & set(summary_rows)
     assert {"tinypkg.core.add", "tinypkg.core.Counter", "tinypkg.core.Counter.increment"} <= ai_rows
     assert summary_rows["tinypkg.core.greet"].count("ai-generated") == 0
+
+
+def test_a_malformed_record_costs_one_warning_and_the_build_goes_on(
+    tmp_path: Path, written: tuple[Site, BuildResult]
+) -> None:
+    site, _ = written
+    lock = site.root / LOCK
+    text = lock.read_text(encoding="utf-8")
+    assert TEST_KEY not in text and "api_key" not in text
+    lines = text.splitlines(keepends=True)
+    broken = next(number for number, line in enumerate(lines, start=1) if line.startswith('["tinypkg.core.add"]'))
+    lines[broken] = 'kind = "function\n'  # an unterminated string inside the record of `add`
+    lock.write_text("".join(lines), encoding="utf-8")
+    result = build(site, build_env(None, tmp_path))
+    assert_built(result)
+    warnings = [line for line in result.output.splitlines() if line.startswith("WARNING")]
+    assert len(warnings) == 1 and f"{LOCK}:{broken}: malformed record skipped" in warnings[0], warnings
+    # The other records are published from the lock; `add` comes from the cache, and its record is written again.
+    assert marked_ids(result) == UNDOCUMENTED
+    assert lock.read_text(encoding="utf-8") == text
