@@ -290,3 +290,17 @@ def test_a_malformed_record_costs_one_warning_and_the_build_goes_on(
     # The other records are published from the lock; `add` comes from the cache, and its record is written again.
     assert marked_ids(result) == UNDOCUMENTED
     assert lock.read_text(encoding="utf-8") == text
+
+
+def test_records_of_objects_now_documented_by_people_are_dropped_and_excluded_ones_kept(
+    tmp_path: Path, written: tuple[Site, BuildResult]
+) -> None:
+    site, _ = written
+    human = CORE_SOURCE.replace("    return a + b", '    """Add two integers, the human way."""\n    return a + b')
+    site.write_source("tinypkg/core.py", human)
+    config = site.config_file.read_text()
+    site.config_file.write_text(config.replace('"ai-docstrings": {}', '"ai-docstrings": {"exclude": ["*.scale"]}'))
+    result = build(site, build_env(None, tmp_path))
+    assert_built(result)
+    assert set(lock_records(site)) == UNDOCUMENTED - {"tinypkg.core.add"}
+    assert "tinypkg.core.add" not in marked_ids(result)

@@ -95,12 +95,12 @@ class AIDocstringsExtension(griffe.Extension):
         candidates = discover(pkg, session.settings, roots)
         if not candidates:
             logger.info("AI docstrings: every documented object of %s has a docstring", pkg.path)
-            session.lock_packages.add(pkg.path)
+            session.prune_lock(pkg)
             return
         logger.info("AI docstrings: %d object(s) of %s lack a docstring", len(candidates), pkg.path)
         generator = Generator(session, pkg, loader)
         session.run(generator.run(candidates))
-        session.lock_packages.add(pkg.path)  # walked completely: its unused lock records can go
+        session.prune_lock(pkg)  # after a complete walk: records of objects now documented by people go
 
 
 def _scope(

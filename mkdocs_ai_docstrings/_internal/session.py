@@ -9,9 +9,12 @@ from collections.abc import Coroutine, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+import griffe
+
 from mkdocs_ai_docstrings._internal.budget import TokenLedger
 from mkdocs_ai_docstrings._internal.cache import AnswerCache
 from mkdocs_ai_docstrings._internal.client import ChatClient, ConfigurationError, Connection, resolve_connection
+from mkdocs_ai_docstrings._internal.discovery import missing_reason, resolve_in_package
 from mkdocs_ai_docstrings._internal.lock import DEFAULT_LOCK_FILE, LockFile
 from mkdocs_ai_docstrings._internal.logger import logger
 from mkdocs_ai_docstrings._internal.prices import estimate_cost, price_for
@@ -67,8 +70,6 @@ class BuildSession:
         if settings.lock_file is not False and config_dir is not None:
             lock_path = Path(DEFAULT_LOCK_FILE if settings.lock_file is True else settings.lock_file)
             self.lock = LockFile.load(lock_path if lock_path.is_absolute() else Path(config_dir) / lock_path)
-        self.lock_packages: set[str] = set()
-        """Packages whose candidates this build walked (their unused records are dropped at the end)."""
         self.reservation_counter = reservation_counter(model)
         self.estimate_counter = estimate_counter(model)
         self.price = price_for(model, settings.prices)
@@ -182,10 +183,22 @@ class BuildSession:
         lock = self.lock
         if lock is None or self.settings.dry_run or self.frozen:
             return
-        for path in [p for p in lock.records if p not in lock.used and _within(p, self.lock_packages)]:
-            lock.drop(path)
         if lock.write():
             logger.info("ai-docstrings: lock file written: %s (%d record(s))", lock.path, len(lock.records))
+
+    def prune_lock(self, package: griffe.Module) -> None:
+        """Drop the records of `package` no longer needed: their object is gone or has a human docstring.
+
+        Call it once the package's candidates are processed; records of objects left out by `include`,
+        `exclude` or the budget stay.
+        """
+        lock = self.lock
+        if lock is None or self.settings.dry_run or self.frozen:
+            return
+        for path in [p for p in lock.records if p not in lock.used and _within(p, package.path)]:
+            obj = resolve_in_package(package, path)
+            if obj is None or missing_reason(obj, self.settings.min_docstring_length) is None:
+                lock.drop(path)
 
     def frozen_failures(self) -> list[str]:
         """One line per object a frozen build could not publish from the lock."""
@@ -213,5 +226,5 @@ def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def _within(path: str, packages: set[str]) -> bool:
-    return any(path == package or path.startswith(package + ".") for package in packages)
+def _within(path: str, package: str) -> bool:
+    return path == package or path.startswith(package + ".")
