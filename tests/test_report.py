@@ -102,6 +102,7 @@ TOTAL_KEYS = {
 OBJECT_KEYS = {
     "path",
     "canonical_path",
+    "lock",
     "kind",
     "status",
     "reason",

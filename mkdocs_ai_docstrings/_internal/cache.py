@@ -69,6 +69,23 @@ class AnswerCache:
         self._store.set(f"answer:{key}", {**entry, "created": time.time()})
         self.stats.stores += 1
 
+    def put_failure(self, key: str, path: str, reason: str) -> None:
+        """Remember that the answer for `key` failed the checks after its repair attempt."""
+        self._store.set(f"failed:{key}", {"path": path, "reason": reason, "created": time.time()})
+
+    def failure(self, key: str) -> str | None:
+        """The reason an earlier build's answer for `key` failed the checks, if one did (TTL applies)."""
+        entry = self._store.get(f"failed:{key}")
+        if not isinstance(entry, dict) or not isinstance(entry.get("reason"), str):
+            return None
+        if self.ttl is not None and time.time() - float(entry.get("created", 0)) > self.ttl:
+            return None
+        return entry["reason"]
+
+    def forget_failure(self, key: str) -> None:
+        """Forget a remembered failure (the answer is asked again)."""
+        self._store.delete(f"failed:{key}")
+
     def claim(self, key: str) -> bool:
         """Mark `key` as being generated; `False` when another build holds a live claim.
 
@@ -119,15 +136,15 @@ class AnswerCache:
         return int(self._store.clear())
 
     def invalidate(self, predicate: Any) -> int:
-        """Remove the answers whose stored `path` satisfies `predicate(path)`."""
+        """Remove the answers (and remembered failures) whose stored `path` satisfies `predicate(path)`."""
         removed = 0
         for raw_key in list(self._store.iterkeys()):
-            if not str(raw_key).startswith("answer:"):
+            if not str(raw_key).startswith(("answer:", "failed:")):
                 continue
             entry = self._store.get(raw_key)
             if isinstance(entry, dict) and predicate(entry.get("path", "")):
                 self._store.delete(raw_key)
-                removed += 1
+                removed += str(raw_key).startswith("answer:")
         return removed
 
     def __len__(self) -> int:

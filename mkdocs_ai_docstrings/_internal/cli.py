@@ -1,8 +1,9 @@
-"""Command line: `plan` (dry run with estimates), `cache stats|clear|invalidate`."""
+"""Command line: `plan` (dry run with estimates), `review` (the lock file), `cache stats|clear|invalidate`."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import fnmatch
 import json
 import logging
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mkdocs_ai_docstrings._internal.cache import AnswerCache
+from mkdocs_ai_docstrings._internal.lock import DEFAULT_LOCK_FILE, LockFile, LockRecord
 from mkdocs_ai_docstrings._internal.prices import format_cost
 
 
@@ -62,6 +64,83 @@ def plan(config_file: str, *, budget: int | None, as_json: bool) -> int:
     return 0
 
 
+def _source_of(path: str, search_paths: list[str]) -> str | None:
+    """The current source of the object at `path`, or `None` when it cannot be loaded."""
+    import griffe
+
+    top, _, rest = path.partition(".")
+    try:
+        module = griffe.load(top, search_paths=search_paths, resolve_aliases=False)
+        obj = module[rest] if rest else module
+        return obj.source or None
+    except Exception:  # any loading problem: the listing goes on without the code
+        return None
+
+
+REVIEW_CODE_LINES = 40
+"""Lines of an object's code shown by `review` (a module's code is cut there)."""
+
+
+def _indented(text: str, limit: int | None = None) -> str:
+    lines = text.splitlines()
+    shown = lines if limit is None else lines[:limit]
+    more = [f"    | ... ({len(lines) - len(shown)} more line(s))"] if len(shown) < len(lines) else []
+    return "\n".join([f"    | {line}" for line in shown] + more)
+
+
+def review(
+    config_file: str,
+    *,
+    accept: Sequence[str] = (),
+    reject: Sequence[str] = (),
+    accept_all: bool = False,
+    show_all: bool = False,
+) -> int:
+    """List the lock file's records waiting for review with their code, or accept / reject them by path glob."""
+    from mkdocs.config import load_config
+
+    config = load_config(config_file)
+    if "ai-docstrings" not in config.plugins:
+        raise SystemExit(f"{config_file}: the `ai-docstrings` plugin is not enabled")
+    base = Path(config.config_file_path).resolve().parent
+    lock_option = config.plugins["ai-docstrings"].config.get("lock_file")
+    if lock_option is False:
+        raise SystemExit(f"{config_file}: the lock file is turned off (`lock_file: false`)")
+    name = DEFAULT_LOCK_FILE if lock_option in (None, True) else str(lock_option)
+    lock = LockFile.load(Path(name) if Path(name).is_absolute() else base / name)
+    if accept or reject or accept_all:
+        changed = {"accepted": 0, "rejected": 0}
+        for path, record in sorted(lock.records.items()):
+            state = None
+            if any(fnmatch.fnmatchcase(path, pattern) for pattern in reject):
+                state = "rejected"
+            elif (accept_all and record.review == "pending") or any(
+                fnmatch.fnmatchcase(path, pattern) for pattern in accept
+            ):
+                state = "accepted" if record.review != "edited" else None
+            if state is not None and record.review != state:
+                lock.put(dataclasses.replace(record, review=state))
+                changed[state] += 1
+        lock.write()
+        print(f"{changed['accepted']} record(s) accepted, {changed['rejected']} rejected in {lock.path}")
+        return 0
+    handlers = config.plugins["mkdocstrings"].config.get("handlers", {}) if "mkdocstrings" in config.plugins else {}
+    paths = (handlers.get("python") or {}).get("paths") or ["."]
+    search_paths = [str(base / path) for path in paths]
+    listed: list[LockRecord] = [r for _, r in sorted(lock.records.items()) if show_all or r.review == "pending"]
+    for record in listed:
+        print(f"{record.path} ({record.kind}, {record.review}, {record.date}, {record.model or 'unknown model'})")
+        source = _source_of(record.path, search_paths)
+        print("  code:" if source else "  code: (not found)")
+        if source:
+            print(_indented(source, REVIEW_CODE_LINES))
+        print("  docstring:")
+        print(_indented(record.text) + "\n")
+    waiting = sum(1 for r in lock.records.values() if r.review == "pending")
+    print(f"{waiting} record(s) waiting for review in {lock.path}; accept with --accept PATH|GLOB or --all")
+    return 0
+
+
 def cache_command(action: str, cache_dir: str, patterns: Sequence[str]) -> int:
     """Show or clear the answer cache."""
     cache = AnswerCache(cache_dir)
@@ -86,6 +165,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan_parser.add_argument("-f", "--config-file", default="mkdocs.yml")
     plan_parser.add_argument("--budget", type=int, default=None, help="token budget to plan against")
     plan_parser.add_argument("--json", action="store_true", help="print the plan report as JSON")
+    review_parser = commands.add_parser("review", help="list the AI docstrings waiting for review; accept or reject")
+    review_parser.add_argument("-f", "--config-file", default="mkdocs.yml")
+    review_parser.add_argument("--accept", nargs="+", default=[], metavar="PATH", help="accept records (globs)")
+    review_parser.add_argument("--reject", nargs="+", default=[], metavar="PATH", help="reject records (globs)")
+    review_parser.add_argument("--all", action="store_true", help="accept every pending record")
+    review_parser.add_argument("--list-all", action="store_true", help="list every record, reviewed or not")
     cache_parser = commands.add_parser("cache", help="inspect or invalidate the answer cache")
     cache_parser.add_argument("action", choices=["stats", "clear", "invalidate"])
     cache_parser.add_argument("patterns", nargs="*", help="glob patterns on dotted paths (invalidate)")
@@ -93,6 +178,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "plan":
         return plan(args.config_file, budget=args.budget, as_json=args.json)
+    if args.command == "review":
+        return review(
+            args.config_file, accept=args.accept, reject=args.reject, accept_all=args.all, show_all=args.list_all
+        )
     if args.action == "invalidate" and not args.patterns:
         parser.error("invalidate needs at least one pattern")
     return cache_command(args.action, args.cache_dir, args.patterns)

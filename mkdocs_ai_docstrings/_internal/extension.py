@@ -73,7 +73,8 @@ class AIDocstringsExtension(griffe.Extension):
         if not in_scope:
             return
         if session is None:
-            session = BuildSession(settings)
+            # Standalone, the lock file sits beside the mkdocs.yml of the current folder, if there is one.
+            session = BuildSession(settings, config_dir="." if found is not None else None)
         try:
             self._generate(session, pkg, loader, roots)
         except Exception as error:
@@ -94,10 +95,12 @@ class AIDocstringsExtension(griffe.Extension):
         candidates = discover(pkg, session.settings, roots)
         if not candidates:
             logger.info("AI docstrings: every documented object of %s has a docstring", pkg.path)
+            session.prune_lock(pkg)
             return
         logger.info("AI docstrings: %d object(s) of %s lack a docstring", len(candidates), pkg.path)
         generator = Generator(session, pkg, loader)
         session.run(generator.run(candidates))
+        session.prune_lock(pkg)  # after a complete walk: records of objects now documented by people go
 
 
 def _scope(

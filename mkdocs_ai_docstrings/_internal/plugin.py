@@ -104,7 +104,7 @@ class AIDocstringsPlugin(BasePlugin[_PluginConfig]):
         cache_dir = Path(settings.cache_dir)
         if not cache_dir.is_absolute():
             settings = dataclasses.replace(settings, cache_dir=str(self.config_dir / cache_dir))
-        self.session = BuildSession(settings, base_dir=self.config_dir, memory=self.memory)
+        self.session = BuildSession(settings, base_dir=self.config_dir, memory=self.memory, config_dir=self.config_dir)
         self.session.log_start()
         defaults = handler_options(config.plugins["mkdocstrings"].config) if "mkdocstrings" in config.plugins else {}
         roots = documented_roots(config.docs_dir, defaults)
@@ -131,6 +131,12 @@ class AIDocstringsPlugin(BasePlugin[_PluginConfig]):
             logger.info("%s", report.summary())
         else:
             logger.info("%s Report: %s", report.summary(), path)
+        frozen = session.frozen_failures()
+        if frozen:
+            raise Abort(
+                f"ai-docstrings (frozen): {len(frozen)} object(s) have no up-to-date lock record; build with "
+                "credentials, review and commit the lock file"
+            )
         if session.settings.strict:
             missing = [o for o in report.outcomes.values() if o.status == "failed" or o.reason == "budget"]
             if missing:

@@ -55,6 +55,8 @@ class ObjectOutcome:
     truncated_context: bool = False
     canonical_path: str | None = None
     """Where the object is defined, when the site shows it under another (re-exported) path."""
+    lock: str | None = None
+    """Lock record: `fresh` (published from it), `stale` (its code changed), `written` (added or updated)."""
 
 
 @dataclass

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Coroutine, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+import griffe
+
 from mkdocs_ai_docstrings._internal.budget import TokenLedger
 from mkdocs_ai_docstrings._internal.cache import AnswerCache
 from mkdocs_ai_docstrings._internal.client import ChatClient, ConfigurationError, Connection, resolve_connection
+from mkdocs_ai_docstrings._internal.discovery import missing_reason, resolve_in_package
+from mkdocs_ai_docstrings._internal.lock import DEFAULT_LOCK_FILE, LockFile
 from mkdocs_ai_docstrings._internal.logger import logger
 from mkdocs_ai_docstrings._internal.prices import estimate_cost, price_for
 from mkdocs_ai_docstrings._internal.prompts import PromptTemplates
 from mkdocs_ai_docstrings._internal.ratelimit import RateLimiter
 from mkdocs_ai_docstrings._internal.report import BuildReport
 from mkdocs_ai_docstrings._internal.retry import RetryBudget, RetryPolicy
-from mkdocs_ai_docstrings._internal.settings import Settings
+from mkdocs_ai_docstrings._internal.settings import DEFAULT_API_VERSION, Settings
 from mkdocs_ai_docstrings._internal.tokens import estimate_counter, reservation_counter
 
 T = TypeVar("T")
@@ -33,7 +38,9 @@ class BuildSession:
         base_dir: str | Path = ".",
         environ: Mapping[str, str] | None = None,
         memory: dict[str, dict[str, Any]] | None = None,
+        config_dir: str | Path | None = None,
     ) -> None:
+        """`config_dir` is the folder of the site's `mkdocs.yml`: the lock file lives there (`None`: no lock file)."""
         self.settings = settings
         self.base_dir = Path(base_dir)
         self.report = BuildReport(dry_run=settings.dry_run)
@@ -46,9 +53,23 @@ class BuildSession:
             self.connection = resolve_connection(settings, environ)
         except ConfigurationError as error:
             self.config_problem = str(error)
-        model = self.connection.model if self.connection else (settings.model or settings.deployment or "gpt-4o-mini")
+        env = os.environ if environ is None else environ
+        # Names from the configuration, never from credentials: cache keys and lock records agree without them.
+        self.deployment = settings.deployment or env.get("AZURE_OPENAI_DEPLOYMENT") or "gpt-4o-mini"
+        model = self.connection.model if self.connection else (settings.model or self.deployment)
         self.model = model
-        self.deployment = self.connection.deployment if self.connection else model
+        self.api_version: str | None = (
+            None
+            if settings.provider == "openai"
+            else settings.api_version or env.get("OPENAI_API_VERSION") or DEFAULT_API_VERSION
+        )
+        self.frozen = settings.frozen or _truthy(env.get("AI_DOCSTRINGS_FROZEN"))
+        """No request at all; an object without an up-to-date lock record fails the build."""
+        self.retry_failed = settings.retry_failed or _truthy(env.get("AI_DOCSTRINGS_RETRY_FAILED"))
+        self.lock: LockFile | None = None
+        if settings.lock_file is not False and config_dir is not None:
+            lock_path = Path(DEFAULT_LOCK_FILE if settings.lock_file is True else settings.lock_file)
+            self.lock = LockFile.load(lock_path if lock_path.is_absolute() else Path(config_dir) / lock_path)
         self.reservation_counter = reservation_counter(model)
         self.estimate_counter = estimate_counter(model)
         self.price = price_for(model, settings.prices)
@@ -71,7 +92,7 @@ class BuildSession:
         self.retry_budget = RetryBudget(self.policy.build_retry_cap)
         self.limiter = RateLimiter(rpm=settings.rpm, tpm=settings.tpm)
         self.client: ChatClient | None = None
-        if self.connection is not None and settings.enabled and not settings.dry_run:
+        if self.connection is not None and settings.enabled and not settings.dry_run and not self.frozen:
             self.client = ChatClient(
                 self.connection,
                 settings,
@@ -136,14 +157,62 @@ class BuildSession:
                 f"{waiting} object(s) are waiting for a docstring. To generate them, set AZURE_OPENAI_ENDPOINT and "
                 "AZURE_OPENAI_API_KEY (or sign in with Microsoft Entra ID), or configure `provider: openai`."
             )
+        self._finish_lock()
         self.report.quality()
         self.cache.close()
         self.finished = True
         return self.report
 
+    def _finish_lock(self) -> None:
+        """Drop records of objects that no longer need them, write the lock, and note stale and frozen objects."""
+        outcomes = list(self.report.outcomes.values())
+        if self.lock is not None:
+            fresh = sum(1 for o in outcomes if o.lock == "fresh")
+            written = sum(1 for o in outcomes if o.lock == "written")
+            self.report.notes.append(f"Lock file: {fresh} published from it, {written} record(s) added or updated.")
+        stale = sorted(o.path for o in outcomes if o.lock == "stale")
+        if stale:
+            shown = "shown with an out-of-date note" if self.settings.stale == "show" else "left out"
+            self.report.notes.append(
+                f"{len(stale)} lock record(s) are stale (their code changed; {shown}): {', '.join(stale[:20])}"
+                + (" ..." if len(stale) > 20 else "")
+                + "."
+            )
+        for line in self.frozen_failures():
+            logger.error("%s", line)
+        lock = self.lock
+        if lock is None or self.settings.dry_run or self.frozen:
+            return
+        if lock.write():
+            logger.info("ai-docstrings: lock file written: %s (%d record(s))", lock.path, len(lock.records))
+
+    def prune_lock(self, package: griffe.Module) -> None:
+        """Drop the records of `package` no longer needed: their object is gone or has a human docstring.
+
+        Call it once the package's candidates are processed; records of objects left out by `include`,
+        `exclude` or the budget stay.
+        """
+        lock = self.lock
+        if lock is None or self.settings.dry_run or self.frozen:
+            return
+        for path in [p for p in lock.records if p not in lock.used and _within(p, package.path)]:
+            obj = resolve_in_package(package, path)
+            if obj is None or missing_reason(obj, self.settings.min_docstring_length) is None:
+                lock.drop(path)
+
+    def frozen_failures(self) -> list[str]:
+        """One line per object a frozen build could not publish from the lock."""
+        return [
+            f"ai-docstrings (frozen): {o.canonical_path or o.path}: {o.reason.removeprefix('frozen: ')}"
+            for o in sorted(self.report.outcomes.values(), key=lambda o: o.path)
+            if o.reason and o.reason.startswith("frozen: ")
+        ]
+
     def log_start(self) -> None:
         """Say once, at the start, how generation is set up (or why it is off)."""
-        if self.settings.dry_run:
+        if self.frozen:
+            logger.info("frozen build: no request is sent; docstrings come from the lock file only")
+        elif self.settings.dry_run:
             logger.info("plan mode: no request is sent; estimates use %s", self.estimate_counter.source)
         elif not self.settings.enabled:
             logger.info("generation is disabled (`enabled: false`): missing docstrings are only counted")
@@ -151,3 +220,11 @@ class BuildSession:
             logger.info("generation is off: %s", self.config_problem)
         else:
             logger.info("generating missing docstrings with %s", self.connection.describe())
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _within(path: str, package: str) -> bool:
+    return path == package or path.startswith(package + ".")

@@ -23,6 +23,8 @@ from mkdocs_ai_docstrings._internal.prices import validate_prices
 Provider = Literal["azure", "openai"]
 OutputMode = Literal["json_schema", "tool", "json_object", "auto"]
 Auth = Literal["auto", "key", "entra"]
+Stale = Literal["show", "omit"]
+Publish = Literal["all", "accepted"]
 
 DEFAULT_API_VERSION = "2024-10-21"
 """Latest GA Azure OpenAI data-plane API version with structured outputs."""
@@ -113,6 +115,16 @@ class Settings:
     """Override of the system prompt template (variables: `$style`, `$package`)."""
     user_prompt_file: str | None = None
     """Override of the user prompt template (variables: `$kind`, `$path`, `$context`)."""
+    lock_file: bool | str = "ai-docstrings.lock"
+    """Lock file of published AI docstrings, relative to mkdocs.yml's folder; `false` turns it off."""
+    frozen: bool = False
+    """Make no request; fail the build when an object has no up-to-date lock record (also `AI_DOCSTRINGS_FROZEN=1`)."""
+    stale: Stale = "show"
+    """A lock record whose code changed, when it cannot be regenerated: `show` it with a note, or `omit` it."""
+    publish: Publish = "all"
+    """`accepted`: publish only lock records a maintainer accepted or edited; the rest wait for review."""
+    retry_failed: bool = False
+    """Ask again for answers that failed the checks in an earlier build (also `AI_DOCSTRINGS_RETRY_FAILED=1`)."""
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any] | None = None, **overrides: Any) -> Settings:
@@ -186,6 +198,17 @@ def _as_mapping(value: Any, hint: Any) -> dict[Any, Any]:
     return dict(value)
 
 
+def _as_either(value: Any, hint: Any) -> Any:
+    """A union such as `bool | str`: the first alternative that accepts the value."""
+    expected = []
+    for arg in get_args(hint):
+        try:
+            return _converter(arg)(value, arg)
+        except _Mismatch as mismatch:
+            expected.append(str(mismatch.args[0]))
+    raise _Mismatch(" or ".join(expected))
+
+
 _CONVERTERS: dict[Any, Callable[[Any, Any], Any]] = {
     bool: _as_bool,
     int: _as_int,
@@ -194,6 +217,8 @@ _CONVERTERS: dict[Any, Callable[[Any, Any], Any]] = {
     Literal: _as_literal,
     tuple: _as_strings,
     Mapping: _as_mapping,
+    types.UnionType: _as_either,
+    Union: _as_either,
 }
 """Type checks by annotation (or its origin: `Literal[...]`, `tuple[str, ...]`, `Mapping[...]`)."""
 
@@ -400,5 +425,13 @@ def _one_request_fits_in_a_minute(settings: Settings) -> None:
         )
 
 
-RULES: tuple[Callable[[Settings], None], ...] = (_one_request_fits_in_a_minute,)
+def _lock_file_needed(settings: Settings) -> None:
+    if settings.lock_file == "":
+        raise SettingsError("option 'lock_file' must be a file name, true (the default name) or false")
+    for name, wanted in (("publish", settings.publish == "accepted"), ("frozen", settings.frozen)):
+        if wanted and settings.lock_file is False:
+            raise SettingsError(f"option '{name}' needs the lock file: remove `lock_file: false`")
+
+
+RULES: tuple[Callable[[Settings], None], ...] = (_one_request_fits_in_a_minute, _lock_file_needed)
 """Checks that involve several options, run on the built settings."""
