@@ -38,7 +38,8 @@ _REASONING_MODELS = re.compile(r"^(o\d|gpt-5)")
 UNREACHABLE_AFTER = 3
 """Consecutive connection failures (nothing reached the server) after which no further request is sent."""
 SILENT_AFTER = 6
-"""Consecutive timed-out attempts (no response of any kind in between) after which no further request is sent."""
+"""Consecutive timed-out attempts (no response of any kind in between), beyond twice `concurrency` (one congestion
+episode may time out every request in flight), after which no further request is sent."""
 CONNECT_TIMEOUT = 10.0
 """Most seconds a TCP/TLS connection may take (never more than `request_timeout`)."""
 
@@ -586,7 +587,7 @@ class ChatClient:
                     if timeout:
                         self.concurrency.on_timeout(started, in_flight)
                         self._silent += 1
-                        if self._silent >= SILENT_AFTER and not cut:
+                        if self._silent >= SILENT_AFTER + 2 * self.settings.concurrency and not cut:
                             self.stop(
                                 f"the server at {self.connection.where} sent no complete answer within "
                                 f"request_timeout ({self.settings.request_timeout:g} s) {self._silent} times in a row"

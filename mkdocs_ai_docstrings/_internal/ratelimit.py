@@ -251,7 +251,7 @@ class AdaptiveConcurrency:
     A timeout (or a success slower than half the request timeout and twice the fastest seen: queueing) halves the
     limit, once per congestion episode (signals from requests started before the last cut are ignored), and lowers
     the ceiling below the number of requests that were in flight when the timed-out one started: a server with two
-    slots learns a ceiling of two. Every `limit` clean successes raise the limit by one, up to the ceiling; the
+    slots learns a ceiling of two (sometimes one, while requests abandoned during learning still hold its slots). Every `limit` clean successes raise the limit by one, up to the ceiling; the
     ceiling itself is probed one higher after `RECOVER_AFTER` clean successes at it.
     """
 
