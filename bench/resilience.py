@@ -9,7 +9,6 @@ from __future__ import annotations
 import socket
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import griffe

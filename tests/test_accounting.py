@@ -197,9 +197,7 @@ def test_concurrent_rejections_of_json_schema_fall_back_to_tool_and_never_skip_i
     with AzureEmulator(api_key=API_KEY, unsupported_modes=("json_schema",), latency=0.05) as emu:
         pkg = load(many_functions(8))
         build_ = generate(pkg, emu, tmp_path, include=["pkg.funcs.*"], concurrency=4)
-        modes = [
-            "tool" if r.body.get("tools") else r.body.get("response_format", {}).get("type") for r in emu.requests
-        ]
+        modes = ["tool" if r.body.get("tools") else r.body.get("response_format", {}).get("type") for r in emu.requests]
 
     assert build_.statuses()["generated"] == 8
     assert "json_object" not in modes, "a working mode (tool) was skipped"
