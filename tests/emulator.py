@@ -21,6 +21,7 @@ import copy
 import json
 import math
 import random
+import select
 import socket
 import threading
 import time
@@ -53,12 +54,24 @@ FAULTS: frozenset[str] = frozenset(
         "invent_exception",
         "hostile",
         "auth",
+        "trickle",
+        "hang",
+        "bad_body",
     }
 )
 """Fault names accepted by `AzureEmulator.script` and `AzureEmulator.fault_rates` ("ok" means no fault)."""
 
 TIMEOUT_FAULT_SECONDS = 30.0
 """How long the "timeout" fault waits before answering."""
+
+TRICKLE_FAULT_SECONDS = 30.0
+"""How long the "trickle" fault sends its body, one byte a second, before it closes the connection."""
+
+HANG_FAULT_SECONDS = 30.0
+"""How long the "hang" fault holds the connection without answering before it closes it."""
+
+BAD_BODY = b'{"id": "chatcmpl-x", "choices": [{"index": 0, "message": '
+"""The "bad_body" fault's 200 body: JSON cut in the middle, which the SDK cannot parse."""
 
 DEFAULT_MAX_TOKENS_CHARGE = 4096
 """Tokens Azure charges up front for the completion when a request sets no max_tokens."""
@@ -420,6 +433,10 @@ class _Reply:
     status: int
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None
+    """Bytes sent as the body instead of `body` as JSON."""
+    trickle: bool = False
+    """Send the body one byte a second (for at most `TRICKLE_FAULT_SECONDS`), then close."""
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -462,13 +479,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         raw = self._read_body()
         emulator = self.server.emulator
+        emulator._local.connection = self.connection
         reply = emulator._serve(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, raw)
         if reply is None:  # disconnect
             self.close_connection = True
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
-        payload = json.dumps(reply.body).encode()
+        payload = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
         try:
             self.send_response(reply.status)
             self.send_header("Content-Type", "application/json")
@@ -476,9 +494,25 @@ class _Handler(BaseHTTPRequestHandler):
             for name, value in reply.headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(payload)
+            if reply.trickle:
+                self._trickle(payload)
+            else:
+                self.wfile.write(payload)
         except OSError:  # the client gave up (e.g. its timeout)
             self.close_connection = True
+
+    def _trickle(self, payload: bytes) -> None:
+        """Send `payload` one byte a second; close after `TRICKLE_FAULT_SECONDS` or when the emulator stops."""
+        self.close_connection = True
+        self.wfile.flush()
+        stopping = self.server.emulator._stopping
+        for index in range(min(len(payload), int(TRICKLE_FAULT_SECONDS))):
+            self.wfile.write(payload[index : index + 1])
+            self.wfile.flush()
+            if stopping.wait(1.0):
+                break
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
 
     do_POST = _handle
     do_GET = _handle
@@ -511,6 +545,9 @@ class AzureEmulator:
         answer: Callable[[dict], dict | str] | None = None,
         fault_rates: Mapping[str, float] | None = None,
         seed: int = 0,
+        prompt_token_factor: float = 1.0,
+        slots: int | None = None,
+        unsupported_modes: Collection[str] = (),
     ) -> None:
         """Configure the emulator; `start()` (or `with`) opens the port.
 
@@ -525,6 +562,11 @@ class AzureEmulator:
             answer: Returns the answer content for a request body (a dict is sent as JSON); default: synthesized.
             fault_rates: Per-request probability of each fault, used when no fault is scripted.
             seed: Seed of the random fault draws.
+            prompt_token_factor: The server's tokenizer counts prompts this many times the cl100k count (a model
+                whose tokenizer differs from the client's); usage and quotas use the scaled count.
+            slots: At most this many chat requests are processed at once (latency included); the others queue,
+                like a local llama.cpp server started with `--parallel N` (None: unlimited).
+            unsupported_modes: Output modes the server rejects with a 400 (`json_schema`, `tool`, `json_object`).
         """
         _check_faults(fault_rates or {})
         self.api_key = api_key
@@ -537,6 +579,11 @@ class AzureEmulator:
         self.answer = answer
         self.fault_rates: dict[str, float] = dict(fault_rates or {})
         self.seed = seed
+        self.prompt_token_factor = prompt_token_factor
+        self.slots = slots
+        self._slots = threading.BoundedSemaphore(slots) if slots is not None else None
+        self._local = threading.local()
+        self.unsupported_modes = frozenset(unsupported_modes)
         self.requests: list[RecordedRequest] = []
         self._billed_prompt_tokens = 0
         self._billed_completion_tokens = 0
@@ -705,7 +752,19 @@ class AzureEmulator:
             return _error(400, "BadRequest", "'messages' is a required property", param="messages")
         if record.body.get("stream"):
             return _error(400, "BadRequest", "The emulator does not support streaming.", param="stream")
-        return self._complete(record)
+        mode = _output_mode(record.body)
+        if mode in self.unsupported_modes:
+            return _unsupported_mode(mode)
+        if self._slots is None:
+            return self._complete(record)
+        # Queue for a slot, like a server with N parallel slots; like llama.cpp, drop a request whose client left.
+        while not self._slots.acquire(timeout=0.02):
+            if self._stopping.is_set() or self._client_gone():
+                return None
+        try:
+            return self._complete(record)
+        finally:
+            self._slots.release()
 
     def _check_auth(self, headers: Mapping[str, str]) -> _Reply | None:
         if "api-key" in headers:
@@ -751,16 +810,40 @@ class AzureEmulator:
         if fault == "content_filter_prompt":
             return _content_filter_prompt_error()
 
-        prompt_tokens = count_prompt_tokens(body)
+        prompt_tokens = math.ceil(count_prompt_tokens(body) * self.prompt_token_factor)
         max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
         over_quota = self._charge(record.deployment or "", prompt_tokens + (max_tokens or DEFAULT_MAX_TOKENS_CHARGE))
         if over_quota is not None:
             return _rate_limited(api_version, *over_quota)
         if fault == "timeout" and self._stopping.wait(TIMEOUT_FAULT_SECONDS):
             return None
-        if self.latency and self._stopping.wait(self.latency):
+        if fault == "hang":  # accepts, never answers, then drops the connection
+            self._stopping.wait(HANG_FAULT_SECONDS)
+            return None
+        if self.latency and self._wait(self.latency):
             return None
         return self._success(record, fault, prompt_tokens, max_tokens)
+
+    def _client_gone(self) -> bool:
+        """Whether the client of the request this thread serves has closed its connection."""
+        connection: socket.socket | None = getattr(self._local, "connection", None)
+        if connection is None:
+            return False
+        try:
+            readable, _, _ = select.select([connection], [], [], 0)
+            return bool(readable) and connection.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):
+            return True
+
+    def _wait(self, seconds: float) -> bool:
+        """Wait `seconds`; `True` (stop waiting) when the emulator stops or, with `slots`, the client left."""
+        if self._slots is None:
+            return self._stopping.wait(seconds)
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if self._stopping.wait(min(left, 0.02)) or self._client_gone():
+                return True
+        return False
 
     def _charge(self, deployment: str, tokens: int) -> tuple[float, str] | None:
         """Charge a request to the quota window; return (retry-after seconds, limit kind) when over quota."""
@@ -808,6 +891,14 @@ class AzureEmulator:
         return {"summary": _STRING_BY_FIELD["summary"], "description": _STRING_BY_FIELD["description"]}
 
     def _success(self, record: RecordedRequest, fault: str, prompt_tokens: int, max_tokens: int | None) -> _Reply:
+        reply = self._answer(record, fault, prompt_tokens, max_tokens)
+        if fault == "trickle":
+            return _Reply(reply.status, reply.body, reply.headers, trickle=True)
+        if fault == "bad_body":
+            return _Reply(reply.status, reply.body, reply.headers, raw=BAD_BODY)
+        return reply
+
+    def _answer(self, record: RecordedRequest, fault: str, prompt_tokens: int, max_tokens: int | None) -> _Reply:
         body: dict[str, Any] = record.body
         schema = request_schema(body)
         value = self._answer_value(body, schema)
@@ -898,6 +989,28 @@ def _check_faults(faults: Mapping[str, float]) -> None:
     unknown = sorted(set(faults) - FAULTS)
     if unknown:
         raise ValueError(f"unknown emulator fault(s): {', '.join(unknown)}; known: {', '.join(sorted(FAULTS))}")
+
+
+def _output_mode(body: Mapping[str, Any]) -> str | None:
+    """The structured-output mode a request uses: `json_schema`, `tool`, `json_object`, or None."""
+    if _forced_tool(body) is not None:
+        return "tool"
+    response_format = body.get("response_format")
+    if isinstance(response_format, dict) and response_format.get("type") in ("json_schema", "json_object"):
+        return str(response_format["type"])
+    return None
+
+
+def _unsupported_mode(mode: str) -> _Reply:
+    if mode == "tool":
+        return _error(400, "BadRequest", "'tool_choice' is not supported with this model.", param="tool_choice")
+    return _error(
+        400,
+        "BadRequest",
+        f"Invalid parameter: 'response_format' of type '{mode}' is not supported with this model.",
+        param="response_format",
+        type="invalid_request_error",
+    )
 
 
 def _error(http_status: int, code: str, message: str, **extra: Any) -> _Reply:

@@ -538,14 +538,14 @@ def test_ledger_waits_while_an_open_reservation_may_free_room_and_refuses_hopele
         assert await ledger.reserve(1001) is None, "never fits: refused at once"
         open_ = ledger.try_reserve(800)
         assert open_ is not None
-        waiting = asyncio.create_task(ledger.reserve(500, poll=0.005))
+        waiting = asyncio.create_task(ledger.reserve(500))
         await asyncio.sleep(0.05)
         assert not waiting.done(), "500 may fit once the open reservation settles"
         ledger.settle(open_, 300)
         granted = await asyncio.wait_for(waiting, 1)
         assert granted is not None
         assert (ledger.spent, ledger.reserved) == (300, 500)
-        hoping = asyncio.create_task(ledger.reserve(201, poll=0.005))
+        hoping = asyncio.create_task(ledger.reserve(201))
         await asyncio.sleep(0.05)
         assert not hoping.done(), "300 spent + 201 fits once the open 500 settles for less"
         ledger.settle(granted, 500)
@@ -563,7 +563,7 @@ def test_ledger_under_concurrent_tasks_never_lets_spent_plus_reserved_exceed_the
     granted: list[int] = []
 
     async def request(size: int, billed: int, latency: float) -> None:
-        reservation = await ledger.reserve(size, poll=0.001)
+        reservation = await ledger.reserve(size)
         worst.append(ledger.spent + ledger.reserved)
         if reservation is None:
             return

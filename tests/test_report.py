@@ -80,6 +80,8 @@ def test_quality_is_unknown_without_published_docstrings() -> None:
 
 TOTAL_KEYS = {
     "requests",
+    "possibly_billed_tokens",
+    "connection_failures",
     "prompt_tokens",
     "completion_tokens",
     "total_tokens",
@@ -101,6 +103,7 @@ TOTAL_KEYS = {
 }
 OBJECT_KEYS = {
     "path",
+    "possibly_billed_tokens",
     "canonical_path",
     "lock",
     "kind",

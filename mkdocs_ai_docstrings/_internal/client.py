@@ -8,19 +8,25 @@ that the two never multiply and every HTTP attempt is reserved against the budge
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
+import math
 import os
 import random
 import re
-from collections.abc import Callable, Mapping
+import socket
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import openai
 
-from mkdocs_ai_docstrings._internal.budget import Reservation, TokenLedger
+from mkdocs_ai_docstrings._internal.budget import PromptRatio, Reservation, TokenLedger
 from mkdocs_ai_docstrings._internal.logger import logger
-from mkdocs_ai_docstrings._internal.ratelimit import RateLimiter
+from mkdocs_ai_docstrings._internal.ratelimit import AdaptiveConcurrency, RateLimiter
 from mkdocs_ai_docstrings._internal.retry import RetryBudget, RetryDecision, RetryPolicy, decide
 from mkdocs_ai_docstrings._internal.settings import DEFAULT_API_VERSION, Settings
 from mkdocs_ai_docstrings._internal.tokens import TokenCounter
@@ -28,6 +34,57 @@ from mkdocs_ai_docstrings._internal.tokens import TokenCounter
 ENTRA_SCOPE = "https://cognitiveservices.azure.com/.default"
 TOOL_NAME = "write_docstring"
 _REASONING_MODELS = re.compile(r"^(o\d|gpt-5)")
+
+UNREACHABLE_AFTER = 3
+"""Consecutive connection failures (nothing reached the server) after which no further request is sent."""
+SILENT_AFTER = 6
+"""Consecutive timed-out attempts (no response of any kind in between), beyond twice `concurrency` (one congestion
+episode may time out every request in flight), after which no further request is sent."""
+CONNECT_TIMEOUT = 10.0
+"""Most seconds a TCP/TLS connection may take (never more than `request_timeout`)."""
+
+_NEVER_SENT = frozenset({"ConnectError", "ConnectTimeout", "PoolTimeout", "UnsupportedProtocol", "InvalidURL"})
+"""httpx exceptions raised before any byte of the request left the machine."""
+_SECRET_PARAMS = frozenset(
+    {"api-key", "api_key", "apikey", "key", "sig", "signature", "token", "access_token", "code", "password", "secret"}
+)
+"""Query parameters whose values are credentials (Azure SAS `sig`, `api-key`, OAuth tokens)."""
+_URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
+
+
+def scrub_url(url: str) -> str:
+    """`url` without credentials: no `user:password@`, and `***` for secret query parameters (`api-key`, `sig`...)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return re.sub(r"//[^/@\s]*@", "//***@", url)
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc += f":{port}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode(
+            [(name, "***" if name.lower() in _SECRET_PARAMS else value) for name, value in pairs], safe="*"
+        )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def scrub_urls(text: str) -> str:
+    """`text` with every URL in it passed through [`scrub_url`][]."""
+    return _URL.sub(lambda match: scrub_url(match.group(0)), text)
+
+
+def host_port(url: str) -> str:
+    """`host:port` of a URL (the scheme's default port when none is given), without credentials."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        return f"{parts.hostname or '?'}:{port}"
+    except ValueError:
+        return "?"
 
 
 class ConfigurationError(Exception):
@@ -48,42 +105,88 @@ class Connection:
     """`key`, `entra` (token provider) or `token` (static Entra token from the environment)."""
     api_key: str | None = field(default=None, repr=False)
     token: str | None = field(default=None, repr=False)
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+    """Where `deployment` and the endpoint came from: an option name (`` `deployment` option ``), a variable, or
+    `default`; used to name the setting actually in effect in hints."""
+
+    @property
+    def url(self) -> str:
+        """The URL requests go to (may hold credentials: log only [`scrub_url`][] of it)."""
+        return self.endpoint or self.base_url or "https://api.openai.com/v1"
+
+    @property
+    def where(self) -> str:
+        """`host:port` of the server, without credentials."""
+        return host_port(self.url)
 
     def describe(self) -> str:
         """A one-line, secret-free description for logs and reports."""
-        where = self.endpoint or self.base_url or "api.openai.com"
         version = f", api-version {self.api_version}" if self.api_version else ""
-        return f"{self.provider} {where} deployment '{self.deployment}'{version}, auth: {self.auth}"
+        return f"{self.provider} {scrub_url(self.url)} deployment '{self.deployment}'{version}, auth: {self.auth}"
+
+    def source(self, name: str) -> str:
+        """How to change setting `name` (`deployment` or `endpoint`), naming the source in effect."""
+        return self.sources.get(name, f"the `{name}` option")
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """Strings that must never appear in any output."""
-        return tuple(secret for secret in (self.api_key, self.token) if secret)
+        """Strings that must never appear in any output (the URL's password included)."""
+        try:
+            password = urlsplit(self.url).password
+        except ValueError:
+            password = None
+        return tuple(secret for secret in (self.api_key, self.token, password) if secret)
+
+
+def _pick(option: str | None, option_name: str, env: Mapping[str, str], variable: str) -> tuple[str | None, str]:
+    """A setting's value and where it came from: the option, else the environment variable."""
+    if option:
+        return option, f"the `{option_name}` option in mkdocs.yml"
+    value = env.get(variable) or None
+    return value, variable
 
 
 def resolve_connection(settings: Settings, environ: Mapping[str, str] | None = None) -> Connection:
     """Build the connection from settings and the environment, or explain what is missing."""
     env = os.environ if environ is None else environ
-    deployment = settings.deployment or env.get("AZURE_OPENAI_DEPLOYMENT") or "gpt-4o-mini"
+    picked, deployment_source = _pick(settings.deployment, "deployment", env, "AZURE_OPENAI_DEPLOYMENT")
+    if picked is None:
+        deployment_source = "AZURE_OPENAI_DEPLOYMENT or the `deployment` option (the default 'gpt-4o-mini' was used)"
+    deployment = picked or "gpt-4o-mini"
     model = settings.model or deployment
     if settings.provider == "openai":
         key_env = settings.api_key_env or "OPENAI_API_KEY"
         key = env.get(key_env, "").strip()
-        base_url = settings.base_url or env.get("OPENAI_BASE_URL") or None
+        base_url, base_source = _pick(settings.base_url, "base_url", env, "OPENAI_BASE_URL")
         if not key and base_url is None:
             raise ConfigurationError(f"no API key: set {key_env} (or `base_url` for a local OpenAI-compatible server)")
         return Connection(
-            provider="openai", deployment=deployment, model=model, base_url=base_url, api_key=key or "not-needed"
+            provider="openai",
+            deployment=deployment,
+            model=model,
+            base_url=base_url,
+            api_key=key or "not-needed",
+            sources={"deployment": deployment_source, "endpoint": base_source},
         )
-    endpoint = (settings.endpoint or env.get("AZURE_OPENAI_ENDPOINT") or "").strip().rstrip("/")
+    raw_endpoint, endpoint_source = _pick(settings.endpoint, "endpoint", env, "AZURE_OPENAI_ENDPOINT")
+    endpoint = (raw_endpoint or "").strip().rstrip("/")
     if not endpoint:
         raise ConfigurationError("no Azure OpenAI endpoint: set AZURE_OPENAI_ENDPOINT (or the `endpoint` option)")
     if not re.match(r"^https?://", endpoint):
-        raise ConfigurationError(f"the Azure OpenAI endpoint must start with https:// (got {endpoint[:60]!r})")
+        shown = scrub_url(endpoint)[:60]
+        raise ConfigurationError(
+            f"the Azure OpenAI endpoint must start with https:// (got {shown!r} from {endpoint_source})"
+        )
     api_version = settings.api_version or env.get("OPENAI_API_VERSION") or DEFAULT_API_VERSION
     key_env = settings.api_key_env or "AZURE_OPENAI_API_KEY"
     key = env.get(key_env, "").strip()
-    common = {"provider": "azure", "deployment": deployment, "model": model, "endpoint": endpoint}
+    common = {
+        "provider": "azure",
+        "deployment": deployment,
+        "model": model,
+        "endpoint": endpoint,
+        "sources": {"deployment": deployment_source, "endpoint": endpoint_source},
+    }
     if settings.auth in ("auto", "key") and key:
         return Connection(**common, api_version=api_version, auth="key", api_key=key)
     if settings.auth == "key":
@@ -106,6 +209,7 @@ def scrub(text: str, secrets: tuple[str, ...]) -> str:
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
+    text = scrub_urls(text)
     return re.sub(r"(?i)(api-key|authorization)(['\"]?\s*[:=]\s*['\"]?)(bearer\s+)?[^\s'\",}]+", r"\1\2***", text)
 
 
@@ -146,9 +250,23 @@ class CallStats:
     rate_limited: int = 0
     server_errors: int = 0
     timeouts: int = 0
+    connection_failures: int = 0
+    """Attempts that never reached the server (refused, DNS, connect timeout): they cost nothing."""
+    lost: int = 0
+    """Attempts sent whose outcome is unknown (timed out or disconnected after sending): possibly billed."""
     retries: int = 0
     latency_total: float = 0.0
     statuses: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class CallTally:
+    """What one `complete()` call cost, for the object's outcome."""
+
+    requests: int = 0
+    """HTTP attempts made."""
+    possibly_billed: int = 0
+    """Tokens of attempts whose outcome is unknown."""
 
 
 def _filtered_categories(results: Any) -> tuple[str, ...]:
@@ -167,8 +285,74 @@ def _error_body(error: openai.APIStatusError) -> Mapping[str, Any]:
     return {}
 
 
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def never_sent(error: BaseException) -> bool:
+    """Whether a connection error happened before the request left the machine (refused, DNS, connect timeout)."""
+    return any(
+        type(cause).__name__ in _NEVER_SENT or isinstance(cause, (ConnectionRefusedError, socket.gaierror))
+        for cause in _causes(error)
+        if not isinstance(cause, openai.OpenAIError)
+    )
+
+
+def _cause_name(error: BaseException) -> str:
+    """A short human name for the root cause of a connection error."""
+    for cause in reversed(list(_causes(error))):
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, OSError) and "name" in str(cause).lower() and "resolution" in str(cause).lower():
+            return "name not resolved"
+    names = [type(cause).__name__ for cause in _causes(error)]
+    if "ConnectTimeout" in names:
+        return "connect timeout"
+    return next((name for name in reversed(names) if name not in ("APIConnectionError", "APITimeoutError")), "error")
+
+
+@contextlib.contextmanager
+def _quiet_azure_identity() -> Iterator[None]:
+    """Silence azure-identity's own warnings (one per credential it tried) while probing the sign-in."""
+    loggers = [logging.getLogger(name) for name in ("azure.identity", "azure.core")]
+    levels = [item.level for item in loggers]
+    for item in loggers:
+        item.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for item, level in zip(loggers, levels, strict=True):
+            item.setLevel(level)
+
+
+def entra_token_provider(credential: Any | None = None, *, key_env: str = "AZURE_OPENAI_API_KEY") -> Any:
+    """A bearer-token provider for Azure OpenAI, checked once up front.
+
+    Raises:
+        ConfigurationError: One line saying what to set, when no Entra ID credential works.
+    """
+    from azure.identity import DefaultAzureCredential, get_bearer_token_provider
+
+    with _quiet_azure_identity():
+        try:
+            provider = get_bearer_token_provider(credential or DefaultAzureCredential(), ENTRA_SCOPE)
+            provider()  # check the sign-in once, up front, for a clear message
+        except Exception as error:
+            raise ConfigurationError(
+                f"Microsoft Entra ID sign-in failed ({type(error).__name__}): set {key_env}, or sign in with "
+                "`az login`, a managed identity, or AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET, with the "
+                "role 'Cognitive Services OpenAI User'"
+            ) from None
+    return provider
+
+
 class ChatClient:
-    """Sends structured chat requests with reservations, pacing and retries."""
+    """Sends structured chat requests with reservations, pacing, deadlines and retries."""
 
     def __init__(
         self,
@@ -181,6 +365,7 @@ class ChatClient:
         retry_budget: RetryBudget,
         rng: random.Random | None = None,
         pace_counter: TokenCounter | None = None,
+        started: float | None = None,
     ) -> None:
         self.connection = connection
         self.settings = settings
@@ -194,14 +379,32 @@ class ChatClient:
         self.stats = CallStats()
         self.mode = "json_schema" if settings.output_mode == "auto" else settings.output_mode
         self.stopped: str | None = None
-        """Why no further request is sent this build (bad credentials, daily quota...)."""
+        """Why no further request is sent this build (bad credentials, daily quota, unreachable endpoint...)."""
+        self.ratio = PromptRatio()
+        """How the server counts prompt tokens compared with the local reservation counter."""
+        self.concurrency = AdaptiveConcurrency(settings.concurrency)
+        """Requests allowed in flight: lowered by timeouts and queueing, raised again by successes."""
+        build_timeout = getattr(settings, "build_timeout", None)
+        self.deadline = (
+            (time.monotonic() if started is None else started) + build_timeout
+            if build_timeout is not None and math.isfinite(build_timeout) and build_timeout > 0
+            else math.inf
+        )
+        """`time.monotonic()` after which no request starts and requests in flight are cancelled."""
+        self._connect_failures = 0
+        self._silent = 0
+        self._in_flight = 0
+        self._overshoot_logged = False
         self._sdk: Any = None
 
     def _client(self) -> Any:
         if self._sdk is not None:
             return self._sdk
         conn = self.connection
-        options: dict[str, Any] = {"max_retries": 0, "timeout": self.settings.request_timeout}
+        timeout = openai.Timeout(
+            self.settings.request_timeout, connect=min(CONNECT_TIMEOUT, self.settings.request_timeout)
+        )
+        options: dict[str, Any] = {"max_retries": 0, "timeout": timeout}
         if conn.provider == "openai":
             self._sdk = openai.AsyncOpenAI(api_key=conn.api_key, base_url=conn.base_url, **options)
             return self._sdk
@@ -211,18 +414,9 @@ class ChatClient:
         elif conn.auth == "token":
             azure["azure_ad_token"] = conn.token
         else:
-            from azure.identity import DefaultAzureCredential, get_bearer_token_provider
-
-            provider = get_bearer_token_provider(DefaultAzureCredential(), ENTRA_SCOPE)
-            try:
-                provider()  # check the sign-in once, up front, for a clear message
-            except Exception as error:
-                raise ConfigurationError(
-                    f"Microsoft Entra ID sign-in failed ({type(error).__name__}): set AZURE_OPENAI_API_KEY, or sign in "
-                    "(az login, managed identity, or AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET) with the "
-                    "role 'Cognitive Services OpenAI User'"
-                ) from None
-            azure["azure_ad_token_provider"] = provider
+            azure["azure_ad_token_provider"] = entra_token_provider(
+                key_env=self.settings.api_key_env or "AZURE_OPENAI_API_KEY"
+            )
         self._sdk = openai.AsyncAzureOpenAI(**azure, **options)
         return self._sdk
 
@@ -230,9 +424,11 @@ class ChatClient:
         """The request fields that constrain the answer to `schema` in `mode` (default: the mode in use)."""
         return wire_format(schema, mode or self.mode)
 
-    def request_body(self, messages: list[dict[str, str]], schema: Mapping[str, Any]) -> dict[str, Any]:
+    def request_body(
+        self, messages: list[dict[str, str]], schema: Mapping[str, Any], mode: str | None = None
+    ) -> dict[str, Any]:
         """The full request body (without the model), as sent."""
-        body: dict[str, Any] = {"messages": messages, **self.wire_format(schema)}
+        body: dict[str, Any] = {"messages": messages, **self.wire_format(schema, mode)}
         if _REASONING_MODELS.match(self.connection.model):
             body["max_completion_tokens"] = self.settings.max_completion_tokens
         else:
@@ -246,44 +442,62 @@ class ChatClient:
             self.stopped = reason
             logger.error("no further requests this build: %s", reason)
 
+    def reservation_size(self, local_prompt_tokens: int) -> int:
+        """Tokens to reserve for a prompt counted locally: scaled by the server's learned counting, plus the cap."""
+        return self.ratio.size(local_prompt_tokens) + self.settings.max_completion_tokens
+
     async def complete(
         self,
         messages: list[dict[str, str]],
         schema: Mapping[str, Any],
-        reserve_tokens: Callable[[str], int],
-        attempts: list[int] | None = None,
+        prompt_tokens: Callable[[str], int],
+        tally: CallTally | None = None,
     ) -> ChatResponse:
-        """Send one structured request, retrying what can be retried; `reserve_tokens(mode)` sizes the reservation.
+        """Send one structured request, retrying what can be retried.
 
-        `attempts[0]`, when given, is increased for every HTTP request sent.
+        `prompt_tokens(mode)` counts the prompt locally in an output mode (messages and the schema or tool); the
+        reservation adds the server's learned counting and `max_completion_tokens`. `tally`, when given, is
+        increased for every HTTP request sent and every token possibly billed.
 
         Raises:
             CallFailure: When no usable response could be had; `kind` says why.
         """
         modes = ["json_schema", "tool", "json_object"] if self.settings.output_mode == "auto" else [self.mode]
+        tally = tally if tally is not None else CallTally()
         while True:
+            mode = self.mode
             try:
-                return await self._complete_in_mode(messages, schema, reserve_tokens(self.mode), attempts)
+                return await self._complete_in_mode(messages, schema, mode, prompt_tokens(mode), tally)
             except UnsupportedMode as error:
-                index = modes.index(self.mode) if self.mode in modes else len(modes)
+                # Compare and advance: only the request that saw the current mode fail moves it on; a request that
+                # failed in a mode already left behind retries in the mode now current.
+                if self.mode != mode:
+                    continue
+                index = modes.index(mode) if mode in modes else len(modes)
                 if index + 1 >= len(modes):
                     raise CallFailure("bad_request", f"the server rejected structured output: {error}") from None
-                logger.warning("the server rejected output mode '%s'; trying '%s'", self.mode, modes[index + 1])
+                logger.warning("the server rejected output mode '%s'; trying '%s'", mode, modes[index + 1])
                 self.mode = modes[index + 1]
 
     async def _complete_in_mode(
-        self, messages: list[dict[str, str]], schema: Mapping[str, Any], tokens: int, attempts: list[int] | None
+        self,
+        messages: list[dict[str, str]],
+        schema: Mapping[str, Any],
+        mode: str,
+        local_prompt: int,
+        tally: CallTally,
     ) -> ChatResponse:
         attempt = 0
         secrets = self.connection.secrets
         # The ledger reserves a provable over-count (UTF-8 bytes when the model's encoding is not available
         # offline, 3-4 times the real count); pacing by it would send at a fraction of the TPM quota. Pace by the
         # best estimate of what the server charges instead: its 429s and headers correct any under-count.
-        pace = tokens
+        pace: int | None = None
         if self.pace_counter is not None:
-            wire = self.wire_format(schema)
+            wire = self.wire_format(schema, mode)
             pace = self.pace_counter.count_messages(messages, extra=wire) + self.settings.max_completion_tokens
         while True:
+            self._check_deadline()
             if self.stopped:
                 raise CallFailure("stopped", self.stopped)
             try:
@@ -291,42 +505,105 @@ class ChatClient:
             except ConfigurationError as error:
                 self.stop(str(error))
                 raise CallFailure("auth", str(error)) from None
-            reservation = await self.ledger.reserve(tokens)
+            reservation = await self.ledger.reserve(lambda: self.reservation_size(local_prompt))
             if reservation is None:
-                raise CallFailure("budget", f"the token budget cannot cover this request ({tokens} tokens worst case)")
-            await self.limiter.acquire(min(pace, tokens))
-            if self.stopped:
-                self.ledger.release(reservation)
-                raise CallFailure("stopped", self.stopped)
-            status: int | None
+                worst = self.reservation_size(local_prompt)
+                raise CallFailure("budget", f"the token budget cannot cover this request ({worst} tokens worst case)")
+            status: int | None = None
             headers: Mapping[str, str] = {}
-            loop = asyncio.get_running_loop()
-            started = loop.time()
-            self.stats.requests += 1
-            if attempts is not None:
-                attempts[0] += 1
+            message = ""
+            sent = False
             try:
-                response = await self._send(messages, schema, reservation)
-                self.stats.latency_total += loop.time() - started
+                pacing = self.limiter.acquire(reservation.tokens if pace is None else min(pace, reservation.tokens))
+                wait = self.deadline - time.monotonic()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(pacing, timeout=None if math.isinf(wait) else max(wait, 0.0))
+                self._check_deadline()
+                if self.stopped:
+                    raise CallFailure("stopped", self.stopped)
+                loop = asyncio.get_running_loop()
+                started = loop.time()
+                self.stats.requests += 1
+                tally.requests += 1
+                self._in_flight += 1
+                in_flight = self._in_flight
+                sent = True
+                try:
+                    budget_left = self.deadline - time.monotonic()
+                    limit = min(self.settings.request_timeout, budget_left)
+                    response = await asyncio.wait_for(
+                        self._send(messages, schema, mode, reservation, local_prompt), timeout=max(limit, 0.001)
+                    )
+                finally:
+                    self._in_flight -= 1
+                latency = loop.time() - started
+                self.stats.latency_total += latency
                 self.stats.succeeded += 1
+                self._connect_failures = self._silent = 0
+                self.concurrency.on_success(started, latency, self.settings.request_timeout)
                 return response
             except openai.APIStatusError as error:
                 self.stats.latency_total += loop.time() - started
                 self.ledger.release(reservation)
+                self._connect_failures = self._silent = 0
                 status = error.status_code
                 headers = error.response.headers
                 self.limiter.observe_headers(headers)
                 self.stats.statuses[str(status)] = self.stats.statuses.get(str(status), 0) + 1
                 message = scrub(str(_error_body(error).get("message") or error.message), secrets)
                 self._raise_final(error, status, message)
-            except (openai.APITimeoutError, openai.APIConnectionError) as error:
+            except (openai.APITimeoutError, openai.APIConnectionError, asyncio.TimeoutError) as error:
+                # asyncio.TimeoutError: the wall-clock deadline of the attempt (connect + first byte + whole body).
                 self.stats.latency_total += loop.time() - started
-                # The server may have processed (and billed) the request: keep the worst case as spent.
-                self.ledger.settle(reservation, None)
-                status = None
-                timeout = isinstance(error, openai.APITimeoutError)
-                self.stats.timeouts += timeout
-                message = "request timed out" if timeout else f"connection failed: {scrub(str(error), secrets)}"
+                if isinstance(error, openai.APIConnectionError) and never_sent(error):
+                    # Nothing reached the server: it cannot have billed anything.
+                    self.ledger.release(reservation)
+                    self.stats.connection_failures += 1
+                    self._connect_failures += 1
+                    cause = _cause_name(error)
+                    message = f"connection to {self.connection.where} failed ({cause})"
+                    if self._connect_failures >= UNREACHABLE_AFTER:
+                        self.stop(
+                            f"endpoint unreachable: {self.connection.where} ({cause}) after "
+                            f"{self._connect_failures} consecutive connection failures; check "
+                            f"{self.connection.source('endpoint')}"
+                        )
+                else:
+                    # Sent, then lost: the server may have processed (and billed) it.
+                    self.ledger.settle_unknown(reservation)
+                    tally.possibly_billed += reservation.tokens
+                    self.stats.lost += 1
+                    timeout = isinstance(error, (openai.APITimeoutError, asyncio.TimeoutError))
+                    self.stats.timeouts += timeout
+                    cut = time.monotonic() >= self.deadline
+                    message = (
+                        f"the build deadline (build_timeout {self.settings.build_timeout:g} s) cut the request"
+                        if cut
+                        else f"no complete answer within request_timeout ({self.settings.request_timeout:g} s)"
+                        if timeout
+                        else f"connection lost after sending: {scrub(str(error), secrets)}"
+                    )
+                    self._connect_failures = 0
+                    if timeout:
+                        self.concurrency.on_timeout(started, in_flight)
+                        self._silent += 1
+                        if self._silent >= SILENT_AFTER + 2 * self.settings.concurrency and not cut:
+                            self.stop(
+                                f"the server at {self.connection.where} sent no complete answer within "
+                                f"request_timeout ({self.settings.request_timeout:g} s) {self._silent} times in a row"
+                            )
+                    self._check_deadline()
+            except BaseException:
+                # Anything else (cancellation, a bug, an answer the SDK cannot read): never leave the reservation
+                # held. Once sent, the server may have billed it.
+                if reservation.open:
+                    if sent:
+                        self.ledger.settle_unknown(reservation)
+                        tally.possibly_billed += reservation.tokens
+                        self.stats.lost += 1
+                    else:
+                        self.ledger.release(reservation)
+                raise
             decision, delay = decide(
                 attempt=attempt,
                 status=status,
@@ -351,7 +628,15 @@ class ChatClient:
             self.stats.retries += 1
             attempt += 1
             logger.debug("retrying in %.2f s after: %s", delay, message)
-            await asyncio.sleep(delay)
+            await asyncio.sleep(min(delay, max(self.deadline - time.monotonic(), 0.0)))
+
+    def _check_deadline(self) -> None:
+        """Stop the build once its deadline has passed."""
+        if self.stopped is None and time.monotonic() >= self.deadline:
+            self.stop(
+                f"build_timeout reached ({self.settings.build_timeout:g} s): requests in flight were cancelled and "
+                "the remaining objects are left without a docstring"
+            )
 
     def _raise_final(self, error: openai.APIStatusError, status: int, message: str) -> None:
         """Raise for errors no retry can fix; return for retryable ones."""
@@ -367,7 +652,7 @@ class ChatClient:
         if status == 404:
             self.stop(
                 f"deployment '{self.connection.deployment}' not found at {self.connection.describe()}: "
-                "set `deployment` (or AZURE_OPENAI_DEPLOYMENT) to an existing deployment"
+                f"set {self.connection.source('deployment')} to an existing deployment"
             )
             raise CallFailure("not_found", message)
         if code == "content_filter" or "content management policy" in message:
@@ -384,16 +669,39 @@ class ChatClient:
             raise CallFailure("bad_request", message)
 
     async def _send(
-        self, messages: list[dict[str, str]], schema: Mapping[str, Any], reservation: Reservation
+        self,
+        messages: list[dict[str, str]],
+        schema: Mapping[str, Any],
+        mode: str,
+        reservation: Reservation,
+        local_prompt: int,
     ) -> ChatResponse:
         raw = await self._client().chat.completions.with_raw_response.create(
-            model=self.connection.deployment, **self.request_body(messages, schema)
+            model=self.connection.deployment, **self.request_body(messages, schema, mode)
         )
         self.limiter.observe_headers(raw.headers)
-        completion = raw.parse()
-        usage = completion.usage
-        billed = usage.total_tokens if usage is not None else None
-        self.ledger.settle(reservation, billed)
+        try:
+            completion = raw.parse()
+            usage = completion.usage
+            billed = usage.total_tokens if usage is not None else None
+            prompt = usage.prompt_tokens if usage is not None else None
+        except Exception as error:  # a 200 whose body the SDK cannot read: the server may have billed it
+            raise CallFailure(
+                "bad_response", f"the server's answer could not be read ({type(error).__name__})"
+            ) from None
+        if isinstance(prompt, int):
+            self.ratio.observe(prompt, local_prompt)  # before settling: woken waiters size with the new ratio
+        over = self.ledger.settle(reservation, billed if isinstance(billed, int) else None)
+        self.ledger.calibrate()
+        if over and not self._overshoot_logged:
+            self._overshoot_logged = True
+            logger.warning(
+                "the server billed %d tokens for a request reserved at %d: it counts prompts %.2f× the local count; "
+                "later reservations are sized by that ratio",
+                billed,
+                reservation.tokens,
+                self.ratio.ratio,
+            )
         self.stats.statuses["200"] = self.stats.statuses.get("200", 0) + 1
         choice = completion.choices[0] if completion.choices else None
         content = None

@@ -7,7 +7,7 @@ import dataclasses
 import heapq
 import itertools
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +15,14 @@ import griffe
 
 from mkdocs_ai_docstrings._internal.cache import cache_key
 from mkdocs_ai_docstrings._internal.checks import check_answer, completeness, drop_ungrounded, find_references
-from mkdocs_ai_docstrings._internal.client import CallFailure, ChatResponse, parse_content, scrub, wire_format
+from mkdocs_ai_docstrings._internal.client import (
+    CallFailure,
+    CallTally,
+    ChatResponse,
+    parse_content,
+    scrub,
+    wire_format,
+)
 from mkdocs_ai_docstrings._internal.discovery import Candidate, human_documented, resolve_in_package
 from mkdocs_ai_docstrings._internal.facts import CodeFacts, code_facts
 from mkdocs_ai_docstrings._internal.fingerprint import code_fingerprint
@@ -53,30 +60,47 @@ EXPECTED_ANSWER_OVERHEAD = 5
 
 
 class PriorityGate:
-    """A semaphore that lets the lowest priority number in first."""
+    """A semaphore that lets the lowest priority number in first; its slot count may change while in use.
 
-    def __init__(self, slots: int) -> None:
-        self._free = slots
+    `limit`, when given, is asked for the current number of slots (never more than `slots`) whenever one may be
+    granted: the client's adaptive concurrency lowers it after timeouts and raises it after successes.
+    """
+
+    def __init__(self, slots: int, limit: Callable[[], int] | None = None) -> None:
+        self.slots = slots
+        self._limit = limit
+        self._used = 0
         self._waiters: list[tuple[tuple[int, ...], int, asyncio.Future[None]]] = []
         self._order = itertools.count()
 
+    @property
+    def limit(self) -> int:
+        """Slots that may be held at once now."""
+        wanted = self._limit() if self._limit is not None else self.slots
+        return max(1, min(self.slots, wanted))
+
     async def acquire(self, priority: tuple[int, ...]) -> None:
         """Wait for a slot."""
-        if self._free > 0 and not self._waiters:
-            self._free -= 1
+        if self._used < self.limit and not self._waiters:
+            self._used += 1
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiters, (priority, next(self._order), future))
-        await future
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.release()  # granted just as it was cancelled: give the slot on
+            raise
 
     def release(self) -> None:
-        """Free a slot for the most important waiter."""
-        while self._waiters:
+        """Free a slot, and grant slots to the most important waiters while the limit allows."""
+        self._used -= 1
+        while self._waiters and self._used < self.limit:
             _, _, future = heapq.heappop(self._waiters)
             if not future.done():
+                self._used += 1
                 future.set_result(None)
-                return
-        self._free += 1
 
 
 @dataclass
@@ -199,7 +223,8 @@ class Generator:
         """Process every candidate concurrently; return their outcomes in priority order."""
         jobs = plan_jobs(candidates)
         self.total = len(jobs)
-        gate = PriorityGate(self.settings.concurrency)
+        client = self.session.client
+        gate = PriorityGate(self.settings.concurrency, client.concurrency if client is not None else None)
         futures: dict[str, asyncio.Future[ObjectOutcome]] = {
             job.candidate.path: asyncio.get_running_loop().create_future() for job in jobs
         }
@@ -412,17 +437,15 @@ class Generator:
         client = session.client
         assert client is not None
 
-        def reserve_tokens(mode: str) -> int:
-            wire = client.wire_format(schema, mode)
-            return (
-                session.reservation_counter.count_messages(messages, extra=wire) + self.settings.max_completion_tokens
-            )
+        def prompt_tokens(mode: str) -> int:
+            return session.reservation_counter.count_messages(messages, extra=client.wire_format(schema, mode))
 
-        attempts = [0]
+        tally = CallTally()
         try:
-            response = await client.complete(messages, schema, reserve_tokens, attempts)
+            response = await client.complete(messages, schema, prompt_tokens, tally)
         finally:
-            usage["requests"] += attempts[0]
+            usage["requests"] += tally.requests
+            usage["possibly_billed_tokens"] += tally.possibly_billed
         usage["prompt_tokens"] += response.prompt_tokens
         usage["completion_tokens"] += response.completion_tokens
         return response
@@ -433,7 +456,7 @@ class Generator:
         """Call the model, with one targeted retry for a fixable answer; publish or fail."""
         obj = job.candidate.obj
         facts = job.facts
-        usage = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0}
+        usage = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "possibly_billed_tokens": 0}
         conversation = list(messages)
         repairs: list[str] = []
         failure = "no answer"
@@ -531,6 +554,7 @@ class Generator:
             "total_tokens": total,
             "requests": usage["requests"],
             "cost": cost,
+            "possibly_billed_tokens": usage.get("possibly_billed_tokens", 0),
         }
 
     def _commit(

@@ -239,3 +239,69 @@ class RateLimiter:
             self._requests.set_level(min(self._requests.level_at(now, _REQUEST_BURST), 0.0), now)
         if self._tokens is not None:
             self._tokens.set_level(min(self._tokens.level_at(now, self._token_ceiling(self._tokens)), 0.0), now)
+
+
+RECOVER_AFTER = 25
+"""Clean successes at the learned ceiling after which the ceiling is probed one request higher."""
+
+
+class AdaptiveConcurrency:
+    """How many requests may be in flight: AIMD between 1 and the configured `concurrency`.
+
+    A timeout (or a success slower than half the request timeout and twice the fastest seen: queueing) halves the
+    limit, once per congestion episode (signals from requests started before the last cut are ignored), and lowers
+    the ceiling below the number of requests that were in flight when the timed-out one started: a server with two
+    slots learns a ceiling of two (sometimes one, while requests abandoned during learning still hold its slots). Every `limit` clean successes raise the limit by one, up to the ceiling; the
+    ceiling itself is probed one higher after `RECOVER_AFTER` clean successes at it.
+    """
+
+    def __init__(self, maximum: int) -> None:
+        self.maximum = max(1, maximum)
+        self.limit = self.maximum
+        self.ceiling = self.maximum
+        self.lowest = self.maximum
+        """The lowest limit reached this build."""
+        self.cuts = 0
+        self.fastest: float | None = None
+        self._cut_at = -math.inf
+        self._previous_cut = -math.inf
+        self._successes = 0
+        self._at_ceiling = 0
+
+    def __call__(self) -> int:
+        """The current limit (for [`PriorityGate`][mkdocs_ai_docstrings._internal.generator.PriorityGate])."""
+        return self.limit
+
+    def on_success(self, started: float, latency: float, request_timeout: float) -> None:
+        """A response arrived `latency` seconds after an attempt `started` (loop time)."""
+        if self.fastest is None or latency < self.fastest:
+            self.fastest = latency
+        if latency > request_timeout / 2 and latency > 2 * self.fastest:
+            self._congestion(started, None)
+            return
+        self._successes += 1
+        if self.limit < self.ceiling and self._successes >= self.limit:
+            self.limit += 1
+            self._successes = 0
+        elif self.limit == self.ceiling < self.maximum:
+            self._at_ceiling += 1
+            if self._at_ceiling >= RECOVER_AFTER:
+                self.ceiling += 1
+                self._at_ceiling = 0
+
+    def on_timeout(self, started: float, in_flight: int) -> None:
+        """An attempt `started` (loop time) with `in_flight` requests in flight (itself included) timed out."""
+        self._congestion(started, in_flight)
+
+    def _congestion(self, started: float, in_flight: int | None) -> None:
+        if started < self._previous_cut:
+            return  # started before the episode before last: stale news
+        if in_flight is not None:
+            self.ceiling = max(1, min(self.ceiling, in_flight - 1))
+        if started >= self._cut_at:  # a new episode: cut once
+            self._previous_cut, self._cut_at = self._cut_at, asyncio.get_running_loop().time()
+            self.cuts += 1
+            self.limit = self.limit // 2
+        self.limit = max(1, min(self.limit, self.ceiling))
+        self.lowest = min(self.lowest, self.limit)
+        self._successes = self._at_ceiling = 0

@@ -43,6 +43,8 @@ class ObjectOutcome:
     completion_tokens: int = 0
     total_tokens: int = 0
     requests: int = 0
+    possibly_billed_tokens: int = 0
+    """Tokens of requests sent whose outcome is unknown (timed out or lost): counted against the budget, not here."""
     estimated_tokens: int | None = None
     """Plan mode: the estimated prompt + completion tokens."""
     cost: float | None = None
@@ -67,6 +69,9 @@ class BuildTotals:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+    """Tokens the server reported as billed."""
+    possibly_billed_tokens: int = 0
+    """Reservations of requests sent whose outcome is unknown (timeouts, lost connections): may have been billed."""
     cache_hits: int = 0
     cache_misses: int = 0
     cost: float | None = 0.0
@@ -76,6 +81,8 @@ class BuildTotals:
     rate_limited: int = 0
     server_errors: int = 0
     timeouts: int = 0
+    connection_failures: int = 0
+    """Attempts that never reached the server (connection refused, DNS, connect timeout): they cost nothing."""
     mean_latency_s: float | None = None
     redactions: int = 0
     repaired: int = 0
@@ -194,6 +201,8 @@ class BuildReport:
             f"{totals.requests} request(s), {totals.prompt_tokens} prompt + {totals.completion_tokens} completion = "
             f"{totals.total_tokens} tokens"
         )
+        if totals.possibly_billed_tokens:
+            text += f" (+{totals.possibly_billed_tokens} possibly billed by requests whose answer was lost)"
         text += f", cost {format_cost(totals.cost)}"
         if totals.budget is not None:
             text += f", budget {totals.budget} ({totals.budget_remaining} left)"

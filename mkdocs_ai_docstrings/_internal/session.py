@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 from collections.abc import Coroutine, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -91,6 +92,8 @@ class BuildSession:
         )
         self.retry_budget = RetryBudget(self.policy.build_retry_cap)
         self.limiter = RateLimiter(rpm=settings.rpm, tpm=settings.tpm)
+        self.started = time.monotonic()
+        """When the build started: `build_timeout` counts from here."""
         self.client: ChatClient | None = None
         if self.connection is not None and settings.enabled and not settings.dry_run and not self.frozen:
             self.client = ChatClient(
@@ -101,6 +104,7 @@ class BuildSession:
                 policy=self.policy,
                 retry_budget=self.retry_budget,
                 pace_counter=self.estimate_counter,
+                started=self.started,
             )
         self.secrets: tuple[str, ...] = self.connection.secrets if self.connection else ()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -135,6 +139,7 @@ class BuildSession:
         totals.prompt_tokens = sum(o.prompt_tokens for o in outcomes)
         totals.completion_tokens = sum(o.completion_tokens for o in outcomes)
         totals.total_tokens = self.ledger.spent if self.client else 0
+        totals.possibly_billed_tokens = self.ledger.possibly_billed if self.client else 0
         totals.cost = estimate_cost(
             self.price, prompt_tokens=totals.prompt_tokens, completion_tokens=totals.completion_tokens
         )
@@ -148,6 +153,7 @@ class BuildSession:
             totals.rate_limited = stats.rate_limited
             totals.server_errors = stats.server_errors
             totals.timeouts = stats.timeouts
+            totals.connection_failures = stats.connection_failures
             totals.mean_latency_s = round(stats.latency_total / stats.requests, 3) if stats.requests else None
             if self.client.stopped:
                 self.report.notes.append(f"Requests stopped: {self.client.stopped}")

@@ -66,7 +66,11 @@ class Settings:
     token_budget: int | None = None
     """Hard ceiling on billed tokens (prompt + completion) per build; `None` = unlimited."""
     concurrency: int = 4
+    """Most requests in flight; timeouts and queueing lower it during the build, successes raise it back."""
     request_timeout: float = 60.0
+    """Wall-clock deadline of each HTTP attempt, in seconds: connect, first byte and the whole body (> 0)."""
+    build_timeout: float | None = 1800.0
+    """Per-build deadline, in seconds (> 0, or `None` for none): then no request starts and those in flight are cut."""
     max_attempts: int = 4
     """Attempts per request, the first included (HTTP errors, timeouts)."""
     build_retry_cap: int = 200
