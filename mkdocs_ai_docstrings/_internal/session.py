@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mkdocs_ai_docstrings._internal.budget import TokenLedger
-from mkdocs_ai_docstrings._internal.cache import AnswerCache
+from mkdocs_ai_docstrings._internal.cache import AnswerCache, CacheMode
 from mkdocs_ai_docstrings._internal.client import ChatClient, ConfigurationError, Connection, resolve_connection
 from mkdocs_ai_docstrings._internal.logger import logger
 from mkdocs_ai_docstrings._internal.prices import estimate_cost, price_for
@@ -136,6 +136,7 @@ class BuildSession:
                 f"{waiting} object(s) are waiting for a docstring. To generate them, set AZURE_OPENAI_ENDPOINT and "
                 "AZURE_OPENAI_API_KEY (or sign in with Microsoft Entra ID), or configure `provider: openai`."
             )
+        self.report.notes.extend(cache_notes(self.cache))
         self.report.quality()
         self.cache.close()
         self.finished = True
@@ -151,3 +152,21 @@ class BuildSession:
             logger.info("generation is off: %s", self.config_problem)
         else:
             logger.info("generating missing docstrings with %s", self.connection.describe())
+
+
+def cache_notes(cache: AnswerCache) -> list[str]:
+    """Report notes on what the answer cache could not do this build."""
+    notes = []
+    stats = cache.stats
+    if stats.unstored:
+        notes.append(
+            f"{stats.unstored} new answer(s) could not be stored in the answer cache ({cache.problem}): they are "
+            "kept in memory for `mkdocs serve` rebuilds, but the next build will generate (and pay for) them again."
+        )
+    elif cache.mode is not CacheMode.READ_WRITE:
+        notes.append(f"Answer cache {cache.mode.value}: {cache.problem}.")
+    if stats.invalid:
+        notes.append(
+            f"{stats.invalid} cached entr{'y' if stats.invalid == 1 else 'ies'} did not validate and were ignored."
+        )
+    return notes
