@@ -195,7 +195,7 @@ def describe_fault(error: BaseException, location: Path) -> str:
     lowered = text.lower()
     if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
         text += f"; the cache database is damaged: delete {location} to start a new cache"
-    elif "full" in lowered or "ioerr_write" in lowered:
+    elif "full" in lowered or "disk i/o error" in lowered:
         text += ", is the disk full?"
     return text
 
