@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import griffe
 
 from mkdocs_ai_docstrings._internal.budget import TokenLedger
-from mkdocs_ai_docstrings._internal.cache import AnswerCache
+from mkdocs_ai_docstrings._internal.cache import AnswerCache, CacheMode
 from mkdocs_ai_docstrings._internal.client import ChatClient, ConfigurationError, Connection, resolve_connection
 from mkdocs_ai_docstrings._internal.discovery import missing_reason, resolve_in_package
 from mkdocs_ai_docstrings._internal.lock import DEFAULT_LOCK_FILE, LockFile
@@ -164,6 +164,7 @@ class BuildSession:
                 "AZURE_OPENAI_API_KEY (or sign in with Microsoft Entra ID), or configure `provider: openai`."
             )
         self._finish_lock()
+        self.report.notes.extend(cache_notes(self.cache))
         self.report.quality()
         self.cache.close()
         self.finished = True
@@ -234,3 +235,21 @@ def _truthy(value: str | None) -> bool:
 
 def _within(path: str, package: str) -> bool:
     return path == package or path.startswith(package + ".")
+
+
+def cache_notes(cache: AnswerCache) -> list[str]:
+    """Report notes on what the answer cache could not do this build."""
+    notes = []
+    stats = cache.stats
+    if stats.unstored:
+        notes.append(
+            f"{stats.unstored} new answer(s) could not be stored in the answer cache ({cache.problem}): they are "
+            "kept in memory for `mkdocs serve` rebuilds, but the next build will generate (and pay for) them again."
+        )
+    elif cache.mode is not CacheMode.READ_WRITE:
+        notes.append(f"Answer cache {cache.mode.value}: {cache.problem}.")
+    if stats.invalid:
+        notes.append(
+            f"{stats.invalid} cached entr{'y' if stats.invalid == 1 else 'ies'} did not validate and were ignored."
+        )
+    return notes

@@ -387,6 +387,7 @@ CONSTRAINTS: dict[str, Between | Check] = {
     "token_budget": Between(0),
     "concurrency": Between(1, 64),
     "request_timeout": _POSITIVE_SECONDS,
+    "build_timeout": Between(0, 86400, above=True),
     "max_attempts": Between(1, 20),
     "build_retry_cap": Between(0, 100_000),
     "max_retry_after": Between(0, 3600),
