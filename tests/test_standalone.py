@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -92,7 +93,9 @@ def test_strict_fails_the_build_with_one_error_line_without_the_cli_flag(
     assert all(path in strict_errors[0] for path in left_out)
 
 
-def test_a_second_build_of_the_same_site_reads_everything_from_the_lock(tmp_path: Path, emulator: AzureEmulator) -> None:
+def test_a_second_build_of_the_same_site_reads_everything_from_the_lock(
+    tmp_path: Path, emulator: AzureEmulator
+) -> None:
     site = _extension_site(tmp_path / "root", {}, TINY_PACKAGE, TINY_PAGES)
     first = build(site, build_env(emulator, tmp_path), emulator=emulator)
     second = build(site, build_env(emulator, tmp_path), emulator=emulator)
@@ -100,3 +103,19 @@ def test_a_second_build_of_the_same_site_reads_everything_from_the_lock(tmp_path
     assert second.requests == 0
     assert marked_ids(second) == UNDOCUMENTED
     assert second.pages() == first.pages()
+
+
+def test_without_the_plugin_every_marker_carries_the_stylesheet_and_human_docstrings_do_not(
+    tmp_path: Path, emulator: AzureEmulator
+) -> None:
+    site = _extension_site(tmp_path / "root", {}, TINY_PACKAGE, TINY_PAGES)
+    result = build(site, build_env(emulator, tmp_path), emulator=emulator)
+    assert result.returncode == 0, result.output
+    html = result.pages()["index.html"]
+    markers = re.findall(
+        r'<details class="ai-generated" open>\s*<summary>AI-generated</summary>\s*(<style[^>]*>)', html
+    )
+    assert markers == ['<style data-ai-docstrings-style="">'] * len(UNDOCUMENTED)
+    assert html.count("<style data-ai-docstrings-style") == len(UNDOCUMENTED)
+    style = html.split("<style data-ai-docstrings-style", 1)[1].split("</style>", 1)[0]
+    assert "small.doc-label-ai-generated" in style and "details.ai-generated" in style

@@ -21,6 +21,7 @@ from mkdocs_ai_docstrings._internal.scope import DocumentedRoot
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings
 from mkdocs_ai_docstrings._internal.standalone import StandaloneBuild, standalone_build
+from mkdocs_ai_docstrings._internal.style import style_markers
 
 _ACTIVE: dict[str, Any] = {"session": None, "roots": None}
 """The plugin's session for the running build, and the `:::` roots of the site by top-level package."""
@@ -70,6 +71,8 @@ class AIDocstringsExtension(griffe.Extension):
             return
         try:
             self._generate(session, pkg, loader, roots)
+            if build is not None:  # no plugin adds the stylesheet: each marker carries it
+                style_markers(pkg)
         except Exception as error:
             # One line for the build log (no traceback in it); the traceback is there with `mkdocs build -v`.
             logger.error(
