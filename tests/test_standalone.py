@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import build, build_env, make_site
 from tests.emulator import AzureEmulator
 from tests.test_build import STYLE_PACKAGE, TINY_PACKAGE, TINY_PAGES, UNDOCUMENTED, errors, marked_ids
@@ -119,3 +121,38 @@ def test_without_the_plugin_every_marker_carries_the_stylesheet_and_human_docstr
     assert html.count("<style data-ai-docstrings-style") == len(UNDOCUMENTED)
     style = html.split("<style data-ai-docstrings-style", 1)[1].split("</style>", 1)[0]
     assert "small.doc-label-ai-generated" in style and "details.ai-generated" in style
+
+
+GEN_SCRIPT = """\
+import mkdocs_gen_files
+
+for module in ("tinypkg", "tinypkg.core"):
+    path = "reference/" + module.replace(".", "/") + ".md"
+    with mkdocs_gen_files.open(path, "w") as page:
+        page.write("## ::: " + module + "\\n")
+with mkdocs_gen_files.open("reference/SUMMARY.md", "w") as nav:
+    nav.write("* [tinypkg](tinypkg.md)\\n* [core](tinypkg/core.md)\\n")
+"""
+
+
+@pytest.mark.parametrize("with_plugin", [True, False], ids=["plugin", "extension-only"])
+def test_pages_generated_by_gen_files_are_in_scope(tmp_path: Path, emulator: AzureEmulator, with_plugin: bool) -> None:
+    gen = {"gen-files": {"scripts": ["gen_ref.py"]}}
+    order: tuple[Any, ...] = ("ai-docstrings", "mkdocstrings") if with_plugin else ("mkdocstrings",)
+    site = make_site(
+        tmp_path / "root",
+        TINY_PACKAGE,
+        {"index.md": "# Home\n\n::: tinypkg\n    options:\n      members: false\n"},  # on disk: no member
+        handler_options={} if with_plugin else {"extensions": ["mkdocs_ai_docstrings"]},
+        plugins_order=order,
+        extra_config={"nav": ["index.md", {"API": "reference/"}]},
+    )
+    text = site.config_file.read_text(encoding="utf-8")
+    site.config_file.write_text(
+        text.replace("plugins: [", f'plugins: [{json.dumps(gen)}, "literate-nav", '), encoding="utf-8"
+    )
+    (site.root / "gen_ref.py").write_text(GEN_SCRIPT, encoding="utf-8")
+    result = build(site, build_env(emulator, tmp_path), emulator=emulator)
+    assert result.returncode == 0, result.output
+    assert result.statuses() == dict.fromkeys(UNDOCUMENTED, "generated")
+    assert marked_ids(result) == UNDOCUMENTED

@@ -33,6 +33,8 @@ class Host:
     paths: tuple[str, ...] = ()
     """The handler's search paths that are inside the config folder (the documented sources)."""
     builder: str = "unknown"
+    pages: tuple[str, ...] | None = None
+    """The Markdown of every page the builder holds, generated pages included (MkDocs, ProperDocs), else `None`."""
 
 
 def _frames(start: FrameType | None) -> list[FrameType]:
@@ -67,6 +69,22 @@ def _builder_config(frames: list[FrameType]) -> Any:
     return None
 
 
+def _builder_pages(frames: list[FrameType]) -> tuple[str, ...] | None:
+    """The Markdown of the documentation pages in the builder's `files` collection (after every `on_files`)."""
+    for frame in frames:
+        files = frame.f_locals.get("files")
+        if files is None or not type(files).__module__.startswith(_BUILDER_MODULES):
+            continue
+        texts = []
+        for page in files.documentation_pages():
+            try:
+                texts.append(page.content_string)
+            except (OSError, UnicodeDecodeError):
+                continue
+        return tuple(texts)
+    return None
+
+
 def _zensical_config() -> Mapping[str, Any] | None:
     module = sys.modules.get("zensical.config")
     get_config = getattr(module, "get_config", None)
@@ -93,6 +111,7 @@ def find_host(loader: Any, *, start: FrameType | None = None) -> Host:
         if Path(path).resolve().is_relative_to(config_dir) and Path(path).is_dir()
     )
     docs_dir = site_dir = None
+    pages = None
     builder = "unknown"
     config = _builder_config(frames)
     zensical = None if config is not None else _zensical_config()
@@ -101,6 +120,7 @@ def find_host(loader: Any, *, start: FrameType | None = None) -> Host:
         if config.config_file_path:
             config_dir = Path(config.config_file_path).resolve().parent
         docs_dir, site_dir = Path(config.docs_dir), Path(config.site_dir)
+        pages = _builder_pages(frames)
     elif zensical is not None:
         builder = "zensical"
         root = Path(zensical["root_dir"]).resolve()
@@ -114,4 +134,5 @@ def find_host(loader: Any, *, start: FrameType | None = None) -> Host:
         handler_options=handler_options,
         paths=paths,
         builder=builder,
+        pages=pages,
     )

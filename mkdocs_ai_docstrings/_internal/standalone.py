@@ -24,7 +24,13 @@ from mkdocs_ai_docstrings._internal.host import Host, find_host
 from mkdocs_ai_docstrings._internal.logger import logger
 from mkdocs_ai_docstrings._internal.prompts import PromptTemplates
 from mkdocs_ai_docstrings._internal.report import BuildReport, ReportPathError
-from mkdocs_ai_docstrings._internal.scope import DocumentedRoot, by_package, documented_roots, roots_from_mkdocs_yml
+from mkdocs_ai_docstrings._internal.scope import (
+    DocumentedRoot,
+    by_package,
+    documented_roots,
+    roots_from_mkdocs_yml,
+    roots_in_pages,
+)
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings, SettingsError
 
@@ -143,7 +149,9 @@ def _settings(options: dict[str, Any], host: Host, key: int) -> Settings | None:
 
 
 def _roots(host: Host) -> dict[str, list[DocumentedRoot]] | None:
-    if host.docs_dir is not None:
+    if host.pages is not None:
+        found = roots_in_pages(host.pages, host.handler_options)
+    elif host.docs_dir is not None:
         found = documented_roots(host.docs_dir, host.handler_options)
     else:
         found = roots_from_mkdocs_yml(host.config_dir / "mkdocs.yml") or []
