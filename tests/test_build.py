@@ -523,7 +523,7 @@ def test_plugin_listed_after_mkdocstrings_generates_the_same(
 # 8. The griffe extension on its own, and listed by hand next to the plugin
 
 
-def test_standalone_extension_generates_marks_and_reports_under_the_cache_dir(
+def test_standalone_extension_generates_marks_and_reports_into_the_site(
     tmp_path: Path, emulator: AzureEmulator
 ) -> None:
     cache_dir = tmp_path / "ext-cache"
@@ -537,12 +537,12 @@ def test_standalone_extension_generates_marks_and_reports_under_the_cache_dir(
         },
         plugins_order=("mkdocstrings",),
     )
-    result = build(site, build_env(emulator, tmp_path), emulator=emulator, report_path=cache_dir / "ai-docstrings.json")
+    result = build(site, build_env(emulator, tmp_path), emulator=emulator)
     assert_built(result)
     assert result.requests == len(UNDOCUMENTED)
     assert result.statuses() == dict.fromkeys(UNDOCUMENTED, "generated")
     assert marked_ids(result) == UNDOCUMENTED
-    assert not (result.site_dir / "ai-docstrings.json").exists()
+    assert not (cache_dir / "ai-docstrings.json").exists()
     assert not (result.site_dir / "assets" / "ai-docstrings.css").exists()
 
 
@@ -555,7 +555,7 @@ def test_standalone_extension_reports_every_documented_package(tmp_path: Path, e
         handler_options={"extensions": [{"mkdocs_ai_docstrings": {"cache_dir": str(cache_dir)}}]},
         plugins_order=("mkdocstrings",),
     )
-    result = build(site, build_env(emulator, tmp_path), emulator=emulator, report_path=cache_dir / "ai-docstrings.json")
+    result = build(site, build_env(emulator, tmp_path), emulator=emulator)
     assert_built(result)
     both = UNDOCUMENTED | {"stylepkg.ops.scale", "stylepkg.ops.clamp"}
     assert result.requests == len(both)

@@ -320,3 +320,10 @@ def test_roots_from_mkdocs_yml_reads_handler_options_from_mapping_form_plugins(t
         {"index.md": "::: pkg\n"},
     )
     assert roots_from_mkdocs_yml(config) == [DocumentedRoot("pkg", show_submodules=True)]
+
+
+def test_every_identifier_syntax_mkdocstrings_accepts_is_a_root() -> None:
+    text = "# API\n\n:::pkg.a\n\n## ::: pkg.b\n\n###:::pkg.c\n    options:\n      members: [x]\n"
+    roots = roots_in_markdown(text)
+    assert [root.identifier for root in roots] == ["pkg.a", "pkg.b", "pkg.c"]
+    assert roots[2].members == ("x",)

@@ -2,13 +2,12 @@
 
 It works under the MkDocs plugin (which hands it the build session) and on its own, listed under
 mkdocstrings' `handlers.python.options.extensions` (then it reads its options from its own
-arguments and keeps a session per loaded package).
+arguments and keeps one session per build: see `standalone.py`).
 """
 
 from __future__ import annotations
 
 import sysconfig
-import weakref
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +17,11 @@ from mkdocs_ai_docstrings._internal.client import scrub
 from mkdocs_ai_docstrings._internal.discovery import discover
 from mkdocs_ai_docstrings._internal.generator import Generator
 from mkdocs_ai_docstrings._internal.logger import logger
-from mkdocs_ai_docstrings._internal.prompts import PromptTemplates
-from mkdocs_ai_docstrings._internal.report import BuildReport, ReportPathError, report_path
-from mkdocs_ai_docstrings._internal.scope import DocumentedRoot, by_package, roots_from_mkdocs_yml
+from mkdocs_ai_docstrings._internal.scope import DocumentedRoot
 from mkdocs_ai_docstrings._internal.session import BuildSession
-from mkdocs_ai_docstrings._internal.settings import Settings, SettingsError
+from mkdocs_ai_docstrings._internal.settings import Settings
+from mkdocs_ai_docstrings._internal.standalone import StandaloneBuild, standalone_build
+from mkdocs_ai_docstrings._internal.style import style_markers
 
 _ACTIVE: dict[str, Any] = {"session": None, "roots": None}
 """The plugin's session for the running build, and the `:::` roots of the site by top-level package."""
@@ -59,24 +58,21 @@ class AIDocstringsExtension(griffe.Extension):
     def on_package(self, *, pkg: griffe.Module, loader: griffe.GriffeLoader | None = None, **kwargs: Any) -> None:
         """Collect the package's objects that need a docstring and generate them concurrently."""
         session: BuildSession | None = _ACTIVE["session"]
-        standalone = session is None
-        if standalone:
-            settings = _standalone_settings(self.options, loader)
-            if settings is None:
+        build: StandaloneBuild | None = None
+        if session is None:
+            build = standalone_build(self.options, loader)
+            if build is None:
                 return
-            found = roots_from_mkdocs_yml()
-            by_pkg = by_package(found) if found else None
+            session, by_pkg = build.session, build.roots
         else:
-            settings = session.settings
             by_pkg = _ACTIVE["roots"]
-        in_scope, roots = _scope(pkg, settings, by_pkg)
+        in_scope, roots = _scope(pkg, session.settings, by_pkg)
         if not in_scope:
             return
-        if session is None:
-            # Standalone, the lock file sits beside the mkdocs.yml of the current folder, if there is one.
-            session = BuildSession(settings, config_dir="." if found is not None else None)
         try:
             self._generate(session, pkg, loader, roots)
+            if build is not None:  # no plugin adds the stylesheet: each marker carries it
+                style_markers(pkg)
         except Exception as error:
             # One line for the build log (no traceback in it); the traceback is there with `mkdocs build -v`.
             logger.error(
@@ -86,8 +82,8 @@ class AIDocstringsExtension(griffe.Extension):
                 scrub(str(error), session.secrets),
             )
             logger.debug("traceback of the error above", exc_info=True)
-        if standalone:
-            _finish_standalone(session, pkg.name)
+        if build is not None:
+            build.checkpoint()
 
     def _generate(
         self, session: BuildSession, pkg: griffe.Module, loader: Any, roots: list[DocumentedRoot] | None
@@ -112,48 +108,3 @@ def _scope(
     if by_pkg is not None:
         return pkg.name in by_pkg, by_pkg.get(pkg.name)
     return not _installed_or_stdlib(pkg), None
-
-
-_STANDALONE_REPORTS: dict[Path, dict[str, BuildReport]] = {}
-"""Standalone reports of this process by file and package, so packages of one build share a file."""
-
-
-_REPORTED_ERRORS: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
-"""Option errors already logged, by the build's griffe modules collection (one per build, shared by its loaders),
-so each is logged once per build, not once per package."""
-
-
-def _standalone_settings(options: dict[str, Any], loader: Any) -> Settings | None:
-    """The extension's own settings, prompt files checked (relative to the current folder, like `cache_dir`).
-
-    A bad option is one error line (once per build) and the build goes on without generation, as with a missing
-    endpoint; `mkdocs build --strict` fails on that error line.
-    """
-    try:
-        settings = Settings.from_options(options)
-        PromptTemplates.load(settings.system_prompt_file, settings.user_prompt_file)
-    except SettingsError as error:
-        try:
-            logged = _REPORTED_ERRORS.setdefault(getattr(loader, "modules_collection", loader), set())
-        except TypeError:  # no loader, or one that cannot be weakly referenced
-            logged = set()
-        if str(error) not in logged:
-            logged.add(str(error))
-            logger.error("ai-docstrings extension: %s; no docstring is generated", error)
-        return None
-    return settings
-
-
-def _finish_standalone(session: BuildSession, package: str) -> None:
-    report = session.finish()
-    folder = session.cache.directory
-    path = report_path(session.settings.report_file, folder)
-    reports = _STANDALONE_REPORTS.setdefault(path, {})
-    reports[package] = report
-    try:
-        BuildReport.combine(list(reports.values())).write(session.settings.report_file, root=folder)
-    except (OSError, ReportPathError) as error:
-        logger.error("ai-docstrings: the report was not written: %s", error)
-        logger.info("%s", report.summary())
-        return
-    logger.info("%s Report: %s", report.summary(), path)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +14,12 @@ from mkdocs.structure.files import File, Files
 
 from mkdocs_ai_docstrings._internal.extension import activate
 from mkdocs_ai_docstrings._internal.logger import logger
-from mkdocs_ai_docstrings._internal.prompts import PromptTemplates
 from mkdocs_ai_docstrings._internal.report import ReportPathError
-from mkdocs_ai_docstrings._internal.scope import by_package, documented_roots, handler_options
+from mkdocs_ai_docstrings._internal.scope import by_package, handler_options, roots_in_pages
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings, SettingsError
+from mkdocs_ai_docstrings._internal.standalone import failure_message, with_prompt_files_from
+from mkdocs_ai_docstrings._internal.style import stylesheet
 
 EXTENSION_PATH = "mkdocs_ai_docstrings.AIDocstringsExtension"
 """How mkdocstrings loads the extension (a dotted path, never mistaken for a folder of the same name)."""
@@ -39,18 +39,6 @@ class _Any(base.BaseConfigOption[Any]):
 
 _PluginConfig = type("_PluginConfig", (base.Config,), {field.name: _Any() for field in dataclasses.fields(Settings)})
 """The plugin's options: one per `Settings` field, validated by `Settings.from_options`."""
-
-
-def _with_prompt_files_from(folder: Path, settings: Settings) -> Settings:
-    """Settings whose prompt files are absolute (relative ones start from `folder`), checked by loading them."""
-    files = {
-        name: str(folder / Path(value).expanduser())
-        for name in ("system_prompt_file", "user_prompt_file")
-        if (value := getattr(settings, name)) is not None
-    }
-    settings = dataclasses.replace(settings, **files)
-    PromptTemplates.load(settings.system_prompt_file, settings.user_prompt_file, base_dir=folder)
-    return settings
 
 
 def _extension_names(extensions: list[Any]) -> set[str]:
@@ -80,7 +68,7 @@ class AIDocstringsPlugin(BasePlugin[_PluginConfig]):
         options = {key: value for key, value in self.config.items() if value is not None}
         self.config_dir = Path(config.config_file_path or ".").resolve().parent
         try:
-            self.settings = _with_prompt_files_from(self.config_dir, Settings.from_options(options))
+            self.settings = with_prompt_files_from(self.config_dir, Settings.from_options(options))
         except SettingsError as error:
             raise PluginError(f"ai-docstrings: {error}") from None
         plugins = config.plugins
@@ -106,15 +94,31 @@ class AIDocstringsPlugin(BasePlugin[_PluginConfig]):
             settings = dataclasses.replace(settings, cache_dir=str(self.config_dir / cache_dir))
         self.session = BuildSession(settings, base_dir=self.config_dir, memory=self.memory, config_dir=self.config_dir)
         self.session.log_start()
-        defaults = handler_options(config.plugins["mkdocstrings"].config) if "mkdocstrings" in config.plugins else {}
-        roots = documented_roots(config.docs_dir, defaults)
-        activate(self.session, by_package(roots) if roots else None)
+        activate(self.session, None)
 
+    @event_priority(-100)
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
-        """Add the marker's stylesheet to the site."""
-        css = files_ref().joinpath("ai-docstrings.css").read_text(encoding="utf-8")
-        files.append(File.generated(config, STYLESHEET, content=css))
+        """Add the marker's stylesheet; read the `:::` roots from every page, generated ones included.
+
+        Runs after other plugins' `on_files` (mkdocs-gen-files adds its pages there), before any page renders.
+        """
+        files.append(File.generated(config, STYLESHEET, content=stylesheet()))
+        defaults = handler_options(config.plugins["mkdocstrings"].config) if "mkdocstrings" in config.plugins else {}
+        texts = []
+        for page in files.documentation_pages():
+            try:
+                texts.append(page.content_string)
+            except (OSError, UnicodeDecodeError):
+                continue
+        roots = roots_in_pages(texts, defaults)
+        activate(self.session, by_package(roots) if roots else None)
         return files
+
+    def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
+        """Watch the documented packages' source folders (the Python handler's `paths`) for `mkdocs serve`."""
+        for folder in source_folders(config):
+            server.watch(str(folder))
+        return server
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         """Write the report into the site and log the summary; fail in strict mode when something is missing."""
@@ -131,17 +135,9 @@ class AIDocstringsPlugin(BasePlugin[_PluginConfig]):
             logger.info("%s", report.summary())
         else:
             logger.info("%s Report: %s", report.summary(), path)
-        frozen = session.frozen_failures()
-        if frozen:
-            raise Abort(
-                f"ai-docstrings (frozen): {len(frozen)} object(s) have no up-to-date lock record; build with "
-                "credentials, review and commit the lock file"
-            )
-        if session.settings.strict:
-            missing = [o for o in report.outcomes.values() if o.status == "failed" or o.reason == "budget"]
-            if missing:
-                listed = "; ".join(f"{o.path} ({o.reason})" for o in missing[:20])
-                raise Abort(f"ai-docstrings (strict): {len(missing)} object(s) not documented: {listed}")
+        message = failure_message(session, report)
+        if message:
+            raise Abort(message)
 
     def on_build_error(self, *, error: Exception) -> None:
         """Release the session when the build fails; answers already cached stay cached."""
@@ -155,6 +151,16 @@ class AIDocstringsPlugin(BasePlugin[_PluginConfig]):
         self.memory.clear()
 
 
-def files_ref() -> Any:
-    """The packaged assets folder."""
-    return files("mkdocs_ai_docstrings").joinpath("_internal", "assets")
+def source_folders(config: MkDocsConfig) -> list[Path]:
+    """The Python handler's `paths` (relative to `mkdocs.yml`; default: its folder), existing folders only."""
+    mkdocstrings = config.plugins.get("mkdocstrings")
+    handlers = (getattr(mkdocstrings, "config", None) or {}).get("handlers") or {}
+    python = handlers.get("python") or {}
+    base = Path(config.config_file_path or ".").resolve().parent
+    paths = python.get("paths") or ["."]
+    folders = []
+    for path in paths if isinstance(paths, list) else []:
+        folder = (base / str(path)).resolve()
+        if folder.is_dir() and folder not in folders:
+            folders.append(folder)
+    return folders

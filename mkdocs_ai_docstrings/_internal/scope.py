@@ -11,10 +11,11 @@ from typing import Any
 import yaml
 
 _BLOCK = re.compile(
-    r"^(?P<indent>[ \t]*):::[ \t]+(?P<identifier>[A-Za-z_][\w.]*)[ \t]*(?:\n|\Z)(?P<body>(?:(?P=indent)[ \t]+.*\n?|[ \t]*\n)*)",
+    r"^(?P<indent>[ \t]*)(?:\#{1,6}[ \t]*)?:::[ \t]*(?P<identifier>[A-Za-z_][\w.]*)[ \t]*(?:\n|\Z)"
+    r"(?P<body>(?:(?P=indent)[ \t]+.*\n?|[ \t]*\n)*)",
     re.MULTILINE,
 )
-
+"""A `:::` line as mkdocstrings reads it: `::: pkg`, `:::pkg`, or after a heading (`## ::: pkg`), options indented below."""
 
 _FENCE = re.compile(r"^([ \t]*)(`{3,}|~{3,}).*?^\1\2[ \t]*$", re.MULTILINE | re.DOTALL)
 """Fenced code blocks: a `:::` line inside one is an example, not a block mkdocstrings renders."""
@@ -78,6 +79,11 @@ def roots_in_markdown(text: str, defaults: Mapping[str, Any] | None = None) -> l
         options = body.get("options") if isinstance(body, Mapping) else None
         roots.append(_root(match.group("identifier"), options if isinstance(options, Mapping) else {}, defaults or {}))
     return roots
+
+
+def roots_in_pages(texts: Iterable[str], defaults: Mapping[str, Any] | None = None) -> list[DocumentedRoot]:
+    """Find the `:::` blocks of the site's pages as the builder holds them (generated pages included)."""
+    return [root for text in texts for root in roots_in_markdown(text, defaults)]
 
 
 def documented_roots(docs_dir: str | Path, defaults: Mapping[str, Any] | None = None) -> list[DocumentedRoot]:

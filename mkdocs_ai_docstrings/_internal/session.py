@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
 import threading
 import time
@@ -125,7 +126,9 @@ class BuildSession:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     def finish(self) -> BuildReport:
-        """Close the client and the loop, and fill the report's totals."""
+        """Close the client and the loop, and fill the report's totals (once; later calls return the report)."""
+        if self.finished:
+            return self.report
         if self._loop is not None:
             if self.client is not None:
                 self.run(self.client.close())
@@ -134,8 +137,17 @@ class BuildSession:
                 self._thread.join(timeout=10)
             self._loop.close()
             self._loop = None
-        totals = self.report.totals
-        outcomes = self.report.outcomes.values()
+        self._fill(self.report)
+        self._finish_lock()
+        self.report.quality()
+        self.cache.close()
+        self.finished = True
+        return self.report
+
+    def _fill(self, report: BuildReport) -> None:
+        """Fill `report`'s totals and notes from the ledger, the cache and the client."""
+        totals = report.totals
+        outcomes = report.outcomes.values()
         totals.prompt_tokens = sum(o.prompt_tokens for o in outcomes)
         totals.completion_tokens = sum(o.completion_tokens for o in outcomes)
         totals.total_tokens = self.ledger.spent if self.client else 0
@@ -156,19 +168,26 @@ class BuildSession:
             totals.connection_failures = stats.connection_failures
             totals.mean_latency_s = round(stats.latency_total / stats.requests, 3) if stats.requests else None
             if self.client.stopped:
-                self.report.notes.append(f"Requests stopped: {self.client.stopped}")
+                report.notes.append(f"Requests stopped: {self.client.stopped}")
         waiting = sum(1 for o in outcomes if o.status == "skipped")
         if self.config_problem and waiting and not self.settings.dry_run:
-            self.report.notes.append(
+            report.notes.append(
                 f"{waiting} object(s) are waiting for a docstring. To generate them, set AZURE_OPENAI_ENDPOINT and "
                 "AZURE_OPENAI_API_KEY (or sign in with Microsoft Entra ID), or configure `provider: openai`."
             )
-        self._finish_lock()
-        self.report.notes.extend(cache_notes(self.cache))
-        self.report.quality()
-        self.cache.close()
-        self.finished = True
-        return self.report
+        report.notes.extend(cache_notes(self.cache))
+
+    def snapshot(self) -> BuildReport:
+        """The report so far, totals filled, the session left open (written after each package standalone)."""
+        report = copy.deepcopy(self.report)
+        self._fill(report)
+        report.quality()
+        return report
+
+    def save_lock(self) -> None:
+        """Write the lock file as it stands (after each package standalone, so a killed build keeps it)."""
+        if self.lock is not None and not self.settings.dry_run and not self.frozen:
+            self.lock.write()
 
     def _finish_lock(self) -> None:
         """Drop records of objects that no longer need them, write the lock, and note stale and frozen objects."""

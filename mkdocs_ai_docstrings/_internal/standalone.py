@@ -1,0 +1,189 @@
+"""One build of the griffe extension without the MkDocs plugin: one session, budget, report and summary per build.
+
+A build is one mkdocstrings Python handler, i.e. one griffe modules collection (every loader of the build shares
+it; MkDocs, ProperDocs and Zensical make a new handler for each build, `serve` rebuilds included). After each
+package the report (and lock file) is written as it stands, so a killed build leaves a valid one; the build ends
+when its collection is garbage-collected, when the next build of the process starts, or at interpreter exit,
+whichever comes first: then the session is closed, the final report written and the summary logged.
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import logging
+import sys
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mkdocs.exceptions import PluginError
+
+from mkdocs_ai_docstrings._internal.host import Host, find_host
+from mkdocs_ai_docstrings._internal.logger import logger
+from mkdocs_ai_docstrings._internal.prompts import PromptTemplates
+from mkdocs_ai_docstrings._internal.report import BuildReport, ReportPathError
+from mkdocs_ai_docstrings._internal.scope import (
+    DocumentedRoot,
+    by_package,
+    documented_roots,
+    roots_from_mkdocs_yml,
+    roots_in_pages,
+)
+from mkdocs_ai_docstrings._internal.session import BuildSession
+from mkdocs_ai_docstrings._internal.settings import Settings, SettingsError
+
+
+def with_prompt_files_from(folder: Path, settings: Settings) -> Settings:
+    """Settings whose prompt files are absolute (relative ones start from `folder`), checked by loading them."""
+    files = {
+        name: str(folder / Path(value).expanduser())
+        for name in ("system_prompt_file", "user_prompt_file")
+        if (value := getattr(settings, name)) is not None
+    }
+    settings = dataclasses.replace(settings, **files)
+    PromptTemplates.load(settings.system_prompt_file, settings.user_prompt_file, base_dir=folder)
+    return settings
+
+
+def failure_message(session: BuildSession, report: BuildReport) -> str | None:
+    """Why the build must fail (frozen objects without a lock record, or `strict` with missing objects), if so."""
+    frozen = session.frozen_failures()
+    if frozen:
+        return (
+            f"ai-docstrings (frozen): {len(frozen)} object(s) have no up-to-date lock record; build with "
+            "credentials, review and commit the lock file"
+        )
+    if session.settings.strict:
+        missing = [o for o in report.outcomes.values() if o.status == "failed" or o.reason == "budget"]
+        if missing:
+            listed = "; ".join(f"{o.path} ({o.reason})" for o in missing[:20])
+            return f"ai-docstrings (strict): {len(missing)} object(s) not documented: {listed}"
+    return None
+
+
+@dataclass
+class StandaloneBuild:
+    """The extension's state for one build run without the plugin."""
+
+    session: BuildSession
+    host: Host
+    roots: dict[str, list[DocumentedRoot]] | None
+    """The site's `:::` roots by top-level package (`None`: none found, every local package counts)."""
+    closed: bool = False
+
+    @property
+    def report_root(self) -> Path:
+        """The site folder when the builder has one, else the config file's folder."""
+        return self.host.site_dir or self.host.config_dir
+
+    def _write(self, report: BuildReport) -> Path | None:
+        try:
+            return report.write(self.session.settings.report_file, root=self.report_root)
+        except (OSError, ReportPathError) as error:
+            logger.error("ai-docstrings: the report was not written: %s", error)
+            return None
+
+    def checkpoint(self) -> None:
+        """After a package: write the report and the lock as they stand; fail the build if `strict` says so.
+
+        Raises:
+            PluginError: `strict` with objects failed or left out, or a frozen build missing lock records
+                (MkDocs and ProperDocs print it as one error line; Zensical exits non-zero with its traceback).
+        """
+        report = self.session.snapshot()
+        self._write(report)
+        self.session.save_lock()
+        message = failure_message(self.session, report)
+        if message:
+            raise PluginError(message)
+
+    def close(self) -> None:
+        """End the build: close the session, write the final report, log the summary (once)."""
+        if self.closed:
+            return
+        self.closed = True
+        if self in _OPEN:
+            _OPEN.remove(self)
+        report = self.session.finish()
+        path = self._write(report)
+        _ensure_log_output()  # at exit, MkDocs has removed its log handler already
+        logger.info("%s Report: %s", report.summary(), path) if path else logger.info("%s", report.summary())
+
+
+_BUILDS: weakref.WeakKeyDictionary[Any, StandaloneBuild | None] = weakref.WeakKeyDictionary()
+"""The build of each griffe modules collection (`None`: its options were wrong, nothing is generated)."""
+_OPEN: list[StandaloneBuild] = []
+"""Builds of this process not closed yet."""
+_REPORTED_ERRORS: set[tuple[int, str]] = set()
+"""Option errors already logged, by collection id, so each is logged once per build, not once per package."""
+
+
+class _Process:
+    """The key of the build of a loader without a modules collection."""
+
+
+_NO_COLLECTION = _Process()
+
+
+def _ensure_log_output() -> None:
+    """Under a builder that shows no Python log (Zensical), print the extension's info lines to stderr."""
+    if not logger.hasHandlers():
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
+        logger.addHandler(handler)
+        if logger.getEffectiveLevel() > logging.INFO:
+            logger.setLevel(logging.INFO)
+
+
+def _settings(options: dict[str, Any], host: Host, key: int) -> Settings | None:
+    """The extension's own settings, prompt files relative to the config file; a bad option is one error line."""
+    try:
+        return with_prompt_files_from(host.config_dir, Settings.from_options(options))
+    except SettingsError as error:
+        if (key, str(error)) not in _REPORTED_ERRORS:
+            _REPORTED_ERRORS.add((key, str(error)))
+            logger.error("ai-docstrings extension: %s; no docstring is generated", error)
+        return None
+
+
+def _roots(host: Host) -> dict[str, list[DocumentedRoot]] | None:
+    if host.pages is not None:
+        found = roots_in_pages(host.pages, host.handler_options)
+    elif host.docs_dir is not None:
+        found = documented_roots(host.docs_dir, host.handler_options)
+    else:
+        found = roots_from_mkdocs_yml(host.config_dir / "mkdocs.yml") or []
+    return by_package(found) if found else None
+
+
+def standalone_build(options: dict[str, Any], loader: Any) -> StandaloneBuild | None:
+    """The build `loader` belongs to, started on its first package (`None`: the options are wrong)."""
+    collection = getattr(loader, "modules_collection", None)
+    key = collection if collection is not None else _NO_COLLECTION
+    try:
+        if key in _BUILDS:
+            return _BUILDS[key]
+    except TypeError:  # not weakly referenceable: one build for the process
+        key = _NO_COLLECTION
+        if key in _BUILDS:
+            return _BUILDS[key]
+    _ensure_log_output()
+    for previous in list(_OPEN):  # a new handler: the previous build of this process (`serve`) is over
+        previous.close()
+    host = find_host(loader, start=sys._getframe(1))
+    settings = _settings(options, host, id(key))
+    if settings is None:
+        _BUILDS[key] = None
+        return None
+    session = BuildSession(settings, base_dir=host.config_dir, config_dir=host.config_dir)
+    session.log_start()
+    build = StandaloneBuild(session, host, _roots(host))
+    _BUILDS[key] = build
+    _OPEN.append(build)
+    if key is _NO_COLLECTION:
+        atexit.register(build.close)
+    else:
+        weakref.finalize(key, build.close)  # also runs at exit when the collection is still alive
+    return build

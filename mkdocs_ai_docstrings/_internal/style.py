@@ -1,0 +1,57 @@
+"""The marker's stylesheet: a file the MkDocs plugin adds to the site, or inline for builders that run no plugin.
+
+Without the plugin (Zensical, or the extension listed by hand under MkDocs / ProperDocs), nothing links a
+stylesheet from the pages, so the extension puts the rules in a `<style>` element at the top of each AI marker's
+text: browsers apply a `<style>` element wherever it stands, so the label and the marker are styled on every
+page that shows an AI-written object, under any theme.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+import griffe
+
+from mkdocs_ai_docstrings._internal.mark import AI_LABEL, EXTRA_NAMESPACE
+
+STYLE_ID = "ai-docstrings-style"
+"""`data-` marker of the inline `<style>` element, so it is found (and never added twice)."""
+
+
+def stylesheet() -> str:
+    """The packaged stylesheet's text."""
+    return files("mkdocs_ai_docstrings").joinpath("_internal", "assets", "ai-docstrings.css").read_text("utf-8")
+
+
+@cache
+def inline_style() -> str:
+    """The stylesheet as one `<style>` element (comments and spacing removed) followed by a blank line."""
+    css = re.sub(r"/\*.*?\*/", "", stylesheet(), flags=re.DOTALL)
+    css = re.sub(r"\s*([{};:,>])\s*", r"\1", css)
+    css = re.sub(r"\s+", " ", css).replace(";}", "}").strip()
+    return f'<style data-{STYLE_ID}="">{css}</style>\n\n'
+
+
+def _objects(obj: griffe.Object) -> Any:
+    yield obj
+    for member in obj.members.values():
+        if not member.is_alias:
+            yield from _objects(member)  # type: ignore[arg-type]
+
+
+def style_markers(package: griffe.Module) -> int:
+    """Put the inline stylesheet at the top of every AI marker of `package`'s objects; the count styled now."""
+    styled = 0
+    for obj in _objects(package):
+        if EXTRA_NAMESPACE not in obj.extra or obj.docstring is None:
+            continue
+        for section in obj.docstring.parsed:
+            if isinstance(section, griffe.DocstringSectionAdmonition) and section.value.kind == AI_LABEL:
+                if not section.value.contents.startswith("<style"):
+                    section.value.contents = inline_style() + section.value.contents
+                    styled += 1
+                break
+    return styled
