@@ -13,6 +13,7 @@ from mkdocs.exceptions import Abort, PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
+from mkdocs_ai_docstrings._internal.coverage import publish_coverage
 from mkdocs_ai_docstrings._internal.extension import activate
 from mkdocs_ai_docstrings._internal.logger import logger
 from mkdocs_ai_docstrings._internal.prompts import PromptTemplates
@@ -131,12 +132,15 @@ class AIDocstringsPlugin(BasePlugin[_PluginConfig]):
             logger.info("%s", report.summary())
         else:
             logger.info("%s Report: %s", report.summary(), path)
+        gates = publish_coverage(session, config.site_dir)
         frozen = session.frozen_failures()
         if frozen:
             raise Abort(
                 f"ai-docstrings (frozen): {len(frozen)} object(s) have no up-to-date lock record; build with "
                 "credentials, review and commit the lock file"
             )
+        if gates:
+            raise Abort("; ".join(gates))
         if session.settings.strict:
             missing = [o for o in report.outcomes.values() if o.status == "failed" or o.reason == "budget"]
             if missing:
