@@ -227,6 +227,23 @@ def test_diff_writes_a_patch_that_git_applies_and_leaves_the_files_alone(tmp_pat
     assert {name: (site.src / name).read_text() for name in MODULES} == before
     assert set(LockFile.load(site.root / LOCK).records) == set(records)  # nothing applied yet
     text = patch.read_text()
+    cli = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mkdocs_ai_docstrings._internal.cli",
+            "apply",
+            "-f",
+            str(site.config_file),
+            "--diff",
+            "-",
+        ],
+        cwd=site.root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert cli.stdout == text  # the command line prints the same patch, messages on stderr
     assert "+++ b/src/applypkg/models.py" in text and "+++ b/src/applypkg/helpers.py" in text
     subprocess.run(["git", "init", "-q"], cwd=site.root, check=True)
     subprocess.run(["git", "apply", str(patch)], cwd=site.root, check=True)

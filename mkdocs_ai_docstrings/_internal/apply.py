@@ -334,15 +334,19 @@ def apply_command(
         accepted_only=accepted_only,
         min_docstring_length=options.get("min_docstring_length") or 5,
     )
+    messages = sys.stderr if diff_file == "-" else sys.stdout  # a patch on stdout stays a clean patch
     for path, reason in sorted(result.skipped.items()):
-        print(f"skipped {path}: {reason}")
+        print(f"skipped {path}: {reason}", file=messages)
     if diff_file is not None:
         patch = result.patch(base)
         if diff_file == "-":
             sys.stdout.write(patch)
         else:
             Path(diff_file).write_text(patch, encoding="utf-8")
-        print(f"{len(result.applied)} docstring(s) in {len(result.changed)} file(s) written as a patch to {diff_file}")
+        print(
+            f"{len(result.applied)} docstring(s) in {len(result.changed)} file(s) written as a patch to {diff_file}",
+            file=messages,
+        )
         return 0
     for filepath, (_, new) in sorted(result.changed.items()):
         filepath.write_text(new, encoding="utf-8")

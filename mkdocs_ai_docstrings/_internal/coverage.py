@@ -25,6 +25,8 @@ from mkdocs_ai_docstrings._internal.scope import DocumentedRoot
 from mkdocs_ai_docstrings._internal.settings import Settings
 
 DEFAULT_COVERAGE_PAGE = "ai-docstrings-coverage.html"
+STYLESHEET = "assets/ai-docstrings.css"
+"""The marker's stylesheet in the site (the plugin adds it), linked from the page like from every other page."""
 
 
 @dataclass
@@ -177,6 +179,7 @@ def render_page(coverage: Coverage, links: dict[str, str], page: str) -> str:
 
     return (
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<link rel="stylesheet" href="{up}{STYLESHEET}">\n'
         "<title>Docstring coverage</title>\n</head>\n<body>\n<h1>Docstring coverage</h1>\n"
         f"<p>{totals['total']} public object(s) in scope: {totals['human']} documented by people ({share('human')}), "
         f"{totals['ai']} by AI ({totals['ai_reviewed']} reviewed, {totals['ai_unreviewed']} not reviewed; "
