@@ -285,3 +285,31 @@ def test_a_property_with_a_setter_gets_its_docstring_on_the_getter() -> None:
     assert done == {"m.A.p"}
     assert '    def p(self):\n        """The p."""\n        return 1' in new
     assert new.count('"""') == 2
+
+
+def test_stale_rejected_and_human_documented_records_are_not_applied(tmp_path: Path) -> None:
+    import griffe
+
+    from mkdocs_ai_docstrings._internal.apply import apply_records
+    from mkdocs_ai_docstrings._internal.facts import code_facts
+    from mkdocs_ai_docstrings._internal.fingerprint import code_fingerprint
+    from mkdocs_ai_docstrings._internal.lock import LockRecord
+
+    package = tmp_path / "smallpkg"
+    package.mkdir()
+    source = 'def f():\n    return 1\n\n\ndef g():\n    return 2\n\n\ndef h():\n    """Written by a person."""\n'
+    (package / "__init__.py").write_text(source)
+    module = griffe.load("smallpkg", search_paths=[str(tmp_path)])
+    current = {name: code_fingerprint(module[name], code_facts(module[name])) for name in "fgh"}
+
+    def record(name: str, **fields: str) -> LockRecord:
+        values = {"kind": "function", "fingerprint": current[name], "style": "google", "text": "Do it.", **fields}
+        return LockRecord(path=f"smallpkg.{name}", **values)
+
+    records = [record("f", fingerprint="fp-of-older-code"), record("g", review="rejected"), record("h")]
+    result = apply_records(records, [str(tmp_path)])
+    assert result.applied == [] and result.changed == {}
+    assert result.skipped["smallpkg.f"].startswith("stale")
+    assert result.skipped["smallpkg.g"] == "rejected in review"
+    assert result.skipped["smallpkg.h"] == "already documented by a person"
+    assert apply_records([record("f")], [str(tmp_path)]).applied == ["smallpkg.f"]

@@ -295,8 +295,13 @@ def apply_records(
             Target(record.path, qualname, obj.lineno, record.text, replace=reason != "no docstring")
         )
     for filepath, targets in sorted(by_file.items()):
-        old = filepath.read_text(encoding="utf-8")
-        new, done = write_docstrings(old, targets)
+        try:
+            old = filepath.read_text(encoding="utf-8")
+            new, done = write_docstrings(old, targets)
+        except (OSError, UnicodeDecodeError, cst.ParserSyntaxError) as error:
+            problem = f"{filepath.name} not edited: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+            result.skipped.update(dict.fromkeys((t.path for t in targets), problem))
+            continue
         for target in targets:
             if target.path in done:
                 result.applied.append(target.path)
