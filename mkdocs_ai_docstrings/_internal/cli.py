@@ -1,4 +1,4 @@
-"""Command line: `plan` (dry run with estimates), `review` (the lock file), `cache stats|clear|invalidate`."""
+"""Command line: `plan` (dry run with estimates), `review` and `apply` (the lock file), `cache stats|clear|invalidate`."""
 
 from __future__ import annotations
 
@@ -171,6 +171,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     review_parser.add_argument("--reject", nargs="+", default=[], metavar="PATH", help="reject records (globs)")
     review_parser.add_argument("--all", action="store_true", help="accept every pending record")
     review_parser.add_argument("--list-all", action="store_true", help="list every record, reviewed or not")
+    apply_parser = commands.add_parser("apply", help="write the lock file's docstrings into the Python source")
+    apply_parser.add_argument("-f", "--config-file", default="mkdocs.yml")
+    apply_parser.add_argument("paths", nargs="*", metavar="PATH", help="files, folders or dotted-path globs")
+    apply_parser.add_argument("--accepted-only", action="store_true", help="only records a maintainer reviewed")
+    apply_parser.add_argument("--diff", metavar="FILE", default=None, help="write a unified patch ('-': stdout)")
     cache_parser = commands.add_parser("cache", help="inspect or invalidate the answer cache")
     cache_parser.add_argument("action", choices=["stats", "clear", "invalidate"])
     cache_parser.add_argument("patterns", nargs="*", help="glob patterns on dotted paths (invalidate)")
@@ -182,6 +187,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return review(
             args.config_file, accept=args.accept, reject=args.reject, accept_all=args.all, show_all=args.list_all
         )
+    if args.command == "apply":
+        from mkdocs_ai_docstrings._internal.apply import apply_command
+
+        return apply_command(args.config_file, args.paths, accepted_only=args.accepted_only, diff_file=args.diff)
     if args.action == "invalidate" and not args.patterns:
         parser.error("invalidate needs at least one pattern")
     return cache_command(args.action, args.cache_dir, args.patterns)

@@ -92,11 +92,13 @@ class AIDocstringsExtension(griffe.Extension):
         if not candidates:
             logger.info("AI docstrings: every documented object of %s has a docstring", pkg.path)
             session.prune_lock(pkg)
+            session.coverage.add_package(pkg, session.settings, roots)
             return
         logger.info("AI docstrings: %d object(s) of %s lack a docstring", len(candidates), pkg.path)
         generator = Generator(session, pkg, loader)
         session.run(generator.run(candidates))
         session.prune_lock(pkg)  # after a complete walk: records of objects now documented by people go
+        session.coverage.add_package(pkg, session.settings, roots)
 
 
 def _scope(

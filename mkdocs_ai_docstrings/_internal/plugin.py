@@ -12,6 +12,7 @@ from mkdocs.exceptions import Abort, PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
+from mkdocs_ai_docstrings._internal.coverage import publish_coverage
 from mkdocs_ai_docstrings._internal.extension import activate
 from mkdocs_ai_docstrings._internal.logger import logger
 from mkdocs_ai_docstrings._internal.report import ReportPathError
@@ -135,9 +136,12 @@ class AIDocstringsPlugin(BasePlugin[_PluginConfig]):
             logger.info("%s", report.summary())
         else:
             logger.info("%s Report: %s", report.summary(), path)
+        gates = publish_coverage(session, config.site_dir)
         message = failure_message(session, report)
         if message:
             raise Abort(message)
+        if gates:
+            raise Abort("; ".join(gates))
 
     def on_build_error(self, *, error: Exception) -> None:
         """Release the session when the build fails; answers already cached stay cached."""

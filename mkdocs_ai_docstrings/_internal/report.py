@@ -102,6 +102,8 @@ class BuildReport:
     outcomes: dict[str, ObjectOutcome] = field(default_factory=dict)
     totals: BuildTotals = field(default_factory=BuildTotals)
     notes: list[str] = field(default_factory=list)
+    coverage: dict[str, Any] | None = None
+    """Docstring coverage of the objects in scope (see `coverage.Coverage.to_dict`), set when the build ends."""
 
     @classmethod
     def combine(cls, reports: list[BuildReport]) -> BuildReport:
@@ -163,6 +165,7 @@ class BuildReport:
             "totals": asdict(self.totals),
             "notes": self.notes,
             "objects": [asdict(outcome) for _, outcome in sorted(self.outcomes.items())],
+            **({"coverage": self.coverage} if self.coverage is not None else {}),
         }
 
     def write(self, path: str | os.PathLike[str], *, root: str | os.PathLike[str] | None = None) -> Path:

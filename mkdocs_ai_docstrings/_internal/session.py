@@ -16,6 +16,7 @@ import griffe
 from mkdocs_ai_docstrings._internal.budget import TokenLedger
 from mkdocs_ai_docstrings._internal.cache import AnswerCache, CacheMode
 from mkdocs_ai_docstrings._internal.client import ChatClient, ConfigurationError, Connection, resolve_connection
+from mkdocs_ai_docstrings._internal.coverage import Coverage
 from mkdocs_ai_docstrings._internal.discovery import missing_reason, resolve_in_package
 from mkdocs_ai_docstrings._internal.lock import DEFAULT_LOCK_FILE, LockFile
 from mkdocs_ai_docstrings._internal.logger import logger
@@ -111,6 +112,8 @@ class BuildSession:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self.finished = False
+        self.coverage = Coverage()
+        """Docstring coverage of the packages this build documented (filled by the extension)."""
 
     @property
     def can_generate(self) -> bool:
@@ -176,6 +179,7 @@ class BuildSession:
                 "AZURE_OPENAI_API_KEY (or sign in with Microsoft Entra ID), or configure `provider: openai`."
             )
         report.notes.extend(cache_notes(self.cache))
+        report.coverage = self.coverage.to_dict()
 
     def snapshot(self) -> BuildReport:
         """The report so far, totals filled, the session left open (written after each package standalone)."""

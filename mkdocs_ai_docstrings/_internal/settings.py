@@ -129,6 +129,14 @@ class Settings:
     """`accepted`: publish only lock records a maintainer accepted or edited; the rest wait for review."""
     retry_failed: bool = False
     """Ask again for answers that failed the checks in an earlier build (also `AI_DOCSTRINGS_RETRY_FAILED=1`)."""
+    coverage_page: bool | str = "ai-docstrings-coverage.html"
+    """Coverage page written into the site (path relative to the site directory); `false` turns it off."""
+    fail_under_human: float | None = None
+    """Fail the build when fewer than this percentage of the public objects in scope have a human docstring."""
+    fail_under_total: float | None = None
+    """Fail the build when fewer than this percentage have a docstring (human or AI-written)."""
+    max_ai_share: float | None = None
+    """Fail the build when more than this percentage of the public objects in scope show an AI docstring."""
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any] | None = None, **overrides: Any) -> Settings:
@@ -334,6 +342,12 @@ def _relative_path(value: str) -> str | None:
     return None
 
 
+def _page_path(value: bool | str) -> str | None:
+    if isinstance(value, bool):
+        return None if value is False else "got true (give a path, or leave the option out for the default)"
+    return _relative_path(value)
+
+
 def _globs(patterns: tuple[str, ...]) -> str | None:
     for pattern in patterns:
         if not pattern.strip():
@@ -408,6 +422,10 @@ CONSTRAINTS: dict[str, Between | Check] = {
     "exclude": Check("a list of glob patterns", _globs),
     "report_file": Check("a relative path inside the site directory (standalone: the cache folder)", _relative_path),
     "prices": Check("{model: {input, cached_input?, output}} in USD per 1M tokens", _prices),
+    "coverage_page": Check("false or a relative path inside the site directory", _page_path),
+    "fail_under_human": Between(0, 100),
+    "fail_under_total": Between(0, 100),
+    "max_ai_share": Between(0, 100),
     "system_prompt_file": Check("a file path", _non_empty),
     "user_prompt_file": Check("a file path", _non_empty),
 }
