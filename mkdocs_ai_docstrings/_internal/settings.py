@@ -93,6 +93,11 @@ class Settings:
     style_examples: int = 2
     """Human docstrings of the project shown to the model as style examples."""
     redact_secrets: bool = True
+    run_examples: bool = True
+    """Run each generated example in an isolated Python process before publishing it; when false, only examples
+    that pass the static check (and show no `>>>` outputs) are published."""
+    example_timeout: float = 10.0
+    """Seconds an example may run before it counts as failed."""
     system_prompt_file: str | None = None
     """Override of the system prompt template (variables: `$style`, `$package`)."""
     user_prompt_file: str | None = None
@@ -123,6 +128,8 @@ class Settings:
                 raise SettingsError(f"option '{name}' must not be negative, got {value!r}")
         if self.request_timeout <= 0:
             raise SettingsError("option 'request_timeout' must be positive")
+        if self.example_timeout <= 0:
+            raise SettingsError("option 'example_timeout' must be positive")
         if self.min_docstring_length < 0 or self.style_examples < 0 or self.build_retry_cap < 0:
             raise SettingsError("options 'min_docstring_length', 'style_examples', 'build_retry_cap' must be >= 0")
 
