@@ -673,9 +673,7 @@ def _stated_defaults(text: str) -> list[str]:
 
 def _literal(text: str) -> tuple[bool, Any]:
     """Read a stated or signature default as a Python literal: `(True, value)`, or `(False, None)`."""
-    cleaned = text.strip().strip("`").strip()
-    if cleaned.endswith(".") and not re.fullmatch(r"\d+\.", cleaned):
-        cleaned = cleaned[:-1]
+    cleaned = text.strip().strip("`").strip().removesuffix(".")
     if cleaned.lower() in _WORD_LITERALS:
         return True, _WORD_LITERALS[cleaned.lower()]
     try:
@@ -693,15 +691,19 @@ def _default_mismatch(name: str, stated: str, defaults: Mapping[str, str | None]
     if actual is None:
         return f"parameter '{bare}' has no default, yet its text states one ({stated})" if is_literal else None
     actual_literal, actual_value = _literal(actual)
-    if is_literal and actual_literal:
-        same = value == actual_value and type(value) is type(actual_value)
-    elif is_literal or actual_literal:
-        same = False
-    else:
-        same = stated.strip("`. ") == actual
-    if same:
+    if not is_literal:  # prose ("the current directory") cannot be checked; a code name in backticks can
+        if not stated.startswith("`") or stated.strip("`. ") == actual:
+            return None
+    elif actual_literal and value == actual_value and _same_kind(value, actual_value):
         return None
     return f"parameter '{bare}' defaults to {actual} in the signature, not {stated.strip('.')}"
+
+
+def _same_kind(first: Any, second: Any) -> bool:
+    numbers = (int, float)
+    if isinstance(first, bool) or isinstance(second, bool):
+        return type(first) is type(second)
+    return type(first) is type(second) or (isinstance(first, numbers) and isinstance(second, numbers))
 
 
 def _drop_wrong_defaults(text: str, item: Mapping[str, Any], defaults: Mapping[str, str | None]) -> str:
