@@ -100,8 +100,8 @@ _SAFE_CATEGORIES = ("hate", "self_harm", "sexual", "violence")
 _STRING_BY_FIELD = {
     "summary": "Compute the value for the given input.",
     "description": "Compute the value for the given input and return it. The input object is left unchanged.",
-    "examples": "result = 1 + 1",
-    "example": "result = 1 + 1",
+    "examples": "",  # an empty example is valid; tests of example checks answer their own (see test_examples.py)
+    "example": "",
     "returns": "The computed value.",
     "return": "The computed value.",
     "yields": "The next computed value.",

@@ -100,6 +100,11 @@ TOTAL_KEYS = {
     "rejected",
     "completeness",
     "reference_resolution",
+    "examples_checked",
+    "examples_run",
+    "examples_passed",
+    "examples_repaired",
+    "examples_dropped",
 }
 OBJECT_KEYS = {
     "path",
@@ -120,6 +125,11 @@ OBJECT_KEYS = {
     "completeness",
     "references",
     "truncated_context",
+    "examples_checked",
+    "examples_run",
+    "examples_passed",
+    "examples_repaired",
+    "examples_dropped",
 }
 
 

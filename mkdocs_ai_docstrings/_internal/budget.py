@@ -126,7 +126,7 @@ class TokenLedger:
     def _refuse(self, tokens: int) -> None:
         self.refused += 1
         if self.refused == 1:
-            self._alerted.add(1.0)
+            self._alerted.update(ALERT_THRESHOLDS)  # lower alerts after exhaustion would come out of order
             logger.warning(
                 "token budget exhausted (100%% alert): %d of %d tokens spent%s and the next request needs up to %d; "
                 "objects whose worst case does not fit are skipped",

@@ -53,6 +53,7 @@ ENTRY_SCHEMA: dict[str, Any] = {
         "model": {"type": "string"},
         "repairs": {"type": "array", "items": {"type": "string"}},
         "created": {"type": "number"},
+        "example_check": {"enum": ["run", "static"]},
     },
 }
 """The shape of a cached answer; an entry that does not match is a miss."""

@@ -6,8 +6,10 @@ A published docstring must not claim a parameter, exception or attribute the cod
 
 from __future__ import annotations
 
+import ast
 import builtins
 import copy
+import difflib
 import keyword
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -454,3 +456,316 @@ def completeness(answer: Mapping[str, Any], facts: CodeFacts, *, public: bool = 
         requirements.append((bool(expected), set(expected) <= _covers(answer.get(section.key), section, facts)))
     required = [present for needed, present in requirements if needed]
     return sum(required), len(required)
+
+
+# Prose -------------------------------------------------------------------------------------------------------------
+
+PROSE_PROBLEM_KINDS = (
+    "summary_path",
+    "summary_restates_name",
+    "repeated_summary",
+    "wrong_default",
+    "return_contradiction",
+    "unknown_member",
+)
+"""Kinds `prose_problems` reports; each has a mechanical fix in `drop_prose` (used when a retry did not fix it)."""
+
+_KIND_NOUNS = r"(?:method|function|class|property|attribute|constructor|decorator|coroutine|generator|classmethod)"
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`(\"'])")
+_DEFAULT_CLAUSE = re.compile(
+    r"(?i)\(?\b(?:defaults?\s+(?:to|is|=|:)|default(?:\s+value)?\s*(?:is|:|=)|by\s+default,?)\s*"
+    r"(?P<value>`[^`]+`|'[^']*'|\"[^\"]*\"|[^\s,;)]+)\)?"
+)
+_DOTTED = re.compile(r"(?<![\w.`])[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?![\w(])")
+_RETURN_CLAIM = re.compile(
+    r"(?i)^\W*(?:returns?\s+|yields?\s+)?(?:(?:a|an|the)\s+)?(?:(?:new|sorted|fresh|single|shallow|plain|python)\s+)*"
+    r"(?P<noun>list|iterator|generator|dictionary|dict|mapping|string|str|bytes|integer|int|float|boolean|bool|"
+    r"tuple|set|none|nothing|true)\b"
+)
+_CLAIM_FAMILY = {
+    "list": "list",
+    "iterator": "iterator",
+    "generator": "iterator",
+    "dictionary": "mapping",
+    "dict": "mapping",
+    "mapping": "mapping",
+    "string": "str",
+    "str": "str",
+    "bytes": "bytes",
+    "integer": "int",
+    "int": "int",
+    "float": "float",
+    "boolean": "bool",
+    "bool": "bool",
+    "true": "bool",
+    "tuple": "tuple",
+    "set": "set",
+    "none": "none",
+    "nothing": "none",
+}
+_ANNOTATION_FAMILY = {
+    "Iterator": "iterator",
+    "Generator": "iterator",
+    "AsyncIterator": "iterator",
+    "AsyncGenerator": "iterator",
+    "list": "list",
+    "List": "list",
+    "dict": "mapping",
+    "Dict": "mapping",
+    "Mapping": "mapping",
+    "MutableMapping": "mapping",
+    "OrderedDict": "mapping",
+    "defaultdict": "mapping",
+    "str": "str",
+    "bytes": "bytes",
+    "int": "int",
+    "float": "float",
+    "bool": "bool",
+    "tuple": "tuple",
+    "Tuple": "tuple",
+    "set": "set",
+    "Set": "set",
+    "frozenset": "set",
+    "FrozenSet": "set",
+    "None": "none",
+}
+_WORD_LITERALS = {"none": None, "null": None, "true": True, "false": False}
+
+
+def prose_problems(
+    answer: Mapping[str, Any], obj: griffe.Object, *, paths: Sequence[str] = (), improve: bool = False
+) -> list[Problem]:
+    """List what the prose says wrongly about `obj` (empty when nothing is found).
+
+    The summary must neither contain the object's dotted path (`paths`: where it is defined and where the site
+    shows it) nor restate its name ("The `foo` method …"); the description must not repeat the summary; a
+    default stated in a parameter's text must be the signature's; the return description must not contradict
+    the annotation (iterator vs list, `None` vs a value, bool vs …); a dotted name whose head is known must
+    name an existing member. In improve mode only the parameter and return checks apply.
+    """
+    target = final_object(obj) or obj
+    problems: list[Problem] = []
+    summary = str(answer.get("summary") or "")
+    if not improve and summary:
+        if _path_in(summary, target, paths):
+            problems.append(
+                Problem("summary_path", f"the summary names the dotted path of {target.name}: say what it does instead")
+            )
+        elif _restates_name(summary, target.name):
+            problems.append(
+                Problem("summary_restates_name", f"the summary opens with the name '{target.name}': say what it does")
+            )
+        if _repeated_sentences(str(answer.get("description") or ""), summary):
+            problems.append(Problem("repeated_summary", "the description repeats the summary"))
+    defaults = _signature_defaults(target)
+    for item in answer.get("parameters") or []:
+        if isinstance(item, Mapping):
+            name = str(item.get("name", ""))
+            for stated in _stated_defaults(str(item.get("description") or "")):
+                detail = _default_mismatch(name, stated, defaults)
+                if detail:
+                    problems.append(Problem("wrong_default", detail))
+    returns = answer.get("returns")
+    if isinstance(returns, Mapping):
+        detail = _return_contradiction(str(returns.get("description") or ""), target)
+        if detail:
+            problems.append(Problem("return_contradiction", detail))
+    for text in _prose_fields(answer):
+        for name in _unknown_members(text, obj):
+            problems.append(Problem("unknown_member", f"`{name}` does not exist: mention only names in the code"))
+    return problems
+
+
+def drop_prose(
+    answer: Mapping[str, Any], obj: griffe.Object, *, paths: Sequence[str] = (), improve: bool = False
+) -> tuple[dict[str, Any], list[Problem]]:
+    """Fix what `prose_problems` finds by removing it: the dotted path or the name at the summary's start, the
+    repeated sentences, the wrong default clause, the contradicting return sentence, the sentence naming a
+    member that does not exist. Return the new answer and the problems fixed."""
+    fixed = copy.deepcopy(dict(answer))
+    problems = prose_problems(fixed, obj, paths=paths, improve=improve)
+    if not problems:
+        return fixed, []
+    target = final_object(obj) or obj
+    kinds = {problem.kind for problem in problems}
+    if kinds & {"summary_path", "summary_restates_name"}:
+        fixed["summary"] = _unname_summary(str(fixed.get("summary") or ""), target, paths)
+    if "repeated_summary" in kinds:
+        summary = str(fixed.get("summary") or "")
+        fixed["description"] = " ".join(
+            s for s in _sentences(str(fixed.get("description") or "")) if not _same_sentence(s, summary)
+        )
+    if "wrong_default" in kinds:
+        defaults = _signature_defaults(target)
+        for item in fixed.get("parameters") or []:
+            if isinstance(item, dict):
+                item["description"] = _drop_wrong_defaults(str(item.get("description") or ""), item, defaults)
+    if "return_contradiction" in kinds and isinstance(fixed.get("returns"), dict):
+        sentences = _sentences(str(fixed["returns"].get("description") or ""))
+        kept = [s for s in sentences if not _return_contradiction(s, target)]
+        if kept:
+            fixed["returns"]["description"] = " ".join(kept)
+        else:
+            del fixed["returns"]
+    if "unknown_member" in kinds:
+        _map_prose(fixed, lambda text: " ".join(s for s in _sentences(text) if not _unknown_members(s, obj)))
+    return fixed, problems
+
+
+def _sentences(text: str) -> list[str]:
+    return [sentence.strip() for sentence in _SENTENCE_END.split(text.strip()) if sentence.strip()]
+
+
+def _normalized(text: str) -> str:
+    return " ".join(_WORD.findall(text.lower()))
+
+
+def _same_sentence(sentence: str, summary: str) -> bool:
+    first, second = _normalized(sentence), _normalized(summary)
+    if not first or not second:
+        return False
+    return first == second or difflib.SequenceMatcher(None, first, second).ratio() >= 0.9
+
+
+def _repeated_sentences(description: str, summary: str) -> bool:
+    return any(_same_sentence(sentence, summary) for sentence in _sentences(description))
+
+
+def _path_in(summary: str, target: griffe.Object, paths: Sequence[str]) -> bool:
+    if any(path and path in summary for path in {target.path, *paths} if "." in path):
+        return True
+    pattern = rf"(?<![\w.])(?!self\.|cls\.)(?:[A-Za-z_]\w*\.)+{re.escape(target.name)}\b"
+    return re.search(pattern, summary) is not None
+
+
+def _restates_name(summary: str, name: str) -> bool:
+    quoted = re.escape(name)
+    opening = rf"(?i)^\W*(?:(?:the|this|a|an)\s+)?`?(?-i:{quoted})(?:\(\))?`?\s+{_KIND_NOUNS}\b"
+    if re.search(opening, summary):
+        return True
+    return re.search(rf"`{quoted}(?:\(\))?`|(?<![\w.]){quoted}\(", summary) is not None
+
+
+def _unname_summary(summary: str, target: griffe.Object, paths: Sequence[str]) -> str:
+    for path in sorted({target.path, *paths}, key=len, reverse=True):
+        if "." in path:
+            summary = summary.replace(path, target.name)
+    summary = re.sub(rf"(?<![\w.])(?:[A-Za-z_]\w*\.)+{re.escape(target.name)}\b", target.name, summary)
+    quoted = re.escape(target.name)
+    opening = re.compile(rf"(?i)^\W*(?:(?:the|this|a|an)\s+)?`?(?-i:{quoted})(?:\(\))?`?(?:\s+{_KIND_NOUNS}\b)?\s+")
+    rest = opening.sub("", summary, count=1)
+    if rest != summary and len(_WORD.findall(rest)) >= 2:
+        summary = rest[:1].upper() + rest[1:]
+    return summary
+
+
+def _signature_defaults(target: griffe.Object) -> dict[str, str | None]:
+    try:
+        parameters = list(target.parameters) if target.is_function or target.is_class else []
+    except (AttributeError, griffe.AliasResolutionError, griffe.CyclicAliasError, ValueError):
+        return {}
+    return {p.name: (None if p.default is None else str(p.default)) for p in parameters}
+
+
+def _stated_defaults(text: str) -> list[str]:
+    return [match.group("value") for match in _DEFAULT_CLAUSE.finditer(text)]
+
+
+def _literal(text: str) -> tuple[bool, Any]:
+    """Read a stated or signature default as a Python literal: `(True, value)`, or `(False, None)`."""
+    cleaned = text.strip().strip("`").strip().removesuffix(".")
+    if cleaned.lower() in _WORD_LITERALS:
+        return True, _WORD_LITERALS[cleaned.lower()]
+    try:
+        return True, ast.literal_eval(cleaned)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False, None
+
+
+def _default_mismatch(name: str, stated: str, defaults: Mapping[str, str | None]) -> str | None:
+    bare = name.lstrip("*")
+    if bare not in defaults or name.startswith("*"):
+        return None
+    is_literal, value = _literal(stated)
+    actual = defaults[bare]
+    if actual is None:
+        return f"parameter '{bare}' has no default, yet its text states one ({stated})" if is_literal else None
+    actual_literal, actual_value = _literal(actual)
+    if not is_literal:  # prose ("the current directory") cannot be checked; a code name in backticks can
+        if not stated.startswith("`") or stated.strip("`. ") == actual:
+            return None
+    elif actual_literal and value == actual_value and _same_kind(value, actual_value):
+        return None
+    return f"parameter '{bare}' defaults to {actual} in the signature, not {stated.strip('.')}"
+
+
+def _same_kind(first: Any, second: Any) -> bool:
+    numbers = (int, float)
+    if isinstance(first, bool) or isinstance(second, bool):
+        return type(first) is type(second)
+    return type(first) is type(second) or (isinstance(first, numbers) and isinstance(second, numbers))
+
+
+def _drop_wrong_defaults(text: str, item: Mapping[str, Any], defaults: Mapping[str, str | None]) -> str:
+    name = str(item.get("name", ""))
+    kept = []
+    for sentence in _sentences(text):
+        wrong = [m for m in _DEFAULT_CLAUSE.finditer(sentence) if _default_mismatch(name, m.group("value"), defaults)]
+        if not wrong:
+            kept.append(sentence)
+            continue
+        for match in reversed(wrong):
+            sentence = sentence[: match.start()] + sentence[match.end() :]
+        sentence = re.sub(r"\s+([.,;])", r"\1", re.sub(r"[\s,;]*\.$", ".", sentence)).strip(" ,;")
+        if len(_WORD.findall(sentence)) >= 2:
+            kept.append(sentence)
+    return " ".join(kept)
+
+
+def _annotation_family(annotation: str) -> tuple[str | None, bool]:
+    """The family of a return annotation (`list`, `iterator`, …) and whether it allows `None`."""
+    text = annotation.replace(" ", "")
+    optional = False
+    match = re.fullmatch(r"(?:typing\.)?Optional\[(.+)\]", text)
+    if match:
+        text, optional = match.group(1), True
+    parts = [part for part in text.split("|")] if "[" not in text or text.count("|") == 0 else [text]
+    if len(parts) == 2 and "None" in parts:
+        text, optional = next(part for part in parts if part != "None"), True
+    elif len(parts) > 1:
+        return None, True
+    head = text.split("[", 1)[0].rsplit(".", 1)[-1]
+    return _ANNOTATION_FAMILY.get(head), optional
+
+
+def _return_contradiction(description: str, target: griffe.Object) -> str | None:
+    if not target.is_function or not target.returns:
+        return None
+    family, optional = _annotation_family(str(target.returns))
+    if family is None:
+        return None
+    claim = _RETURN_CLAIM.match(description.strip())
+    if claim is None:
+        return None
+    claimed = _CLAIM_FAMILY[claim.group("noun").lower()]
+    compatible = {family} | ({"none"} if optional else set())
+    if family == "float":
+        compatible.add("int")
+    if claimed in compatible:
+        return None
+    what = {"none": "None", "iterator": "an iterator"}.get(family, f"a {family}")
+    return f"the return annotation is `{target.returns}` ({what}), but the returns text says {claim.group('noun')!r}"
+
+
+def _unknown_members(text: str, obj: griffe.Object) -> list[str]:
+    """Dotted names in `text` (in backticks or not) whose head is known but whose member does not exist."""
+    names = [name for name in find_references(text) if "." in name]
+    names += [match.group(0) for match in _DOTTED.finditer(_CODE_SPAN.sub(" ", text))]
+    unknown = []
+    for name in dict.fromkeys(names):
+        head = name.split(".", 1)[0]
+        if head in ("self", "cls"):
+            continue
+        if resolve_reference(head, obj) is not None and resolve_reference(name, obj) is None:
+            unknown.append(name)
+    return unknown

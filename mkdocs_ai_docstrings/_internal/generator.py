@@ -14,7 +14,14 @@ from typing import Any
 import griffe
 
 from mkdocs_ai_docstrings._internal.cache import cache_key
-from mkdocs_ai_docstrings._internal.checks import check_answer, completeness, drop_ungrounded, find_references
+from mkdocs_ai_docstrings._internal.checks import (
+    check_answer,
+    completeness,
+    drop_prose,
+    drop_ungrounded,
+    find_references,
+    prose_problems,
+)
 from mkdocs_ai_docstrings._internal.client import (
     CallFailure,
     CallTally,
@@ -24,6 +31,7 @@ from mkdocs_ai_docstrings._internal.client import (
     wire_format,
 )
 from mkdocs_ai_docstrings._internal.discovery import Candidate, human_documented, resolve_in_package
+from mkdocs_ai_docstrings._internal.examples import ExampleCounts, ExampleRunner, check_example, package_search_paths
 from mkdocs_ai_docstrings._internal.facts import CodeFacts, code_facts
 from mkdocs_ai_docstrings._internal.fingerprint import code_fingerprint
 from mkdocs_ai_docstrings._internal.lock import LockRecord, today
@@ -34,6 +42,7 @@ from mkdocs_ai_docstrings._internal.prompts import ContextInputs, build_sections
 from mkdocs_ai_docstrings._internal.redact import Redaction, redact_secrets
 from mkdocs_ai_docstrings._internal.render import render_docstring, structure_problems
 from mkdocs_ai_docstrings._internal.report import ObjectOutcome
+from mkdocs_ai_docstrings._internal.sanitize import sanitize_code
 from mkdocs_ai_docstrings._internal.schema import SCHEMA_VERSION, answer_schema, improve_schema, validate_answer
 from mkdocs_ai_docstrings._internal.session import BuildSession
 
@@ -215,6 +224,8 @@ class Generator:
             self.parser = griffe.Parser.google
         self.style = self.parser.value if isinstance(self.parser, griffe.Parser) else str(self.parser)
         self.documented = human_documented(package, self.settings)
+        self.loader = loader
+        self._example_runner: ExampleRunner | None = None
         self.done = 0
         self.total = 0
         self._last_progress = time.monotonic()
@@ -371,7 +382,7 @@ class Generator:
             entry = session.cache.get(key, schema)
         if entry is not None:
             return self.publish(
-                job, entry["answer"], "cached", repairs=list(entry.get("repairs", [])), cost=0.0, **common
+                job, self._cached_answer(entry), "cached", repairs=list(entry.get("repairs", [])), cost=0.0, **common
             )
         if self.settings.dry_run:
             return self.plan(job, messages, schema, **common)
@@ -391,7 +402,7 @@ class Generator:
             if claimed:
                 session.cache.unclaim(key)
             return self.publish(
-                job, entry["answer"], "cached", repairs=list(entry.get("repairs", [])), cost=0.0, **common
+                job, self._cached_answer(entry), "cached", repairs=list(entry.get("repairs", [])), cost=0.0, **common
             )
         await gate.acquire(job.priority)
         try:
@@ -460,6 +471,8 @@ class Generator:
         conversation = list(messages)
         repairs: list[str] = []
         failure = "no answer"
+        examples = ExampleCounts()
+        fallback: tuple[dict[str, Any], bool] | None = None
         for round_ in range(2):
             last = round_ == 1
             try:
@@ -488,7 +501,10 @@ class Generator:
                 else:
                     answer, problems = self._ground(answer, facts, obj, schema, repairs, improve=job.candidate.improve)
                     if problems is None:
-                        return self._commit(job, answer, key, repairs, usage, **common)
+                        answer, problems, dropped = await self._check_text(job, answer, repairs, examples, last=last)
+                        fallback = fallback or dropped
+                    if problems is None:
+                        return self._commit(job, answer, key, repairs, usage, **common, **examples.fields())
                     failure = problems[0]
                     feedback = (
                         "Your answer has these problems; answer again with the corrected JSON:\n- "
@@ -499,8 +515,73 @@ class Generator:
             repairs.append(f"retried: {failure}")
             previous = [{"role": "assistant", "content": response.content[:4000]}] if response.content else []
             conversation = [*messages, *previous, {"role": "user", "content": feedback}]
+        if fallback is not None:  # the first answer was sound but for parts that can be dropped; the retry was worse
+            repairs.append(f"retry failed ({failure}): published the first answer without its faulty parts")
+            examples.dropped += fallback[1]
+            return self._commit(job, fallback[0], key, repairs, usage, **common, **examples.fields())
         self.session.cache.put_failure(key, job.candidate.path, failure)  # not asked again until its inputs change
-        return self._outcome(job, "failed", failure, **self._usage_fields(usage), repairs=repairs, **common)
+        return self._outcome(
+            job, "failed", failure, **self._usage_fields(usage), repairs=repairs, **common, **examples.fields()
+        )
+
+    async def _check_text(
+        self, job: Job, answer: dict[str, Any], repairs: list[str], examples: ExampleCounts, *, last: bool
+    ) -> tuple[dict[str, Any], list[str] | None, tuple[dict[str, Any], bool] | None]:
+        """Check the prose and run the example of a grounded answer.
+
+        Returns the answer, the problems a retry should fix (`None`: publishable; on the last round what is
+        still wrong is dropped instead), and, with problems, the answer without its faulty parts to publish if
+        the retry fails.
+        """
+        candidate = job.candidate
+        paths = (candidate.path, candidate.public_path)
+        problems = [
+            p
+            for p in prose_problems(answer, candidate.obj, paths=paths, improve=candidate.improve)
+            if p.kind != "repeated_summary"  # fixed by dropping the repeated sentence: no need to ask again
+        ]
+        example_problems = []
+        code = sanitize_code(str(answer.get("examples") or ""))
+        if code.strip():
+            failed_before = examples.checked > examples.passed
+            examples.checked += 1
+            runner = self._runner()
+            example_problems, ran = await check_example(code, candidate.obj, self.package, runner)
+            examples.run += ran
+            if not example_problems:
+                examples.passed += 1
+                examples.repaired += failed_before
+        answer, fixed = drop_prose(answer, candidate.obj, paths=paths, improve=candidate.improve)
+        without_example = {**answer, "examples": ""} if example_problems else answer
+        if (problems or example_problems) and not last:
+            details = [p.detail for p in problems] + [f"example: {p.detail}" for p in example_problems]
+            return (
+                answer,
+                [scrub(detail, self.session.secrets) for detail in details],
+                (without_example, bool(example_problems)),
+            )
+        repairs.extend(f"dropped: {p.detail}" for p in fixed)
+        if example_problems:
+            examples.dropped += 1
+            repairs.append(f"example dropped: {scrub(example_problems[0].detail, self.session.secrets)}")
+        return without_example, None, None
+
+    def _runner(self) -> ExampleRunner | None:
+        """The example runner of this package (`None` when running examples is off)."""
+        if not self.settings.run_examples:
+            return None
+        if self._example_runner is None:
+            paths = package_search_paths(self.package, self.loader)
+            self._example_runner = ExampleRunner(paths, timeout=self.settings.example_timeout)
+        return self._example_runner
+
+    def _cached_answer(self, entry: Mapping[str, Any]) -> Mapping[str, Any]:
+        """A cached answer, without an example its entry does not record as checked the way this build requires."""
+        answer = entry["answer"]
+        accepted = ("run",) if self.settings.run_examples else ("run", "static")
+        if str(answer.get("examples") or "").strip() and entry.get("example_check") not in accepted:
+            return {**answer, "examples": ""}
+        return answer
 
     def _ground(
         self,
@@ -562,6 +643,7 @@ class Generator:
     ) -> ObjectOutcome:
         entry = {"answer": answer, "path": job.candidate.path, "model": self.session.model, "repairs": repairs}
         self.session.memory[key] = entry  # first: an answer the cache cannot store is still kept for this build
+        entry["example_check"] = "run" if self.settings.run_examples else "static"
         self.session.cache.put(key, entry)
         return self.publish(job, answer, "generated", repairs=repairs, **self._usage_fields(usage), **common)
 

@@ -59,6 +59,15 @@ class ObjectOutcome:
     """Where the object is defined, when the site shows it under another (re-exported) path."""
     lock: str | None = None
     """Lock record: `fresh` (published from it), `stale` (its code changed), `written` (added or updated)."""
+    examples_checked: int = 0
+    """Examples of this object's answers checked this build (a retry's answer brings a second one)."""
+    examples_run: int = 0
+    """Examples run in an isolated process (those that passed the static check, when running is on)."""
+    examples_passed: int = 0
+    examples_repaired: int = 0
+    """1 when an example failed and the retry's example passed."""
+    examples_dropped: int = 0
+    """1 when the published docstring lost its example because it still failed."""
 
 
 @dataclass
@@ -89,6 +98,11 @@ class BuildTotals:
     rejected: int = 0
     completeness: float | None = None
     reference_resolution: float | None = None
+    examples_checked: int = 0
+    examples_run: int = 0
+    examples_passed: int = 0
+    examples_repaired: int = 0
+    examples_dropped: int = 0
 
 
 @dataclass
@@ -151,6 +165,10 @@ class BuildReport:
         self.totals.redactions = sum(o.redactions for o in self.outcomes.values())
         self.totals.repaired = sum(1 for o in self.outcomes.values() if o.repairs and o.status != "failed")
         self.totals.rejected = sum(1 for o in self.outcomes.values() if o.status == "failed")
+        for name in ("checked", "run", "passed", "repaired", "dropped"):
+            setattr(
+                self.totals, f"examples_{name}", sum(getattr(o, f"examples_{name}") for o in self.outcomes.values())
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready report."""
@@ -219,6 +237,12 @@ class BuildReport:
             if totals.reference_resolution is not None:
                 text += f", references resolved {totals.reference_resolution:.0%}"
             text += f", {totals.repaired} repaired, {totals.rejected} rejected."
+        if totals.examples_checked:
+            text += (
+                f" Examples: {totals.examples_checked} checked, {totals.examples_run} run, "
+                f"{totals.examples_passed} passed, {totals.examples_repaired} repaired, "
+                f"{totals.examples_dropped} dropped."
+            )
         reasons: dict[str, int] = {}
         for outcome in self.outcomes.values():
             if outcome.status in ("skipped", "failed") and outcome.reason:

@@ -115,6 +115,11 @@ class Settings:
     """Redact credentials from the source sent to the model (the build's own key is always removed)."""
     skip_objects_with_secrets: bool = True
     """Do not generate an object whose shown source holds a credential (generating would publish it)."""
+    run_examples: bool = True
+    """Run each generated example in an isolated Python process before publishing it; when false, only examples
+    that pass the static check (and show no `>>>` outputs) are published."""
+    example_timeout: float = 10.0
+    """Seconds an example may run before it counts as failed."""
     system_prompt_file: str | None = None
     """Override of the system prompt template (variables: `$style`, `$package`)."""
     user_prompt_file: str | None = None
@@ -401,6 +406,7 @@ CONSTRAINTS: dict[str, Between | Check] = {
     "token_budget": Between(0),
     "concurrency": Between(1, 64),
     "request_timeout": _POSITIVE_SECONDS,
+    "example_timeout": Between(0, 600, above=True),
     "build_timeout": Between(0, 86400, above=True),
     "max_attempts": Between(1, 20),
     "build_retry_cap": Between(0, 100_000),

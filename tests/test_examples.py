@@ -1,0 +1,328 @@
+"""Specification of example checks: nothing is published that fails statically or when run, in an isolated process."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import griffe
+import pytest
+
+from mkdocs_ai_docstrings._internal.discovery import discover
+from mkdocs_ai_docstrings._internal.examples import example_code, static_problems
+from mkdocs_ai_docstrings._internal.generator import Generator
+from mkdocs_ai_docstrings._internal.mark import SUMMARY_MARK
+from mkdocs_ai_docstrings._internal.report import BuildReport, ObjectOutcome
+from mkdocs_ai_docstrings._internal.session import BuildSession
+from mkdocs_ai_docstrings._internal.settings import Settings
+from tests.emulator import AzureEmulator, request_schema, synthesize
+
+API_KEY = "sk-example-0123456789abcdef0123456789abcdef"
+TARGET = "pkg.core.add"
+SOURCE = {
+    "__init__.py": '"""A package to document."""\n',
+    "core.py": textwrap.dedent(
+        '''\
+        """Core helpers."""
+
+
+        def add(first: int, second: int = 2) -> int:
+            return first + second
+
+
+        class Counter:
+            """Count things."""
+
+            def __init__(self, start: int = 0) -> None:
+                """Start at `start`."""
+                self.value = start
+
+            def bump(self, step: int = 1) -> int:
+                """Add `step` to the count and return the new count."""
+                self.value += step
+                return self.value
+        '''
+    ),
+}
+GOOD = "from pkg.core import add\n\ntotal = add(1, 2)\nprint(total)"
+
+
+@pytest.fixture(scope="module")
+def source_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("src")
+    for name, text in SOURCE.items():
+        path = root / "pkg" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def load(source_dir: Path) -> Callable[[], griffe.Module]:
+    return lambda: griffe.load("pkg", search_paths=[str(source_dir)])
+
+
+@pytest.fixture(scope="module")
+def package(source_dir: Path) -> griffe.Module:
+    return griffe.load("pkg", search_paths=[str(source_dir)])
+
+
+def answering(*examples: str, broken_retry: bool = False) -> Callable[[dict], dict | str]:
+    """An answer callable: a grounded answer whose example is `examples[0]`, then `examples[1]` on the retry."""
+
+    def answer(body: dict) -> dict | str:
+        retry = any(message.get("role") == "assistant" for message in body["messages"])
+        if retry and broken_retry:
+            return "not json"
+        value = synthesize(request_schema(body))
+        value["summary"] = "Sum two integers."
+        value["description"] = "The second one is optional."
+        value["examples"] = examples[min(int(retry), len(examples) - 1)]
+        return value
+
+    return answer
+
+
+def build(pkg: griffe.Module, emu: AzureEmulator, cache: Path, **options: Any) -> BuildReport:
+    settings = Settings.from_options({"cache_dir": str(cache), "request_timeout": 10.0, **options})
+    session = BuildSession(settings, environ={"AZURE_OPENAI_ENDPOINT": emu.url, "AZURE_OPENAI_API_KEY": emu.api_key})
+    session.run(Generator(session, pkg, None).run(discover(pkg, settings)))
+    return session.finish()
+
+
+def counts(outcome: ObjectOutcome) -> tuple[int, int, int, int, int]:
+    return (
+        outcome.examples_checked,
+        outcome.examples_run,
+        outcome.examples_passed,
+        outcome.examples_repaired,
+        outcome.examples_dropped,
+    )
+
+
+def published(pkg: griffe.Module) -> str:
+    docstring = pkg["core.add"].docstring
+    assert docstring is not None
+    return docstring.value.removeprefix(SUMMARY_MARK)  # the summary-table marker is ours, not the model's
+
+
+def retry_feedback(emu: AzureEmulator) -> str:
+    """The feedback message of the last retry request."""
+    return str(emu.requests[-1].body["messages"][-1]["content"])
+
+
+# Static check ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        GOOD,
+        "import pkg.core\n\npkg.core.add(1)",
+        "import pkg.core as core\n\nprint(core.add(first=1, second=3))",
+        ">>> from pkg.core import add\n>>> add(1, 2)\n3",
+        # comprehension variables, walrus, for/with targets, functions and their parameters, global, del
+        textwrap.dedent(
+            """\
+            from pkg.core import add
+            totals = [add(i, j) for i in range(3) for j in range(i) if (last := j) >= 0]
+            for index in range(2):
+                pass
+            with open("scratch.txt", "w") as handle:
+                handle.write(str(totals))
+            def twice(value, *rest, **options):
+                global seen
+                seen = [add(value, value) for _ in rest]
+                return seen
+            twice(index, last)
+            print(seen)
+            del index
+            """
+        ),
+    ],
+)
+def test_the_static_check_accepts_examples_that_bind_every_name_and_use_the_object(
+    package: griffe.Module, code: str
+) -> None:
+    assert static_problems(example_code(code), package["core.add"], package) == []
+
+
+@pytest.mark.parametrize(
+    ("code", "kind", "detail"),
+    [
+        ("from pkg.core import add\nadd(1, 2", "example_syntax", "not valid Python"),
+        ("from pkg.core import add\nadd(first, 2)", "example_undefined_name", "`first`"),
+        ("from pkg.core import add\nprint(add(value))\nvalue = 1", "example_undefined_name", "before it is defined"),
+        ("print(pkg.core.add(1, 2))", "example_undefined_name", "`pkg`"),
+        ("from pkg.core import plus\nplus(1, 2)", "example_import", "`pkg.core` has no member `plus`"),
+        ("from pkg.helpers import add\nadd(1)", "example_import", "no module `pkg.helpers`"),
+        ("import not_a_module_anywhere\nfrom pkg.core import add\nadd(1)", "example_import", "not installed"),
+        ("from pkg.core import add\nadd(1, 2, 3)", "example_call", "at most 2 positional"),
+        ("from pkg.core import add\nadd(second=2)", "example_call", "required argument(s) first"),
+        ("from pkg.core import add\nadd(1, third=3)", "example_call", "no parameter 'third'"),
+        ("from pkg.core import Counter\nCounter(1).value", "example_unused_object", "never uses `add`"),
+    ],
+)
+def test_the_static_check_rejects_broken_examples_with_a_message_for_the_model(
+    package: griffe.Module, code: str, kind: str, detail: str
+) -> None:
+    problems = static_problems(example_code(code), package["core.add"], package)
+
+    assert kind in {problem.kind for problem in problems}
+    assert any(detail in problem.detail for problem in problems), problems
+
+
+def test_a_method_is_used_when_an_instance_calls_it(package: griffe.Module) -> None:
+    method = package["core.Counter.bump"]
+    calls = "from pkg.core import Counter\ncounter = Counter()\nprint(counter.bump(2))"
+    reads_other = "from pkg.core import Counter\ncounter = Counter()\nprint(counter.value)"
+
+    assert static_problems(example_code(calls), method, package) == []
+    assert [p.kind for p in static_problems(example_code(reads_other), method, package)] == ["example_unused_object"]
+
+
+# Pipeline: repair once, else drop --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("broken", "reason"),
+    [
+        ("total = add(1, 2)", "`add`, which it never defines or imports"),
+        ("print(pkg.core.add(1, 2))", "`pkg`, which it never defines or imports"),
+        ("import math\nprint(math.sqrt(4))", "never uses `add`"),
+    ],
+)
+def test_an_example_that_fails_the_static_check_twice_is_dropped_and_the_rest_published(
+    load: Callable[[], griffe.Module], tmp_path: Path, broken: str, reason: str
+) -> None:
+    pkg = load()
+    with AzureEmulator(api_key=API_KEY, answer=answering(broken)) as emu:
+        report = build(pkg, emu, tmp_path)
+        feedback = retry_feedback(emu)
+        requests = len(emu.requests)
+
+    outcome = report.outcomes[TARGET]
+    assert outcome.status == "generated"
+    assert requests == 2  # one targeted repair
+    assert reason in feedback
+    assert counts(outcome) == (2, 0, 0, 0, 1)
+    assert any(repair.startswith("example dropped") and reason in repair for repair in outcome.repairs)
+    text = published(pkg)
+    assert text.startswith("Sum two integers.")
+    assert "Examples" not in text
+    assert "Examples: 2 checked, 0 run, 0 passed, 0 repaired, 1 dropped." in report.summary()
+
+
+@pytest.mark.parametrize(
+    ("broken", "error"),
+    [
+        ("from pkg.core import add\nadd(1, 2) / 0", "ZeroDivisionError"),
+        (">>> from pkg.core import add\n>>> add(1, 2)\n4", "Expected:\n    4\nGot:\n    3"),
+        (
+            "import urllib.request\nfrom pkg.core import add\nurllib.request.urlopen('http://127.0.0.1:9/').read()\nadd(1)",
+            "network access is disabled",
+        ),
+        ("import os\nfrom pkg.core import add\nadd(len(os.environ['AZURE_OPENAI_API_KEY']))", "KeyError"),
+    ],
+)
+def test_an_example_that_fails_when_run_gets_one_repair_with_the_error(
+    load: Callable[[], griffe.Module], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broken: str, error: str
+) -> None:
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", API_KEY)  # the build's own environment holds the key
+    pkg = load()
+    with AzureEmulator(api_key=API_KEY, answer=answering(broken, GOOD)) as emu:
+        report = build(pkg, emu, tmp_path)
+        feedback = retry_feedback(emu)
+
+    outcome = report.outcomes[TARGET]
+    assert error in feedback
+    assert API_KEY not in feedback
+    assert counts(outcome) == (2, 2, 1, 1, 0)
+    text = published(pkg)
+    assert "total = add(1, 2)" in text
+    assert broken.splitlines()[-1] not in text
+
+
+def test_an_endless_example_times_out_and_its_process_is_killed(
+    load: Callable[[], griffe.Module], tmp_path: Path
+) -> None:
+    pkg = load()
+    endless = "from pkg.core import add\nwhile True:\n    add(1)"
+    with AzureEmulator(api_key=API_KEY, answer=answering(endless, GOOD)) as emu:
+        report = build(pkg, emu, tmp_path, example_timeout=1.0)
+        feedback = retry_feedback(emu)
+
+    assert "did not finish within 1 s" in feedback
+    assert counts(report.outcomes[TARGET]) == (2, 2, 1, 1, 0)
+    assert "while True" not in published(pkg)
+
+
+def test_the_example_runs_in_a_scratch_folder_not_the_build_s(
+    load: Callable[[], griffe.Module], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    writes = "from pkg.core import add\nopen('left-behind.txt', 'w').write(str(add(1)))"
+    with AzureEmulator(api_key=API_KEY, answer=answering(writes)) as emu:
+        report = build(load(), emu, tmp_path / "cache")
+
+    assert counts(report.outcomes[TARGET]) == (1, 1, 1, 0, 0)
+    assert not (tmp_path / "left-behind.txt").exists()
+
+
+def test_when_the_retry_fails_the_first_answer_is_published_without_its_example(
+    load: Callable[[], griffe.Module], tmp_path: Path
+) -> None:
+    pkg = load()
+    with AzureEmulator(api_key=API_KEY, answer=answering("add(1)", broken_retry=True)) as emu:
+        report = build(pkg, emu, tmp_path)
+
+    outcome = report.outcomes[TARGET]
+    assert outcome.status == "generated"
+    assert counts(outcome) == (1, 0, 0, 0, 1)
+    assert published(pkg).startswith("Sum two integers.")
+    assert "Examples" not in published(pkg)
+
+
+def test_a_cached_example_is_not_run_again(load: Callable[[], griffe.Module], tmp_path: Path) -> None:
+    with AzureEmulator(api_key=API_KEY, answer=answering(GOOD)) as emu:
+        first = build(load(), emu, tmp_path)
+        pkg = load()
+        second = build(pkg, emu, tmp_path)
+        requests = len(emu.requests)
+
+    assert counts(first.outcomes[TARGET]) == (1, 1, 1, 0, 0)
+    assert requests == 1
+    assert second.outcomes[TARGET].status == "cached"
+    assert counts(second.outcomes[TARGET]) == (0, 0, 0, 0, 0)
+    assert "total = add(1, 2)" in published(pkg)
+
+
+def test_without_execution_only_statically_checked_examples_are_published(
+    load: Callable[[], griffe.Module], tmp_path: Path
+) -> None:
+    doctest_example = ">>> from pkg.core import add\n>>> add(1, 2)\n3"
+    with AzureEmulator(api_key=API_KEY, answer=answering(GOOD)) as emu:
+        plain = build(pkg := load(), emu, tmp_path / "plain", run_examples=False)
+    assert counts(plain.outcomes[TARGET]) == (1, 0, 1, 0, 0)
+    assert "total = add(1, 2)" in published(pkg)
+
+    with AzureEmulator(api_key=API_KEY, answer=answering(doctest_example)) as emu:
+        shown = build(pkg := load(), emu, tmp_path / "doctest", run_examples=False)
+        feedback = retry_feedback(emu)
+    assert "only a run can confirm" in feedback
+    assert counts(shown.outcomes[TARGET]) == (2, 0, 0, 0, 1)
+    assert ">>>" not in published(pkg)
+
+
+def test_a_statically_checked_cached_example_is_not_published_once_execution_is_on(
+    load: Callable[[], griffe.Module], tmp_path: Path
+) -> None:
+    with AzureEmulator(api_key=API_KEY, answer=answering(GOOD)) as emu:
+        build(load(), emu, tmp_path, run_examples=False)
+        pkg = load()
+        report = build(pkg, emu, tmp_path)
+
+    assert report.outcomes[TARGET].status == "cached"
+    assert "Examples" not in published(pkg)

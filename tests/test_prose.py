@@ -1,0 +1,194 @@
+"""Specification of the prose checks: what a summary, description, default and return text must not say."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import griffe
+import pytest
+
+from mkdocs_ai_docstrings._internal.checks import drop_prose, prose_problems
+from mkdocs_ai_docstrings._internal.discovery import discover
+from mkdocs_ai_docstrings._internal.generator import Generator
+from mkdocs_ai_docstrings._internal.mark import SUMMARY_MARK
+from mkdocs_ai_docstrings._internal.session import BuildSession
+from mkdocs_ai_docstrings._internal.settings import Settings
+from tests.emulator import AzureEmulator, request_schema, synthesize
+
+MODULES = {
+    "__init__.py": '"""A package."""\n',
+    "store.py": '''
+"""Storage."""
+from collections.abc import Iterator
+
+def helper():
+    """Help."""
+
+class Store:
+    """Keep items."""
+
+    def append(self, item, limit=None, retries=3, mode="fast"):
+        return None
+
+    def items(self) -> Iterator[int]:
+        return iter([])
+
+    def count(self) -> int | None:
+        return 0
+
+    def is_empty(self) -> bool:
+        return True
+''',
+}
+
+
+@pytest.fixture(scope="module")
+def pkg() -> Iterator[griffe.Module]:
+    with griffe.temporary_visited_package("pkg", MODULES) as package:
+        yield package
+
+
+def kinds(answer: dict[str, Any], obj: griffe.Object) -> list[str]:
+    return [problem.kind for problem in prose_problems(answer, obj)]
+
+
+@pytest.mark.parametrize(
+    ("summary", "expected"),
+    [
+        ("The pkg.store.Store.append method adds an item.", ["summary_path"]),
+        ("Wrap Store.append to add an item.", ["summary_path"]),
+        ("The append method adds an item to the store.", ["summary_restates_name"]),
+        ("`append` adds an item to the store.", ["summary_restates_name"]),
+        ("Append an item to the store.", []),  # the imperative verb that is also the name is fine
+        ("Add an item to the store, using `self.items` to check duplicates.", []),
+    ],
+)
+def test_the_summary_neither_contains_the_dotted_path_nor_opens_with_the_name(
+    pkg: griffe.Module, summary: str, expected: list[str]
+) -> None:
+    assert kinds({"summary": summary}, pkg["store.Store.append"]) == expected
+
+
+def test_a_summary_is_repaired_by_removing_the_path_and_the_name(pkg: griffe.Module) -> None:
+    method = pkg["store.Store.append"]
+    fixed, problems = drop_prose({"summary": "The pkg.store.Store.append method adds an item."}, method)
+
+    assert [problem.kind for problem in problems] == ["summary_path"]
+    assert fixed["summary"] == "Adds an item."
+    assert kinds(fixed, method) == []
+
+
+def test_a_description_sentence_repeating_the_summary_is_dropped(pkg: griffe.Module) -> None:
+    answer = {
+        "summary": "Add an item to the store.",
+        "description": "Add an item to the store. It is kept until the store is closed.",
+    }
+    method = pkg["store.Store.append"]
+
+    assert kinds(answer, method) == ["repeated_summary"]
+    fixed, _ = drop_prose(answer, method)
+    assert fixed["description"] == "It is kept until the store is closed."
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "wrong"),
+    [
+        ("limit", "The most items kept. Defaults to 1.", True),
+        ("limit", "The most items kept. Defaults to `None`, meaning no limit.", False),
+        ("limit", "The most items kept (default: None).", False),
+        ("retries", "How often to retry. Defaults to 3.", False),
+        ("retries", "How often to retry; defaults to 5.", True),
+        ("mode", "How to store. Defaults to 'fast'.", False),
+        ("mode", "How to store. Defaults to 'slow'.", True),
+        ("item", "The item. Defaults to None.", True),  # it has no default
+        ("limit", "The most items kept. Defaults to the store's capacity.", False),  # prose: not checkable
+    ],
+)
+def test_a_stated_default_must_be_the_signature_s(pkg: griffe.Module, name: str, text: str, wrong: bool) -> None:
+    answer = {"parameters": [{"name": name, "description": text}]}
+
+    assert kinds(answer, pkg["store.Store.append"]) == (["wrong_default"] if wrong else [])
+
+
+def test_a_wrong_default_clause_is_dropped_and_the_rest_kept(pkg: griffe.Module) -> None:
+    answer = {"parameters": [{"name": "limit", "description": "The most items kept. Defaults to 1."}]}
+
+    fixed, _ = drop_prose(answer, pkg["store.Store.append"])
+
+    assert fixed["parameters"][0]["description"] == "The most items kept."
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "wrong"),
+    [
+        ("store.Store.items", "A new list of the items.", True),
+        ("store.Store.items", "An iterator over the items.", False),
+        ("store.Store.count", "None when the store is closed, else the number of items.", False),
+        ("store.Store.count", "A string with the count.", True),
+        ("store.Store.is_empty", "True when the store holds nothing.", False),
+        ("store.Store.is_empty", "A list of empty slots.", True),
+    ],
+)
+def test_a_return_description_must_not_contradict_the_annotation(
+    pkg: griffe.Module, path: str, text: str, wrong: bool
+) -> None:
+    assert kinds({"returns": {"description": text}}, pkg[path]) == (["return_contradiction"] if wrong else [])
+
+
+def test_a_contradicting_return_sentence_is_dropped(pkg: griffe.Module) -> None:
+    answer = {"returns": {"description": "A new list of the items. Each item is an int."}}
+
+    fixed, _ = drop_prose(answer, pkg["store.Store.items"])
+
+    assert fixed["returns"]["description"] == "Each item is an int."
+
+
+def test_a_member_that_does_not_exist_is_reported_and_its_sentence_dropped(pkg: griffe.Module) -> None:
+    answer = {"summary": "Add an item.", "description": "It calls `Store.flush` first. Items are kept in order."}
+    method = pkg["store.Store.append"]
+
+    assert kinds(answer, method) == ["unknown_member"]
+    assert kinds({"summary": "Add an item.", "description": "It calls `Store.items` first."}, method) == []
+    fixed, _ = drop_prose(answer, method)
+    assert fixed["description"] == "Items are kept in order."
+
+
+# Pipeline ----------------------------------------------------------------------------------------------------------
+
+
+def test_a_misstated_default_is_retried_once_and_then_dropped(tmp_path: Path) -> None:
+    source = tmp_path / "src" / "pkg"
+    source.mkdir(parents=True)
+    (source / "__init__.py").write_text('"""A package."""\n', encoding="utf-8")
+    (source / "core.py").write_text('"""Core."""\n\n\ndef scale(value, factor=None):\n    return value\n')
+    pkg = griffe.load("pkg", search_paths=[str(tmp_path / "src")])
+
+    def answer(body: dict) -> dict:
+        value = synthesize(request_schema(body))
+        value["summary"] = "The pkg.core.scale function scales a value."
+        value["parameters"] = [
+            {"name": "value", "description": "The value to scale."},
+            {"name": "factor", "description": "The factor to apply. Defaults to 1."},
+        ]
+        return value
+
+    with AzureEmulator(api_key="k", answer=answer) as emu:
+        settings = Settings.from_options({"cache_dir": str(tmp_path / "cache"), "request_timeout": 10.0})
+        session = BuildSession(settings, environ={"AZURE_OPENAI_ENDPOINT": emu.url, "AZURE_OPENAI_API_KEY": "k"})
+        session.run(Generator(session, pkg, None).run(discover(pkg, settings)))
+        report = session.finish()
+        feedback = str(emu.requests[-1].body["messages"][-1]["content"])
+        requests = len(emu.requests)
+
+    assert requests == 2
+    assert "defaults to None in the signature, not 1" in feedback
+    outcome = report.outcomes["pkg.core.scale"]
+    assert outcome.status == "generated"
+    docstring = pkg["core.scale"].docstring
+    assert docstring is not None
+    assert docstring.value.removeprefix(SUMMARY_MARK).startswith("Scales a value.")
+    assert "pkg.core.scale" not in docstring.value
+    assert "Defaults to 1" not in docstring.value
+    assert "factor: The factor to apply." in docstring.value
