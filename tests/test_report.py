@@ -231,6 +231,7 @@ def test_the_summary_gives_counts_tokens_cost_and_cache_figures() -> None:
     assert "5 object(s) without a human docstring: 1 generated, 1 from cache, 2 skipped, 1 failed." in summary
     assert "3 request(s), 1800 prompt + 240 completion = 2040 tokens" in summary
     assert "cost $0.0003" in summary
+    assert "(2040 billed tokens per generated docstring)" in summary  # one generated object carries the spending
     assert "cache 1 hit(s) / 4 miss(es)" in summary
     assert "budget" not in summary.split("Not generated")[0]
 
@@ -266,4 +267,5 @@ def test_a_quiet_build_has_a_short_summary() -> None:
     assert summary.startswith("AI docstrings: 0 object(s) without a human docstring")
     assert "retries" not in summary
     assert "Not generated" not in summary
+    assert "per generated docstring" not in summary
     assert "Completeness" not in summary

@@ -225,6 +225,8 @@ class BuildReport:
         if totals.possibly_billed_tokens:
             text += f" (+{totals.possibly_billed_tokens} possibly billed by requests whose answer was lost)"
         text += f", cost {format_cost(totals.cost)}"
+        if counts["generated"]:
+            text += f" ({totals.total_tokens // counts['generated']} billed tokens per generated docstring)"
         if totals.budget is not None:
             text += f", budget {totals.budget} ({totals.budget_remaining} left)"
         text += f"; cache {totals.cache_hits} hit(s) / {totals.cache_misses} miss(es)."
