@@ -111,7 +111,7 @@ class Connection:
 
     @property
     def url(self) -> str:
-        """The URL requests go to (may hold credentials: log only [`scrub_url`][] of it)."""
+        """The URL requests go to (may hold credentials: log only `scrub_url` of it)."""
         return self.endpoint or self.base_url or "https://api.openai.com/v1"
 
     @property
