@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import diskcache
 from diskcache.core import MODE_RAW, UNKNOWN
@@ -43,6 +43,8 @@ LOCK_SECONDS = 15.0
 """How long one operation waits for a database another process holds locked before the cache degrades."""
 
 _HOST = socket.gethostname()
+
+T = TypeVar("T")
 
 ENTRY_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -260,6 +262,16 @@ class AnswerCache:
             consequence = "new answers are kept in memory for this build only"
         logger.warning("answer cache %s: %s: %s; %s", what, self.location, self.problem, consequence)
 
+    def _write(self, operation: Callable[[Any], T], default: T) -> T:
+        """Run a write on the store; `default` when it cannot be written (a failure turns the cache read-only)."""
+        if self.mode is not CacheMode.READ_WRITE:
+            return default
+        try:
+            return operation(self._store)
+        except FAULTS as error:
+            self._degrade(error, CacheMode.READ_ONLY)
+            return default
+
     # Answers ---------------------------------------------------------------------------------------------------
 
     def get(self, key: str, answer_schema: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
@@ -320,12 +332,8 @@ class AnswerCache:
 
     def put_failure(self, key: str, path: str, reason: str) -> None:
         """Remember that the answer for `key` failed the checks after its repair attempt (best effort)."""
-        if self.mode is not CacheMode.READ_WRITE:
-            return
-        try:
-            self._store.set(f"failed:{key}", {"path": path, "reason": reason, "created": time.time()})
-        except FAULTS as error:
-            self._degrade(error, CacheMode.READ_ONLY)
+        entry = {"path": path, "reason": reason, "created": time.time()}
+        self._write(lambda store: store.set(f"failed:{key}", entry), None)
 
     def failure(self, key: str) -> str | None:
         """The reason an earlier build's answer for `key` failed the checks, if one did (TTL applies)."""
@@ -343,12 +351,7 @@ class AnswerCache:
 
     def forget_failure(self, key: str) -> None:
         """Forget a remembered failure (the answer is asked again)."""
-        if self.mode is not CacheMode.READ_WRITE:
-            return
-        try:
-            self._store.delete(f"failed:{key}")
-        except FAULTS as error:
-            self._degrade(error, CacheMode.READ_ONLY)
+        self._write(lambda store: store.delete(f"failed:{key}"), None)
 
     # Claims ----------------------------------------------------------------------------------------------------
 
@@ -383,10 +386,7 @@ class AnswerCache:
             return False
         if raw is None:
             return False
-        try:
-            holder = json.loads(raw) if isinstance(raw, str) else None
-        except ValueError:
-            holder = None
+        holder = _decode(raw)
         if not (
             isinstance(holder, list)
             and len(holder) == 2
@@ -405,12 +405,7 @@ class AnswerCache:
 
     def unclaim(self, key: str) -> None:
         """Drop this build's claim on `key`."""
-        if self.mode is not CacheMode.READ_WRITE:
-            return
-        try:
-            self._store.delete(f"claim:{key}")
-        except FAULTS as error:
-            self._degrade(error, CacheMode.READ_ONLY)
+        self._write(lambda store: store.delete(f"claim:{key}"), None)
 
     async def wait_for(
         self, key: str, timeout: float = CLAIM_SECONDS, *, answer_schema: Mapping[str, Any] | None = None
@@ -430,13 +425,7 @@ class AnswerCache:
 
     def clear(self) -> int:
         """Remove every entry; return how many were removed."""
-        if self.mode is not CacheMode.READ_WRITE:
-            return 0
-        try:
-            return int(self._store.clear())
-        except FAULTS as error:
-            self._degrade(error, CacheMode.READ_ONLY)
-            return 0
+        return self._write(lambda store: int(store.clear()), 0)
 
     def invalidate(self, predicate: Callable[[str], Any]) -> int:
         """Remove the answers (and remembered failures) whose stored `path` satisfies `predicate(path)`.
@@ -478,14 +467,19 @@ class AnswerCache:
             self._store = None
 
 
-def parse_entry(raw: Any) -> dict[str, Any] | None:
-    """Decode and validate one stored entry (JSON text); `None` when it is not a well-formed answer entry."""
+def _decode(raw: Any) -> Any:
+    """A stored value decoded from JSON text (no NaN or infinities); `None` when it is not JSON text."""
     if not isinstance(raw, str):
         return None
     try:
-        entry = json.loads(raw, parse_constant=_reject_constant)
+        return json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, RecursionError):
         return None
+
+
+def parse_entry(raw: Any) -> dict[str, Any] | None:
+    """Decode and validate one stored entry (JSON text); `None` when it is not a well-formed answer entry."""
+    entry = _decode(raw)
     if not _ENTRY_VALIDATOR.is_valid(entry) or not math.isfinite(entry["created"]):
         return None
     return entry
@@ -493,12 +487,7 @@ def parse_entry(raw: Any) -> dict[str, Any] | None:
 
 def _parse_failure(raw: Any) -> dict[str, Any] | None:
     """Decode one remembered failure (JSON text with `path`, `reason`, `created`); `None` when malformed."""
-    if not isinstance(raw, str):
-        return None
-    try:
-        entry = json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
-        return None
+    entry = _decode(raw)
     if not (
         isinstance(entry, dict)
         and isinstance(entry.get("path"), str)
