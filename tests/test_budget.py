@@ -1,6 +1,6 @@
 """Specifications of issue "Token budget and cost control".
 
-Builds run in-process, the way the griffe extension runs them (`discover` + `Generator` in a `BuildSession`), on real
+Builds run in-process, the way the griffe extension runs them (`discover` + `fill` in a `BuildSession`), on real
 packages (a copy of the example site's `weatherkit`, and small packages written for one behaviour) against the Azure
 OpenAI emulator, which bills `usage.total_tokens` like Azure. The `plan` command runs in a subprocess. Nothing here
 needs the network: the emulator listens on 127.0.0.1 and token counting works from bundled data.
@@ -26,7 +26,7 @@ import pytest
 
 from mkdocs_ai_docstrings._internal.budget import TokenLedger
 from mkdocs_ai_docstrings._internal.discovery import discover
-from mkdocs_ai_docstrings._internal.generator import Generator
+from mkdocs_ai_docstrings._internal.generator import fill
 from mkdocs_ai_docstrings._internal.logger import LOGGER_NAME
 from mkdocs_ai_docstrings._internal.prices import estimate_cost, price_for
 from mkdocs_ai_docstrings._internal.report import BuildReport, ObjectOutcome
@@ -80,7 +80,7 @@ def run_build(package: griffe.Module, cache_dir: Path, emulator: AzureEmulator |
     requests_before = len(emulator.requests) if emulator else 0
     billed_before = emulator.billed_total_tokens if emulator else 0
     session = BuildSession(settings, environ=environ)
-    session.run(Generator(session, package).run(discover(package, settings)))
+    session.run(fill(session, package, discover(package, settings)))
     report = session.finish()
     return Build(
         session=session,
