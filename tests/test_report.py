@@ -45,15 +45,15 @@ def sample_report() -> BuildReport:
 
 
 def test_counts_cover_every_status_even_when_zero() -> None:
-    assert BuildReport().counts() == {"generated": 0, "cached": 0, "skipped": 0, "failed": 0}
-    assert sample_report().counts() == {"generated": 1, "cached": 1, "skipped": 2, "failed": 1}
+    assert BuildReport().counts() == {"generated": 0, "cached": 0, "planned": 0, "skipped": 0, "failed": 0}
+    assert sample_report().counts() == {"generated": 1, "cached": 1, "planned": 0, "skipped": 2, "failed": 1}
 
 
 def test_the_latest_outcome_for_a_path_wins() -> None:
     report = BuildReport()
     report.add(ObjectOutcome("pkg.f", "function", "skipped", reason="budget"))
     report.add(ObjectOutcome("pkg.f", "function", "generated"))
-    assert report.counts() == {"generated": 1, "cached": 0, "skipped": 0, "failed": 0}
+    assert report.counts() == {"generated": 1, "cached": 0, "planned": 0, "skipped": 0, "failed": 0}
     assert report.outcomes["pkg.f"].reason is None
 
 
@@ -151,7 +151,7 @@ def test_to_dict_has_the_documented_shape() -> None:
     assert data["connection"] == "azure https://x"
     assert data["dry_run"] is False
     assert data["token_counter"] == "tiktoken:o200k_base"
-    assert data["counts"] == {"generated": 1, "cached": 1, "skipped": 2, "failed": 1}
+    assert data["counts"] == {"generated": 1, "cached": 1, "planned": 0, "skipped": 2, "failed": 1}
     assert set(data["totals"]) >= TOTAL_KEYS
     assert data["totals"]["total_tokens"] == 2040
     assert data["totals"]["completeness"] == round(5 / 6, 4)

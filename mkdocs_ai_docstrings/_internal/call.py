@@ -8,7 +8,7 @@ from mkdocs_ai_docstrings._internal.client import CallFailure, CallTally, ChatRe
 from mkdocs_ai_docstrings._internal.grounding import Attempt, judge
 from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext, outcome
 from mkdocs_ai_docstrings._internal.publish import commit, usage_fields
-from mkdocs_ai_docstrings._internal.report import ObjectOutcome
+from mkdocs_ai_docstrings._internal.report import ObjectOutcome, Reason, Status
 from mkdocs_ai_docstrings._internal.request import PreparedRequest
 
 
@@ -50,8 +50,9 @@ async def generate(context: PackageContext, job: Job, request: PreparedRequest, 
         try:
             response = await ask(context, conversation, request, usage)
         except CallFailure as error:
-            reason = "budget" if error.kind == "budget" else f"{error.kind.replace('_', ' ')}: {error.message}"
-            status = "skipped" if error.kind in ("budget", "stopped") else "failed"
+            budget = error.kind == "budget"
+            reason = Reason.BUDGET if budget else f"{error.kind.replace('_', ' ')}: {error.message}"
+            status = Status.SKIPPED if budget or error.kind == "stopped" else Status.FAILED
             return outcome(job, status, reason, **usage_fields(context, usage), repairs=repairs, **common)
         feedback: str
         if response.finish_reason == "content_filter" or response.filtered:
@@ -92,7 +93,7 @@ async def generate(context: PackageContext, job: Job, request: PreparedRequest, 
         return commit(context, job, fallback[0], request.key, repairs, usage, **common, **examples.fields())
     session.cache.put_failure(request.key, job.candidate.path, failure)  # not asked again until its inputs change
     return outcome(
-        job, "failed", failure, **usage_fields(context, usage), repairs=repairs, **common, **examples.fields()
+        job, Status.FAILED, failure, **usage_fields(context, usage), repairs=repairs, **common, **examples.fields()
     )
 
 
@@ -117,4 +118,4 @@ async def accept_answer(context: PackageContext, job: Job, request: PreparedRequ
             )
         failure = verdict.problems[0]
     context.session.cache.put_failure(request.key, job.candidate.path, failure)
-    return outcome(job, "failed", failure, repairs=attempt.repairs, **common, **attempt.examples.fields())
+    return outcome(job, Status.FAILED, failure, repairs=attempt.repairs, **common, **attempt.examples.fields())

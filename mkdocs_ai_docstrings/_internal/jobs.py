@@ -14,7 +14,7 @@ from mkdocs_ai_docstrings._internal.examples import ExampleRunner
 from mkdocs_ai_docstrings._internal.facts import CodeFacts, code_facts
 from mkdocs_ai_docstrings._internal.fingerprint import code_fingerprint
 from mkdocs_ai_docstrings._internal.render import render_docstring
-from mkdocs_ai_docstrings._internal.report import ObjectOutcome
+from mkdocs_ai_docstrings._internal.report import ObjectOutcome, Status
 from mkdocs_ai_docstrings._internal.session import BuildSession
 
 
@@ -79,7 +79,7 @@ class PackageContext:
         return render_docstring(answer, self.style, return_annotation=returns, yield_annotation=returns)
 
 
-def outcome(job: Job, status: str, reason: str | None = None, **fields: Any) -> ObjectOutcome:
+def outcome(job: Job, status: Status, reason: str | None = None, **fields: Any) -> ObjectOutcome:
     """The outcome record of `job`."""
     candidate = job.candidate
     return ObjectOutcome(

@@ -10,11 +10,8 @@ from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext, outcome
 from mkdocs_ai_docstrings._internal.lock import LockRecord, today
 from mkdocs_ai_docstrings._internal.mark import append_sections, attach_docstring
 from mkdocs_ai_docstrings._internal.prices import estimate_cost
-from mkdocs_ai_docstrings._internal.report import ObjectOutcome
+from mkdocs_ai_docstrings._internal.report import PUBLISHED, ObjectOutcome, Reason, Status
 from mkdocs_ai_docstrings._internal.schema import SCHEMA_VERSION
-
-WAITING_FOR_REVIEW = "waiting for review (`publish: accepted`)"
-"""Reason of an object whose AI text is in the lock file but not accepted by a maintainer yet."""
 
 
 def usage_fields(context: PackageContext, usage: Mapping[str, int]) -> dict[str, Any]:
@@ -48,10 +45,12 @@ def commit(
     session.memory[key] = entry  # first: an answer the cache cannot store is still kept for this build
     entry["example_check"] = "run" if context.settings.run_examples else "static"
     session.cache.put(key, entry)
-    return publish(context, job, answer, "generated", repairs=repairs, **usage_fields(context, usage), **common)
+    return publish(context, job, answer, Status.GENERATED, repairs=repairs, **usage_fields(context, usage), **common)
 
 
-def publish(context: PackageContext, job: Job, answer: Mapping[str, Any], status: str, **fields: Any) -> ObjectOutcome:
+def publish(
+    context: PackageContext, job: Job, answer: Mapping[str, Any], status: Status, **fields: Any
+) -> ObjectOutcome:
     """Render, attach and mark the docstring; measure its completeness and references."""
     session = context.session
     obj = job.candidate.obj
@@ -60,7 +59,7 @@ def publish(context: PackageContext, job: Job, answer: Mapping[str, Any], status
     review = "pending" if session.lock is not None else None
     if waits_for_review(context, None):
         written = lock_store(context, job, text)
-        return outcome(job, "skipped", WAITING_FOR_REVIEW, lock="written" if written else None, **fields)
+        return outcome(job, Status.SKIPPED, Reason.WAITING_FOR_REVIEW, lock="written" if written else None, **fields)
     if job.candidate.improve:
         append_sections(
             obj,
@@ -77,7 +76,7 @@ def publish(context: PackageContext, job: Job, answer: Mapping[str, Any], status
             model=session.model,
             parser=context.parser,
             parser_options=context.parser_options,
-            status=status,
+            status=status.value,
             review=review,
         )
     written = lock_store(context, job, text)
@@ -103,7 +102,7 @@ def from_lock(context: PackageContext, job: Job) -> tuple[ObjectOutcome | None, 
     if lock is not None and record is not None:
         lock.used.add(record.path)
     if record is not None and record.review == "rejected":
-        return outcome(job, "skipped", "rejected in review: left undocumented"), None
+        return outcome(job, Status.SKIPPED, Reason.REJECTED_IN_REVIEW.with_detail("left undocumented")), None
     fresh = (
         record is not None
         and record.fingerprint == job.code_fingerprint()
@@ -114,14 +113,14 @@ def from_lock(context: PackageContext, job: Job) -> tuple[ObjectOutcome | None, 
         return publish_locked(context, job, record, stale=True), None  # a maintainer's text: never regenerated
     if record is not None and fresh:
         if waits_for_review(context, record):
-            return outcome(job, "skipped", WAITING_FOR_REVIEW, lock="fresh"), None
+            return outcome(job, Status.SKIPPED, Reason.WAITING_FOR_REVIEW, lock="fresh"), None
         return publish_locked(context, job, record), None
     if session.frozen:
         if record is None:
-            return outcome(job, "failed", "frozen: no lock record"), None
-        settled = or_stale(context, job, record, outcome(job, "failed", ""))
-        settled.status = "failed"
-        settled.reason = "frozen: stale lock record (the code changed since it was written)"
+            return outcome(job, Status.FAILED, Reason.FROZEN.with_detail("no lock record")), None
+        settled = or_stale(context, job, record, outcome(job, Status.FAILED, ""))
+        settled.status = Status.FAILED
+        settled.reason = Reason.FROZEN.with_detail("stale lock record (the code changed since it was written)")
         return settled, None
     return None, record
 
@@ -157,13 +156,13 @@ def publish_locked(context: PackageContext, job: Job, record: LockRecord, *, sta
             review=record.review,
             stale=stale,
         )
-    reason = "stale: the code changed since the lock record was written" if stale else None
-    return outcome(job, "cached", reason, lock="stale" if stale else "fresh")
+    reason = Reason.STALE.with_detail("the code changed since the lock record was written") if stale else None
+    return outcome(job, Status.CACHED, reason, lock="stale" if stale else "fresh")
 
 
 def or_stale(context: PackageContext, job: Job, record: LockRecord | None, result: ObjectOutcome) -> ObjectOutcome:
     """When nothing new was published, fall back to the stale record: shown with a note, or left out."""
-    if record is None or result.status in ("generated", "cached") or waits_for_review(context, record):
+    if record is None or result.status in PUBLISHED or waits_for_review(context, record):
         return result
     if context.settings.stale == "omit":
         result.lock = "stale"
