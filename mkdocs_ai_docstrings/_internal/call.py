@@ -105,7 +105,7 @@ async def accept_answer(context: PackageContext, job: Job, request: PreparedRequ
     """
     attempt = Attempt()
     usage = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "possibly_billed_tokens": 0}
-    common = {"redactions": request.redactions, "truncated_context": request.truncated}
+    common = request.fields()
     try:
         answer = parse_content(content)
     except (ValueError, TypeError) as error:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from mkdocs_ai_docstrings._internal.client import wire_format
-from mkdocs_ai_docstrings._internal.prices import estimate_cost
+from mkdocs_ai_docstrings._internal.prices import Price, estimate_cost
 from mkdocs_ai_docstrings._internal.request import PreparedRequest
 from mkdocs_ai_docstrings._internal.session import BuildSession
 
@@ -24,6 +26,9 @@ EXPECTED_ITEM_TOKENS = 30
 EXPECTED_ANSWER_OVERHEAD = 5
 """Guess of the answer's own JSON syntax (braces)."""
 
+QUOTE_MARGIN = 2.0
+"""Worst-case allowance for a quoted callee docstring, as a multiple of its expected size."""
+
 
 @dataclass(frozen=True)
 class Estimate:
@@ -35,6 +40,20 @@ class Estimate:
     """The reservation's worst case: the provable prompt over-count plus `max_completion_tokens`."""
     cost: float | None
     """Expected cost (`None` when the price is unknown)."""
+    completion: int = 0
+    """The expected completion tokens (about the size of the docstring the answer becomes)."""
+    worst_per_token: float = 1.0
+    """Reserved prompt tokens per expected prompt token (the reservation counter over-counts when it must)."""
+
+    def quoting(self, docstring_tokens: int, cap: int, price: Price | None) -> Estimate:
+        """This estimate once the prompt quotes docstrings expected to take `docstring_tokens` (callees generated
+        before it); the worst case allows them `QUOTE_MARGIN` times that, at most `cap` (their output caps)."""
+        if docstring_tokens <= 0:
+            return self
+        expected = self.expected + docstring_tokens
+        worst = self.worst + math.ceil(min(cap, QUOTE_MARGIN * docstring_tokens) * self.worst_per_token)
+        cost = estimate_cost(price, prompt_tokens=expected - self.completion, completion_tokens=self.completion)
+        return dataclasses.replace(self, expected=expected, worst=worst, cost=cost)
 
 
 def estimate(session: BuildSession, request: PreparedRequest) -> Estimate:
@@ -47,7 +66,10 @@ def estimate(session: BuildSession, request: PreparedRequest) -> Estimate:
     client = session.client  # once responses came in, it scales reservations by how the server counts
     worst = client.reservation_size(local) if client is not None else local + settings.max_completion_tokens
     cost = estimate_cost(session.price, prompt_tokens=prompt, completion_tokens=completion)
-    return Estimate(expected=prompt + completion, worst=worst, cost=cost)
+    scale = (worst - settings.max_completion_tokens) / prompt if prompt > 0 else 1.0
+    return Estimate(
+        expected=prompt + completion, worst=worst, cost=cost, completion=completion, worst_per_token=max(1.0, scale)
+    )
 
 
 def expected_completion(schema: Mapping[str, Any]) -> int:

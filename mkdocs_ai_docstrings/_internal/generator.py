@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import griffe
 
+from mkdocs_ai_docstrings._internal.budget import ON_RESERVED
 from mkdocs_ai_docstrings._internal.call import generate
 from mkdocs_ai_docstrings._internal.client import scrub
 from mkdocs_ai_docstrings._internal.discovery import Candidate
@@ -30,13 +31,13 @@ from mkdocs_ai_docstrings._internal.mark import mark_summary_line
 from mkdocs_ai_docstrings._internal.publish import from_lock, or_stale, publish
 from mkdocs_ai_docstrings._internal.report import ObjectOutcome, Reason, Status
 from mkdocs_ai_docstrings._internal.request import PreparedRequest, request_for
-from mkdocs_ai_docstrings._internal.schedule import PriorityGate, plan_jobs
+from mkdocs_ai_docstrings._internal.schedule import Pending, Plan, PriorityGate, make_plan, plan_jobs, priority_order
 from mkdocs_ai_docstrings._internal.session import BuildSession
 
-PLAN_REASON = "plan: would be generated"
-"""Dry run: the reason of an object the plan would generate."""
 PROGRESS_INTERVAL = 10.0
 """Seconds between two progress lines in the build log."""
+
+T = TypeVar("T")
 
 
 async def fill(
@@ -47,59 +48,95 @@ async def fill(
 
 
 class _Run:
-    """One package's pass through the pipeline: its jobs, their futures and the progress shown."""
+    """One package's pass through the pipeline: settle what needs no call, plan the rest, then build the plan."""
 
     def __init__(self, context: PackageContext) -> None:
         self.context = context
         self.session = context.session
         self.settings = context.settings
+        self.results: dict[str, ObjectOutcome] = {}
         self.done = 0
         self.total = 0
         self._last_progress = time.monotonic()
 
     async def run(self, candidates: Sequence[Candidate]) -> list[ObjectOutcome]:
-        """Process every candidate concurrently; return their outcomes in dependency order."""
-        jobs = plan_jobs(candidates)
+        """Settle, plan and build every candidate; return their outcomes in priority order."""
+        jobs = priority_order(plan_jobs(candidates))
         self.total = len(jobs)
-        client = self.session.client
-        gate = PriorityGate(self.settings.concurrency, client.concurrency if client is not None else None)
-        futures: dict[str, asyncio.Future[ObjectOutcome]] = {
-            job.candidate.path: asyncio.get_running_loop().create_future() for job in jobs
-        }
-
-        async def run_job(job: Job) -> ObjectOutcome:
-            for dep in job.deps:
-                await asyncio.shield(futures[dep])
-            try:
-                result = await self.process(job, gate)
-            except Exception as error:
-                logger.debug("unexpected error for %s", job.candidate.path, exc_info=True)
-                result = outcome(
-                    job,
-                    Status.FAILED,
-                    Reason.INTERNAL_ERROR.with_detail(
-                        f"{type(error).__name__}: {scrub(str(error), self.session.secrets)}"
-                    ),
-                )
-            futures[job.candidate.path].set_result(result)
-            self.session.report.add(result)
-            self._progress()
-            return result
-
-        outcomes = list(await asyncio.gather(*(run_job(job) for job in jobs)))
+        pending: list[Pending] = []
+        for job in jobs:  # callees before callers: a published callee's docstring is in its callers' prompts
+            settled = self._guarded(job, lambda job=job: self.settle(job))
+            if isinstance(settled, Pending):
+                pending.append(settled)
+            else:
+                self._record(job, settled)
+        plan = make_plan(self.session, pending)
+        if self.settings.dry_run:
+            for item in pending:
+                self._record(item.job, self.planned(item, plan))
+            self.session.ledger.spent += plan.expected  # the next package plans against what is left
+        else:
+            await self.build(plan)
         for job in jobs:  # after every prompt is built, since prompts quote docstrings by value
             mark_summary_line(job.candidate.obj)
-        return outcomes
+        return [self.results[job.candidate.path] for job in jobs]
 
-    def _progress(self) -> None:
+    async def build(self, plan: Plan) -> None:
+        """Generate the planned jobs concurrently, in priority order; then, one at a time, what the budget left."""
+        client = self.session.client
+        gate = PriorityGate(self.settings.concurrency, client.concurrency if client is not None else None)
+        listed = {item.job.candidate.path for item in plan.listed}
+        done: dict[str, asyncio.Event] = {item.job.candidate.path: asyncio.Event() for item in plan.listed}
+        # Under a budget, listed jobs take their reservations in plan order (one job's turn comes once the job
+        # before it holds its tokens or is done): then each finds the room the plan counted on for it.
+        turns = [asyncio.Event() for _ in plan.listed]
+
+        async def build_listed(index: int, item: Pending) -> None:
+            if index and self.session.ledger.budget is not None:
+                await turns[index - 1].wait()
+            ON_RESERVED.set(turns[index].set)
+            try:
+                for dep in item.job.deps:
+                    if dep in listed:  # a callee left out of the plan never holds a listed caller back
+                        await done[dep].wait()
+                await self._build_one(item, gate)
+            finally:
+                turns[index].set()
+                done[item.job.candidate.path].set()
+
+        await asyncio.gather(*(build_listed(index, item) for index, item in enumerate(plan.listed)))
+        for item in plan.left_out:  # only real usage under the estimate leaves room for these
+            await self._build_one(item, gate)
+
+    async def _build_one(self, item: Pending, gate: PriorityGate) -> None:
+        try:
+            result = await self.call(item, gate)
+        except Exception as error:
+            result = self._internal_error(item.job, error)
+        self._record(item.job, result)
+
+    def _guarded(self, job: Job, step: Callable[[], T]) -> T | ObjectOutcome:
+        try:
+            return step()
+        except Exception as error:
+            return self._internal_error(job, error)
+
+    def _internal_error(self, job: Job, error: Exception) -> ObjectOutcome:
+        logger.debug("unexpected error for %s", job.candidate.path, exc_info=True)
+        detail = f"{type(error).__name__}: {scrub(str(error), self.session.secrets)}"
+        return outcome(job, Status.FAILED, Reason.INTERNAL_ERROR.with_detail(detail))
+
+    def _record(self, job: Job, result: ObjectOutcome) -> None:
+        self.results[job.candidate.path] = result
+        self.session.report.add(result)
         self.done += 1
         now = time.monotonic()
         if self.done == self.total or now - self._last_progress > PROGRESS_INTERVAL:
             self._last_progress = now
             logger.info("AI docstrings for %s: %d/%d objects done", self.context.package.path, self.done, self.total)
 
-    async def process(self, job: Job, gate: PriorityGate) -> ObjectOutcome:
-        """Cache, budget, call, validate and mark one object."""
+    def settle(self, job: Job) -> ObjectOutcome | Pending:
+        """Settle a job that needs no call (secret, lock file, cache, remembered failure, no connection)."""
         context, session = self.context, self.session
         if job.candidate.secret is not None:  # documenting it would publish a credential
             logger.warning("%s not generated: %s", job.candidate.public_path, job.candidate.secret)
@@ -107,23 +144,49 @@ class _Run:
         locked, stale = from_lock(context, job)
         if locked is not None:
             return locked
+        # "Is there an answer already?" A lookup by a cheap fingerprint, before the prompt is built, goes here.
         request = request_for(context, job)
-        key = request.key
-        common = {"redactions": request.redactions, "truncated_context": request.truncated}
-        entry = session.memory.get(key)
-        if entry is not None:
-            session.cache.stats.hits += 1
-        else:
-            entry = session.cache.get(key, request.schema)
-        if entry is not None:
-            return self._publish_cached(job, entry, common)
-        if self.settings.dry_run:
-            return self.plan(job, request, **common)
-        remembered = self._remembered_failure(job, key, **common)
+        cached = self._cached(job, request)
+        if cached is not None:
+            return cached
+        remembered = self._remembered_failure(job, request)
         if remembered is not None:
             return or_stale(context, job, stale, remembered)
-        if not session.can_generate:
-            return or_stale(context, job, stale, outcome(job, Status.SKIPPED, self._not_generating_reason(), **common))
+        if not self.settings.dry_run and not session.can_generate:
+            reason = self._not_generating_reason()
+            return or_stale(context, job, stale, outcome(job, Status.SKIPPED, reason, **request.fields()))
+        return Pending(job, request, estimate(session, request), stale)
+
+    def _cached(self, job: Job, request: PreparedRequest, *, counted: bool = True) -> ObjectOutcome | None:
+        """Publish the answer the memory or the cache holds for `request` (`counted`: in the cache's statistics)."""
+        session = self.session
+        entry = session.memory.get(request.key)
+        if entry is not None:
+            session.cache.stats.hits += counted
+        elif counted:
+            entry = session.cache.get(request.key, request.schema)
+        else:
+            entry = session.cache.peek(request.key, request.schema)
+        return self._publish_cached(job, entry, request) if entry is not None else None
+
+    def planned(self, item: Pending, plan: Plan) -> ObjectOutcome:
+        """Dry run: the plan's verdict on one job, with its estimate."""
+        status, reason = (Status.PLANNED, None) if plan.lists(item) else (Status.SKIPPED, Reason.BUDGET)
+        fields = item.request.fields()
+        return outcome(
+            item.job, status, reason, estimated_tokens=item.estimate.expected, cost=item.estimate.cost, **fields
+        )
+
+    async def call(self, item: Pending, gate: PriorityGate) -> ObjectOutcome:
+        """Claim, call, validate and publish one job."""
+        context, session = self.context, self.session
+        job, request = item.job, item.request
+        if any(self.results[dep].status is Status.GENERATED for dep in job.deps if dep in self.results):
+            request = request_for(context, job)  # its prompt now quotes the callees generated before it
+            cached = self._cached(job, request, counted=False)
+            if cached is not None:
+                return cached
+        key = request.key
         claimed = session.cache.claim(key)
         if not claimed:
             logger.debug("%s is being generated by another build; waiting for it", job.candidate.path)
@@ -134,19 +197,19 @@ class _Run:
         if entry is not None:
             if claimed:
                 session.cache.unclaim(key)
-            return self._publish_cached(job, entry, common)
+            return self._publish_cached(job, entry, request)
         await gate.acquire(job.priority)
         try:
-            return or_stale(context, job, stale, await generate(context, job, request, **common))
+            return or_stale(context, job, item.stale, await generate(context, job, request, **request.fields()))
         finally:
             gate.release()
             if claimed:
                 session.cache.unclaim(key)
 
-    def _publish_cached(self, job: Job, entry: dict[str, Any], common: dict[str, Any]) -> ObjectOutcome:
+    def _publish_cached(self, job: Job, entry: dict[str, Any], request: PreparedRequest) -> ObjectOutcome:
         answer = cached_answer(self.context, entry)
         repairs = list(entry.get("repairs", []))
-        return publish(self.context, job, answer, Status.CACHED, repairs=repairs, cost=0.0, **common)
+        return publish(self.context, job, answer, Status.CACHED, repairs=repairs, cost=0.0, **request.fields())
 
     def _not_generating_reason(self) -> str:
         session = self.session
@@ -158,30 +221,15 @@ class _Run:
             return Reason.STOPPED.with_detail(session.client.stopped)
         return Reason.NOT_CONFIGURED
 
-    def plan(self, job: Job, request: PreparedRequest, **common: Any) -> ObjectOutcome:
-        """Plan mode: estimate this object's tokens and cost, and whether the budget would cover it."""
-        expected = estimate(self.session, request)
-        reason = PLAN_REASON
-        ledger = self.session.ledger
-        if ledger.budget is not None:
-            if ledger.spent + expected.worst > ledger.budget:  # as in a real build: the worst case must fit
-                reason = Reason.BUDGET
-            else:
-                ledger.spent += expected.expected
-        return outcome(job, Status.SKIPPED, reason, estimated_tokens=expected.expected, cost=expected.cost, **common)
-
-    def _remembered_failure(self, job: Job, key: str, **common: Any) -> ObjectOutcome | None:
+    def _remembered_failure(self, job: Job, request: PreparedRequest) -> ObjectOutcome | None:
         """An earlier build's answer for these exact inputs failed the checks: fail again without asking."""
         cache = self.session.cache
         if self.session.retry_failed:
-            cache.forget_failure(key)
+            if not self.settings.dry_run:
+                cache.forget_failure(request.key)
             return None
-        reason = cache.failure(key)
+        reason = cache.failure(request.key)
         if reason is None:
             return None
-        return outcome(
-            job,
-            Status.FAILED,
-            f"{reason} (remembered from an earlier build; `retry_failed: true` asks again)",
-            **common,
-        )
+        detail = f"{reason} (remembered from an earlier build; `retry_failed: true` asks again)"
+        return outcome(job, Status.FAILED, detail, **request.fields())

@@ -32,6 +32,10 @@ class PreparedRequest:
     truncated: bool = False
     """Whether the context was cut to fit `max_input_tokens`."""
 
+    def fields(self) -> dict[str, Any]:
+        """The outcome fields this request sets whatever its answer."""
+        return {"redactions": self.redactions, "truncated_context": self.truncated}
+
 
 def request_for(context: PackageContext, job: Job) -> PreparedRequest:
     """The request a live build would send for `job` now (prompts quote docstrings already published)."""

@@ -6,9 +6,14 @@ import asyncio
 import heapq
 import itertools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from mkdocs_ai_docstrings._internal.discovery import Candidate
+from mkdocs_ai_docstrings._internal.estimate import Estimate
 from mkdocs_ai_docstrings._internal.jobs import Job, job_for
+from mkdocs_ai_docstrings._internal.lock import LockRecord
+from mkdocs_ai_docstrings._internal.request import PreparedRequest
+from mkdocs_ai_docstrings._internal.session import BuildSession
 
 
 class PriorityGate:
@@ -113,3 +118,62 @@ def plan_jobs(candidates: Sequence[Candidate]) -> list[Job]:
         for dep in job.deps:
             jobs[dep].priority = min(jobs[dep].priority, job.priority)
     return order
+
+
+def priority_order(jobs: Sequence[Job]) -> list[Job]:
+    """The one order of a package's jobs, for the plan and the build alike: by priority, callees first among equals.
+
+    A callee's priority is never worse than its callers' (`plan_jobs`), so every callee comes before its callers.
+    """
+    placed = {id(job): index for index, job in enumerate(jobs)}
+    return sorted(jobs, key=lambda job: (job.priority, placed[id(job)]))
+
+
+@dataclass
+class Pending:
+    """A job that needs a call: its request, the estimate of that request, and a stale lock record to fall back on."""
+
+    job: Job
+    request: PreparedRequest
+    estimate: Estimate
+    stale: LockRecord | None = None
+
+
+@dataclass
+class Plan:
+    """Which pending jobs the budget covers, in priority order; the build generates exactly these first."""
+
+    listed: list[Pending] = field(default_factory=list)
+    left_out: list[Pending] = field(default_factory=list)
+    """Jobs whose worst case did not fit next to the estimates of those before them."""
+    expected: int = 0
+    """The estimated tokens of the listed jobs."""
+
+    def lists(self, item: Pending) -> bool:
+        """Whether the plan lists `item`."""
+        return any(listed is item for listed in self.listed)
+
+
+def make_plan(session: BuildSession, pending: Sequence[Pending]) -> Plan:
+    """Walk the jobs in priority order and list each whose worst case fits what the others are expected to leave.
+
+    The rule is the ledger's (a request is sent only when its worst case fits), applied to estimates: the dry run
+    reports this plan, and the build follows it (its listed jobs reserve tokens in this order).
+    """
+    ledger = session.ledger
+    plan = Plan()
+    spent = ledger.committed + ledger.reserved
+    listed: dict[str, Pending] = {}
+    for item in pending:
+        # Callees listed before it are generated before it, and its prompt then quotes their docstrings.
+        quoted = [listed[dep].estimate.completion for dep in item.job.deps if dep in listed]
+        cap = len(quoted) * session.settings.max_completion_tokens
+        item.estimate = item.estimate.quoting(sum(quoted), cap, session.price)
+        if ledger.budget is not None and spent + item.estimate.worst > ledger.budget:
+            plan.left_out.append(item)
+            continue
+        plan.listed.append(item)
+        listed[item.job.candidate.path] = item
+        spent += item.estimate.expected
+        plan.expected += item.estimate.expected
+    return plan
