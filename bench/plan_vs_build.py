@@ -1,6 +1,6 @@
 """The plan is the build: what a dry run lists under a token budget versus what the real build then generates.
 
-Usage: `python bench/plan_vs_build.py [--package diskcache] [--budget 60000] [--concurrency 8]`
+Usage: `python bench/plan_vs_build.py [--package jinja2] [--budget 12000] [--concurrency 8]`
 
 A real package installed in the venv is loaded with griffe and its docstrings are cleared in memory (the files are
 untouched), so a few hundred objects need one. A dry run plans against the budget; a real build with the same budget
@@ -44,8 +44,8 @@ def paths(report: BuildReport, status: Status) -> set[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--package", default="diskcache")
-    parser.add_argument("--budget", type=int, default=60_000)
+    parser.add_argument("--package", default="jinja2")
+    parser.add_argument("--budget", type=int, default=12_000)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
     options = {"token_budget": args.budget, "concurrency": args.concurrency}
