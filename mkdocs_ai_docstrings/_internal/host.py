@@ -39,6 +39,8 @@ class Host:
     builder: str = "unknown"
     pages: tuple[str, ...] | None = None
     """The Markdown of every page the builder holds, generated pages included (MkDocs, ProperDocs), else `None`."""
+    unseen_pages: bool = False
+    """The builder renders pages of its own that no file holds (Zensical's `api-autonav`, `mkdocs-autoapi`)."""
     stylesheet_linked: bool = False
     """The builder's `extra_css` links the marker's stylesheet (the MkDocs plugin added it): no inline style needed."""
 
@@ -122,6 +124,23 @@ def _zensical_config() -> Mapping[str, Any] | None:
     return config if isinstance(config, Mapping) and "root_dir" in config else None
 
 
+_PAGE_GENERATORS = ("api_autonav", "autoapi", "api-autonav", "mkdocs-autoapi")
+"""Zensical's native reimplementations of plugins that generate one page per module (in Rust, never on disk),
+under the names Zensical's configuration keeps them (and the names `mkdocs.yml` spells them)."""
+
+
+def _generates_api_pages(config: Mapping[str, Any]) -> bool:
+    plugins = config.get("plugins")
+    if not isinstance(plugins, Mapping):
+        return False
+    for name in _PAGE_GENERATORS:
+        entry = plugins.get(name)
+        options = entry.get("config", entry) if isinstance(entry, Mapping) else None
+        if isinstance(options, Mapping) and options.get("enabled"):
+            return True
+    return False
+
+
 def find_host(loader: Any, *, start: FrameType | None = None) -> Host:
     """Describe the build that `loader` belongs to (falls back to the current folder when nothing is found)."""
     frames = _frames(start or sys._getframe(1))
@@ -138,7 +157,7 @@ def find_host(loader: Any, *, start: FrameType | None = None) -> Host:
     docs_dir = site_dir = None
     pages = None
     builder = "unknown"
-    linked = False
+    linked = unseen = False
     config = _builder_config(frames)
     zensical = None if config is not None else _zensical_config()
     if config is not None:
@@ -154,6 +173,7 @@ def find_host(loader: Any, *, start: FrameType | None = None) -> Host:
         config_dir = root
         docs_dir = root / str(zensical.get("docs_dir") or "docs")
         site_dir = root / str(zensical.get("site_dir") or "site")
+        unseen = _generates_api_pages(zensical)
     return Host(
         config_dir=config_dir,
         docs_dir=docs_dir,
@@ -162,5 +182,6 @@ def find_host(loader: Any, *, start: FrameType | None = None) -> Host:
         paths=paths,
         builder=builder,
         pages=pages,
+        unseen_pages=unseen,
         stylesheet_linked=linked,
     )

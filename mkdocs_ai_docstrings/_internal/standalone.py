@@ -214,6 +214,8 @@ def _settings(options: dict[str, Any], host: Host, key: int) -> Settings | None:
 
 
 def _roots(host: Host) -> dict[str, list[DocumentedRoot]] | None:
+    if host.unseen_pages:  # pages no file holds: what the handler collects decides alone
+        return None
     if host.pages is not None:
         found = roots_in_pages(host.pages, host.handler_options)
     elif host.docs_dir is not None:
