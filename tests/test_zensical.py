@@ -30,6 +30,8 @@ def test_zensical_build_fills_marks_styles_and_reports_beside_the_config_file(
     # The summary reaches the log although Zensical shows no Python log of its own.
     assert f"6 generated, 0 from cache, 0 skipped, 0 failed. {len(UNDOCUMENTED)} request(s)" in result.output
     assert f"Report: {site.site_dir / 'ai-docstrings.json'}" in result.output
+    # The coverage page is there too, styled although no plugin put the stylesheet into the site.
+    assert "<style data-ai-docstrings-style" in result.pages()["ai-docstrings-coverage.html"]
 
 
 def test_zensical_build_with_strict_and_a_failing_object_exits_1_with_one_error_line_and_no_traceback(
@@ -45,6 +47,16 @@ def test_zensical_build_with_strict_and_a_failing_object_exits_1_with_one_error_
     assert "index.html" in result.pages()
     assert result.report is not None and {o["reason"] for o in result.report["objects"]} == {"budget"}
     assert "6 skipped, 0 failed" in result.output
+
+
+def test_a_failing_coverage_gate_fails_zensical_build_with_one_line(tmp_path: Path, emulator: AzureEmulator) -> None:
+    site = extension_site(tmp_path / "root", TINY_PACKAGE, TINY_PAGES, {"fail_under_human": 80})
+    result = build_with("zensical", site, build_env(emulator, tmp_path))
+    assert result.returncode == 1, result.output
+    assert "Traceback" not in result.output
+    [line] = error_lines(result.output)
+    assert line.endswith("ai-docstrings: human docstring coverage 33.33% is under fail_under_human 80%")
+    assert result.statuses() == dict.fromkeys(UNDOCUMENTED, "generated")  # the answers are kept
 
 
 def test_pages_zensical_generates_itself_are_in_scope(tmp_path: Path, emulator: AzureEmulator) -> None:
