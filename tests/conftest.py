@@ -210,3 +210,66 @@ def build(
         for path in sorted(site.site_dir.rglob("*.html"))
     }
     return BuildResult(completed.returncode, completed.stdout + completed.stderr, site.site_dir, report, requests, html)
+
+
+# --- The same site under every builder (mkdocs, properdocs, zensical) with only the griffe extension configured ---
+
+BUILDERS = ("mkdocs", "properdocs", "zensical")
+"""The builders the product supports; each runs the extension listed under the handler's options."""
+
+
+def extension_site(
+    root: Path,
+    package_source: Mapping[str, str],
+    pages: Mapping[str, str] | None = None,
+    options: Mapping[str, Any] | None = None,
+    **kwargs: Any,
+) -> Site:
+    """A tiny site without the plugin: the extension (with `options`) under the Python handler, Material theme."""
+    kwargs.setdefault("theme", "material")  # ProperDocs ships no theme of its own; Zensical renders Material
+    return make_site(
+        root,
+        package_source,
+        pages,
+        handler_options={"extensions": [{"mkdocs_ai_docstrings": dict(options or {})}]},
+        plugins_order=("mkdocstrings",),
+        **kwargs,
+    )
+
+
+def build_with(
+    builder: str,
+    site: Site,
+    env: Mapping[str, str],
+    *args: str,
+    cwd: Path | None = None,
+    emulator: AzureEmulator | None = None,
+    timeout: float = 180,
+) -> BuildResult:
+    """Run a real `<builder> build -f mkdocs.yml` (from `cwd`, default the site's parent folder) in a subprocess."""
+    program = (
+        [sys.executable, "-m", "mkdocs"] if builder == "mkdocs" else [str(Path(sys.executable).with_name(builder))]
+    )
+    before = len(emulator.requests) if emulator is not None else 0
+    completed = subprocess.run(
+        [*program, "build", "-f", str(site.config_file), *args],
+        cwd=cwd or site.root.parent,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    requests = len(emulator.requests) - before if emulator is not None else 0
+    report_file = site.site_dir / "ai-docstrings.json"
+    report = json.loads(report_file.read_text(encoding="utf-8")) if report_file.exists() else None
+    html = {
+        str(path.relative_to(site.site_dir)): path.read_text(encoding="utf-8")
+        for path in sorted(site.site_dir.rglob("*.html"))
+    }
+    return BuildResult(completed.returncode, completed.stdout + completed.stderr, site.site_dir, report, requests, html)
+
+
+def error_lines(output: str) -> list[str]:
+    """The build's error lines (`ERROR - ...`, as MkDocs, ProperDocs and the extension under Zensical log them)."""
+    return [line for line in output.splitlines() if line.startswith("ERROR")]

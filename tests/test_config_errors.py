@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import BuildResult, Site, build, build_env, make_site
+from tests.conftest import Site, build, build_env, error_lines, make_site
 from tests.emulator import AzureEmulator
 
 PACKAGE = {
@@ -33,10 +33,6 @@ def site_with(tmp_path: Path, plugin_options: dict[str, Any] | None = None, **kw
     text = site.config_file.read_text(encoding="utf-8").replace(f'"{NAN}"', ".nan")
     site.config_file.write_text(text, encoding="utf-8")
     return site
-
-
-def errors(result: BuildResult) -> list[str]:
-    return [line for line in result.output.splitlines() if line.startswith("ERROR")]
 
 
 @pytest.mark.parametrize(
@@ -63,7 +59,7 @@ def test_a_bad_plugin_option_fails_the_build_with_one_error_line_naming_it(
     result = build(site, build_env(None, tmp_path), timeout=60)
     assert result.returncode != 0
     assert "Traceback" not in result.output, result.output
-    lines = errors(result)
+    lines = error_lines(result.output)
     assert len(lines) == 1, result.output
     assert lines[0].split(" -  ", 1)[1].startswith(message), result.output
 
@@ -75,7 +71,7 @@ def test_a_prompt_template_with_an_unknown_variable_names_the_file_variable_and_
     result = build(site, build_env(None, tmp_path), timeout=60)
     assert result.returncode != 0
     assert "Traceback" not in result.output
-    assert [line.split(" -  ", 1)[1] for line in errors(result)] == [
+    assert [line.split(" -  ", 1)[1] for line in error_lines(result.output)] == [
         f"ai-docstrings: option 'user_prompt_file': {site.root / 'prompts' / 'user.txt'} uses unknown variable(s) "
         "$source; allowed: $context, $kind, $path"
     ]
@@ -118,7 +114,7 @@ def test_a_bad_standalone_extension_option_is_one_error_line_and_the_site_is_bui
     result = build(site, build_env(None, tmp_path), timeout=60)
     assert result.returncode == 0, result.output
     assert "Traceback" not in result.output
-    assert [line.split(" -  ", 1)[1] for line in errors(result)] == [
+    assert [line.split(" -  ", 1)[1] for line in error_lines(result.output)] == [
         "ai-docstrings extension: option 'concurrency' must be between 1 and 64, got 0; no docstring is generated"
     ]
     assert 'id="cfgpkg.ops"' in (site.site_dir / "index.html").read_text(encoding="utf-8")

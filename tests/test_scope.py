@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
+import griffe
 import pytest
+from mkdocstrings_handlers.python import PythonOptions
 
+from mkdocs_ai_docstrings._internal.extension import _scope
 from mkdocs_ai_docstrings._internal.scope import (
     DocumentedRoot,
     by_package,
     documented_roots,
     handler_options,
     load_yaml,
+    root_from_options,
     roots_from_mkdocs_yml,
     roots_in_markdown,
 )
+from mkdocs_ai_docstrings._internal.settings import Settings
 
 
 def md(text: str) -> str:
@@ -327,3 +333,48 @@ def test_every_identifier_syntax_mkdocstrings_accepts_is_a_root() -> None:
     roots = roots_in_markdown(text)
     assert [root.identifier for root in roots] == ["pkg.a", "pkg.b", "pkg.c"]
     assert roots[2].members == ("x",)
+
+
+# What the host collects decides ----------------------------------------------------------------------------------
+
+
+def _decide(
+    package: str, pages: list[DocumentedRoot] | None, collected: DocumentedRoot | None, **options: Any
+) -> tuple[bool, list[DocumentedRoot] | None]:
+    return _scope(griffe.Module(package), Settings.from_options(options), by_package(pages or []) or None, collected)
+
+
+def test_a_package_the_handler_collects_but_no_page_names_is_walked_whole() -> None:
+    # e.g. a page another plugin generated that the builder does not show us
+    assert _decide("pkg", [DocumentedRoot("other")], DocumentedRoot("pkg.mod")) == (True, None)
+
+
+def test_a_collected_block_that_the_pages_show_uses_the_pages_roots() -> None:
+    pages = [DocumentedRoot("pkg.a", members=()), DocumentedRoot("pkg.b")]
+    assert _decide("pkg", pages, DocumentedRoot("pkg.a", members=())) == (True, pages)
+
+
+def test_a_collected_block_the_pages_do_not_show_widens_the_scope_to_the_whole_package() -> None:
+    pages = [DocumentedRoot("pkg", members=())]
+    assert _decide("pkg", pages, DocumentedRoot("pkg.hidden")) == (True, None)
+
+
+def test_a_package_loaded_on_the_side_of_another_block_is_out_of_scope_unless_a_page_names_it() -> None:
+    assert _decide("dep", [DocumentedRoot("pkg")], DocumentedRoot("pkg")) == (False, None)
+    assert _decide("dep", None, DocumentedRoot("pkg")) == (False, None)
+    assert _decide("dep", [DocumentedRoot("pkg"), DocumentedRoot("dep.x")], DocumentedRoot("pkg")) == (
+        True,
+        [DocumentedRoot("dep.x")],
+    )
+
+
+def test_packages_still_restricts_what_the_host_collects() -> None:
+    assert _decide("pkg", None, DocumentedRoot("pkg"), packages=["other"]) == (False, None)
+    assert _decide("dep", None, DocumentedRoot("pkg"), packages=["dep"]) == (True, None)
+
+
+def test_the_collected_root_reads_the_handlers_final_options() -> None:
+    options = PythonOptions.from_data(members=["a", "b"], show_submodules=True)
+    assert root_from_options("pkg.mod", options) == DocumentedRoot("pkg.mod", True, ("a", "b"))
+    assert root_from_options("pkg", PythonOptions.from_data(members=False)) == DocumentedRoot("pkg", members=())
+    assert root_from_options("pkg", PythonOptions.from_data()) == DocumentedRoot("pkg")

@@ -12,24 +12,14 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import build, build_env, make_site
+from tests.conftest import build, build_env, error_lines, extension_site, make_site
 from tests.emulator import AzureEmulator
-from tests.test_build import STYLE_PACKAGE, TINY_PACKAGE, TINY_PAGES, UNDOCUMENTED, errors, marked_ids
+from tests.test_build import STYLE_PACKAGE, TINY_PACKAGE, TINY_PAGES, UNDOCUMENTED, marked_ids
 
 TWO_PACKAGES = {**TINY_PACKAGE, **STYLE_PACKAGE}
 TWO_PAGES = {"index.md": "# API\n\n::: tinypkg.core\n\n::: stylepkg.ops\n"}
 BUDGET = 8000
 """Enough for most of `tinypkg` alone, and for all of `stylepkg` alone: not for both."""
-
-
-def _extension_site(root: Path, options: dict[str, Any], source: dict[str, str], pages: dict[str, str]) -> Any:
-    return make_site(
-        root,
-        source,
-        pages,
-        handler_options={"extensions": [{"mkdocs_ai_docstrings": options}]},
-        plugins_order=("mkdocstrings",),
-    )
 
 
 def _summaries(output: str) -> list[str]:
@@ -39,7 +29,7 @@ def _summaries(output: str) -> list[str]:
 def test_one_budget_one_report_and_one_summary_for_every_package_of_the_build(
     tmp_path: Path, emulator: AzureEmulator
 ) -> None:
-    site = _extension_site(tmp_path / "root", {"token_budget": BUDGET}, TWO_PACKAGES, TWO_PAGES)
+    site = extension_site(tmp_path / "root", TWO_PACKAGES, TWO_PAGES, {"token_budget": BUDGET}, theme="mkdocs")
     result = build(site, build_env(emulator, tmp_path), emulator=emulator)
     assert result.returncode == 0, result.output
     assert emulator.billed_total_tokens <= BUDGET
@@ -58,7 +48,7 @@ def test_one_budget_one_report_and_one_summary_for_every_package_of_the_build(
 def test_cache_lock_and_report_follow_the_config_file_not_the_working_directory(
     tmp_path: Path, emulator: AzureEmulator
 ) -> None:
-    site = _extension_site(tmp_path / "root", {}, TINY_PACKAGE, TINY_PAGES)
+    site = extension_site(tmp_path / "root", TINY_PACKAGE, TINY_PAGES, {}, theme="mkdocs")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     completed = subprocess.run(
@@ -81,11 +71,13 @@ def test_cache_lock_and_report_follow_the_config_file_not_the_working_directory(
 def test_strict_fails_the_build_with_one_error_line_without_the_cli_flag(
     tmp_path: Path, emulator: AzureEmulator
 ) -> None:
-    site = _extension_site(tmp_path / "root", {"token_budget": BUDGET, "strict": True}, TINY_PACKAGE, TINY_PAGES)
+    site = extension_site(
+        tmp_path / "root", TINY_PACKAGE, TINY_PAGES, {"token_budget": BUDGET, "strict": True}, theme="mkdocs"
+    )
     result = build(site, build_env(emulator, tmp_path), emulator=emulator)
     assert result.returncode != 0
     assert "Traceback" not in result.output
-    strict_errors = [line for line in errors(result.output) if "ai-docstrings (strict)" in line]
+    strict_errors = [line for line in error_lines(result.output) if "ai-docstrings (strict)" in line]
     assert len(strict_errors) == 1, result.output
     assert "(budget)" in strict_errors[0]
     # The report was written before the build stopped, and names the objects left out.
@@ -98,7 +90,7 @@ def test_strict_fails_the_build_with_one_error_line_without_the_cli_flag(
 def test_a_second_build_of_the_same_site_reads_everything_from_the_lock(
     tmp_path: Path, emulator: AzureEmulator
 ) -> None:
-    site = _extension_site(tmp_path / "root", {}, TINY_PACKAGE, TINY_PAGES)
+    site = extension_site(tmp_path / "root", TINY_PACKAGE, TINY_PAGES, {}, theme="mkdocs")
     first = build(site, build_env(emulator, tmp_path), emulator=emulator)
     second = build(site, build_env(emulator, tmp_path), emulator=emulator)
     assert first.returncode == second.returncode == 0, second.output
@@ -110,7 +102,7 @@ def test_a_second_build_of_the_same_site_reads_everything_from_the_lock(
 def test_without_the_plugin_every_marker_carries_the_stylesheet_and_human_docstrings_do_not(
     tmp_path: Path, emulator: AzureEmulator
 ) -> None:
-    site = _extension_site(tmp_path / "root", {}, TINY_PACKAGE, TINY_PAGES)
+    site = extension_site(tmp_path / "root", TINY_PACKAGE, TINY_PAGES, {}, theme="mkdocs")
     result = build(site, build_env(emulator, tmp_path), emulator=emulator)
     assert result.returncode == 0, result.output
     html = result.pages()["index.html"]
@@ -152,6 +144,21 @@ def test_pages_generated_by_gen_files_are_in_scope(tmp_path: Path, emulator: Azu
         text.replace("plugins: [", f'plugins: [{json.dumps(gen)}, "literate-nav", '), encoding="utf-8"
     )
     (site.root / "gen_ref.py").write_text(GEN_SCRIPT, encoding="utf-8")
+    result = build(site, build_env(emulator, tmp_path), emulator=emulator)
+    assert result.returncode == 0, result.output
+    assert result.statuses() == dict.fromkeys(UNDOCUMENTED, "generated")
+    assert marked_ids(result) == UNDOCUMENTED
+
+
+@pytest.mark.parametrize(
+    "page",
+    ["# API\n\n:::tinypkg\n\n:::tinypkg.core\n", "# API\n\n## ::: tinypkg\n\n### :::tinypkg.core\n"],
+    ids=[":::pkg", "## ::: pkg"],
+)
+def test_every_block_syntax_mkdocstrings_accepts_is_in_scope(
+    tmp_path: Path, emulator: AzureEmulator, page: str
+) -> None:
+    site = extension_site(tmp_path / "root", TINY_PACKAGE, {"index.md": page}, theme="mkdocs")
     result = build(site, build_env(emulator, tmp_path), emulator=emulator)
     assert result.returncode == 0, result.output
     assert result.statuses() == dict.fromkeys(UNDOCUMENTED, "generated")

@@ -23,6 +23,7 @@ from mkdocs_ai_docstrings._internal.mark import EXTRA_NAMESPACE
 from mkdocs_ai_docstrings._internal.report import ReportPathError, report_path
 from mkdocs_ai_docstrings._internal.scope import DocumentedRoot
 from mkdocs_ai_docstrings._internal.settings import Settings
+from mkdocs_ai_docstrings._internal.style import inline_style
 
 DEFAULT_COVERAGE_PAGE = "ai-docstrings-coverage.html"
 STYLESHEET = "assets/ai-docstrings.css"
@@ -153,10 +154,14 @@ def anchors_in_site(site_dir: str | os.PathLike[str], wanted: set[str]) -> dict[
     return found
 
 
-def render_page(coverage: Coverage, links: dict[str, str], page: str) -> str:
-    """The coverage page: a table per module and a link to every AI-written entry (all text escaped)."""
+def render_page(coverage: Coverage, links: dict[str, str], page: str, *, linked: bool = True) -> str:
+    """The coverage page: a table per module and a link to every AI-written entry (all text escaped).
+
+    `linked`: the site holds the marker's stylesheet (the plugin added it); else the page carries it inline.
+    """
     depth = page.count("/")
     up = "../" * depth
+    style = f'<link rel="stylesheet" href="{up}{STYLESHEET}">\n' if linked else inline_style()
     totals = coverage.totals()
     shares = coverage.percentages()
     rows = []
@@ -179,8 +184,8 @@ def render_page(coverage: Coverage, links: dict[str, str], page: str) -> str:
 
     return (
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f'<link rel="stylesheet" href="{up}{STYLESHEET}">\n'
-        "<title>Docstring coverage</title>\n</head>\n<body>\n<h1>Docstring coverage</h1>\n"
+        + style
+        + "<title>Docstring coverage</title>\n</head>\n<body>\n<h1>Docstring coverage</h1>\n"
         f"<p>{totals['total']} public object(s) in scope: {totals['human']} documented by people ({share('human')}), "
         f"{totals['ai']} by AI ({totals['ai_reviewed']} reviewed, {totals['ai_unreviewed']} not reviewed; "
         f"{share('ai')}), {totals['undocumented']} not documented. Documented in all: {share('total')}.</p>\n"
@@ -204,7 +209,8 @@ def write_page(coverage: Coverage, site_dir: str | os.PathLike[str], page: str) 
     target = report_path(page, site_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     report_path(target, site_dir)  # again, once the folders exist: a link among them may point elsewhere
-    target.write_text(render_page(coverage, links, page), encoding="utf-8")
+    linked = (Path(site_dir) / STYLESHEET).is_file()
+    target.write_text(render_page(coverage, links, page, linked=linked), encoding="utf-8")
     return target
 
 

@@ -1,8 +1,8 @@
 """The griffe extension: when a package is loaded, fill its missing docstrings.
 
-It works under the MkDocs plugin (which hands it the build session) and on its own, listed under
-mkdocstrings' `handlers.python.options.extensions` (then it reads its options from its own
-arguments and keeps one session per build: see `standalone.py`).
+It is listed under mkdocstrings' `handlers.python.options.extensions` (by the user, or by the MkDocs plugin with
+the plugin's options), reads its options from its own arguments and keeps one session per build: see
+`standalone.py`. Its scope is what the host collects: see `_scope`.
 """
 
 from __future__ import annotations
@@ -16,21 +16,13 @@ import griffe
 from mkdocs_ai_docstrings._internal.client import scrub
 from mkdocs_ai_docstrings._internal.discovery import discover
 from mkdocs_ai_docstrings._internal.generator import fill
+from mkdocs_ai_docstrings._internal.host import collected_root
 from mkdocs_ai_docstrings._internal.logger import logger
 from mkdocs_ai_docstrings._internal.scope import DocumentedRoot
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings
-from mkdocs_ai_docstrings._internal.standalone import StandaloneBuild, standalone_build
+from mkdocs_ai_docstrings._internal.standalone import standalone_build
 from mkdocs_ai_docstrings._internal.style import style_markers
-
-_ACTIVE: dict[str, Any] = {"session": None, "roots": None}
-"""The plugin's session for the running build, and the `:::` roots of the site by top-level package."""
-
-
-def activate(session: BuildSession | None, roots: dict[str, list[DocumentedRoot]] | None) -> None:
-    """Hand the running build's session and the site's roots to extensions (`None` ends the build)."""
-    _ACTIVE["session"] = session
-    _ACTIVE["roots"] = roots
 
 
 def _installed_or_stdlib(package: griffe.Module) -> bool:
@@ -57,21 +49,16 @@ class AIDocstringsExtension(griffe.Extension):
 
     def on_package(self, *, pkg: griffe.Module, loader: griffe.GriffeLoader | None = None, **kwargs: Any) -> None:
         """Collect the package's objects that need a docstring and generate them concurrently."""
-        session: BuildSession | None = _ACTIVE["session"]
-        build: StandaloneBuild | None = None
-        if session is None:
-            build = standalone_build(self.options, loader)
-            if build is None:
-                return
-            session, by_pkg = build.session, build.roots
-        else:
-            by_pkg = _ACTIVE["roots"]
-        in_scope, roots = _scope(pkg, session.settings, by_pkg)
+        build = standalone_build(self.options, loader)
+        if build is None or build.failed:
+            return
+        session = build.session
+        in_scope, roots = _scope(pkg, session.settings, build.roots, collected_root())
         if not in_scope:
             return
         try:
             self._generate(session, pkg, loader, roots)
-            if build is not None:  # no plugin adds the stylesheet: each marker carries it
+            if not build.host.stylesheet_linked:  # no plugin links the stylesheet: each marker carries it
                 style_markers(pkg)
         except Exception as error:
             # One line for the build log (no traceback in it); the traceback is there with `mkdocs build -v`.
@@ -82,8 +69,7 @@ class AIDocstringsExtension(griffe.Extension):
                 scrub(str(error), session.secrets),
             )
             logger.debug("traceback of the error above", exc_info=True)
-        if build is not None:
-            build.checkpoint()
+        build.checkpoint(pkg.name)
 
     def _generate(
         self, session: BuildSession, pkg: griffe.Module, loader: Any, roots: list[DocumentedRoot] | None
@@ -101,11 +87,28 @@ class AIDocstringsExtension(griffe.Extension):
 
 
 def _scope(
-    pkg: griffe.Module, settings: Settings, by_pkg: dict[str, list[DocumentedRoot]] | None
+    pkg: griffe.Module,
+    settings: Settings,
+    by_pkg: dict[str, list[DocumentedRoot]] | None,
+    collected: DocumentedRoot | None,
 ) -> tuple[bool, list[DocumentedRoot] | None]:
-    """Whether the site documents `pkg`, and the `:::` roots to walk (`None`: the whole package)."""
-    if settings.packages:
-        return pkg.name in settings.packages, (by_pkg or {}).get(pkg.name)
-    if by_pkg is not None:
-        return pkg.name in by_pkg, by_pkg.get(pkg.name)
+    """Whether the site documents `pkg`, and the `:::` roots to walk (`None`: the whole package).
+
+    The host decides: a package loaded by the handler's `collect` of one of its own identifiers is rendered.
+    The pages the builder holds (generated ones included) give the roots of the other blocks of the package;
+    when the block being collected is not among them (a page this view cannot see, such as one Zensical
+    generates itself), the whole package is walked, so nothing the host renders is left out. A package
+    loaded on the side (preloaded, reached through an alias) is in scope only when a page or `packages`
+    names it.
+    """
+    if settings.packages and pkg.name not in settings.packages:
+        return False, None
+    roots = (by_pkg or {}).get(pkg.name)
+    rendered_now = collected is not None and collected.package == pkg.name
+    if roots and (not rendered_now or any(root.identifier == collected.identifier for root in roots)):  # type: ignore[union-attr]
+        return True, roots
+    if rendered_now or settings.packages:
+        return True, None
+    if by_pkg is not None or collected is not None:
+        return False, None
     return not _installed_or_stdlib(pkg), None

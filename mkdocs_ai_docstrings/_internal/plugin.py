@@ -1,4 +1,8 @@
-"""The MkDocs plugin: registers the griffe extension, owns the build session, writes the report."""
+"""The MkDocs plugin, a thin convenience: it registers the griffe extension, adds the stylesheet, watches sources.
+
+The extension does everything else itself (session, budget, report, coverage page, strict and gates), exactly as
+when it is listed under mkdocstrings' handler options without the plugin (Zensical, ProperDocs, MkDocs).
+"""
 
 from __future__ import annotations
 
@@ -8,23 +12,18 @@ from typing import Any
 
 from mkdocs.config import base
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.exceptions import Abort, PluginError
+from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
-from mkdocs_ai_docstrings._internal.coverage import publish_coverage
-from mkdocs_ai_docstrings._internal.extension import activate
+from mkdocs_ai_docstrings._internal.host import STYLESHEET
 from mkdocs_ai_docstrings._internal.logger import logger
-from mkdocs_ai_docstrings._internal.report import ReportPathError
-from mkdocs_ai_docstrings._internal.scope import by_package, handler_options, roots_in_pages
-from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings, SettingsError
-from mkdocs_ai_docstrings._internal.standalone import failure_message, with_prompt_files_from
+from mkdocs_ai_docstrings._internal.standalone import with_prompt_files_from
 from mkdocs_ai_docstrings._internal.style import stylesheet
 
 EXTENSION_PATH = "mkdocs_ai_docstrings.AIDocstringsExtension"
 """How mkdocstrings loads the extension (a dotted path, never mistaken for a folder of the same name)."""
-STYLESHEET = "assets/ai-docstrings.css"
 
 
 class _Any(base.BaseConfigOption[Any]):
@@ -53,23 +52,16 @@ def _extension_names(extensions: list[Any]) -> set[str]:
 class AIDocstringsPlugin(BasePlugin[_PluginConfig]):
     """Fill missing API docstrings with AI-written, clearly marked text during `mkdocs build` and `serve`."""
 
-    def __init__(self) -> None:
-        self.settings: Settings | None = None
-        self.session: BuildSession | None = None
-        self.memory: dict[str, dict[str, Any]] = {}
-        """Answers kept across `mkdocs serve` rebuilds (the instance survives them thanks to `on_startup`)."""
-        self.config_dir = Path()
-
-    def on_startup(self, *, command: str, dirty: bool) -> None:
-        """Exist: defining this hook keeps the plugin instance across `mkdocs serve` rebuilds."""
-
     @event_priority(100)
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
-        """Validate options and register the griffe extension with mkdocstrings' Python handler."""
+        """Check the options (one error line naming a wrong one) and register the extension with them.
+
+        Runs before mkdocstrings' own `on_config`, which copies the handler's options.
+        """
         options = {key: value for key, value in self.config.items() if value is not None}
-        self.config_dir = Path(config.config_file_path or ".").resolve().parent
+        config_dir = Path(config.config_file_path or ".").resolve().parent
         try:
-            self.settings = with_prompt_files_from(self.config_dir, Settings.from_options(options))
+            with_prompt_files_from(config_dir, Settings.from_options(options))
         except SettingsError as error:
             raise PluginError(f"ai-docstrings: {error}") from None
         plugins = config.plugins
@@ -82,37 +74,18 @@ class AIDocstringsPlugin(BasePlugin[_PluginConfig]):
         handler_options = python.setdefault("options", {})
         extensions = handler_options.setdefault("extensions", [])
         if "mkdocs_ai_docstrings" not in _extension_names(extensions):
-            extensions.append(EXTENSION_PATH)
+            extensions.append({EXTENSION_PATH: options})
+        elif options:
+            logger.warning(
+                "ai-docstrings: the extension is also listed under the handler's options; its own options are "
+                "used, the plugin's are ignored"
+            )
         config.extra_css.append(STYLESHEET)
         return config
 
-    def on_pre_build(self, *, config: MkDocsConfig) -> None:
-        """Start a new build session (fresh budget and report, shared memory of answers)."""
-        assert self.settings is not None
-        settings = self.settings
-        cache_dir = Path(settings.cache_dir)
-        if not cache_dir.is_absolute():
-            settings = dataclasses.replace(settings, cache_dir=str(self.config_dir / cache_dir))
-        self.session = BuildSession(settings, base_dir=self.config_dir, memory=self.memory, config_dir=self.config_dir)
-        self.session.log_start()
-        activate(self.session, None)
-
-    @event_priority(-100)
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
-        """Add the marker's stylesheet; read the `:::` roots from every page, generated ones included.
-
-        Runs after other plugins' `on_files` (mkdocs-gen-files adds its pages there), before any page renders.
-        """
+        """Add the marker's stylesheet to the site."""
         files.append(File.generated(config, STYLESHEET, content=stylesheet()))
-        defaults = handler_options(config.plugins["mkdocstrings"].config) if "mkdocstrings" in config.plugins else {}
-        texts = []
-        for page in files.documentation_pages():
-            try:
-                texts.append(page.content_string)
-            except (OSError, UnicodeDecodeError):
-                continue
-        roots = roots_in_pages(texts, defaults)
-        activate(self.session, by_package(roots) if roots else None)
         return files
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
@@ -120,39 +93,6 @@ class AIDocstringsPlugin(BasePlugin[_PluginConfig]):
         for folder in source_folders(config):
             server.watch(str(folder))
         return server
-
-    def on_post_build(self, *, config: MkDocsConfig) -> None:
-        """Write the report into the site and log the summary; fail in strict mode when something is missing."""
-        session = self.session
-        if session is None:
-            return
-        activate(None, None)
-        self.session = None
-        report = session.finish()
-        try:
-            path = report.write(session.settings.report_file, root=config.site_dir)
-        except (OSError, ReportPathError) as error:
-            logger.error("ai-docstrings: the report was not written: %s", error)
-            logger.info("%s", report.summary())
-        else:
-            logger.info("%s Report: %s", report.summary(), path)
-        gates = publish_coverage(session, config.site_dir)
-        message = failure_message(session, report)
-        if message:
-            raise Abort(message)
-        if gates:
-            raise Abort("; ".join(gates))
-
-    def on_build_error(self, *, error: Exception) -> None:
-        """Release the session when the build fails; answers already cached stay cached."""
-        if self.session is not None:
-            activate(None, None)
-            self.session.finish()
-            self.session = None
-
-    def on_shutdown(self) -> None:
-        """Forget the in-memory answers."""
-        self.memory.clear()
 
 
 def source_folders(config: MkDocsConfig) -> list[Path]:

@@ -71,6 +71,14 @@ def _root(identifier: str, options: Mapping[str, Any], defaults: Mapping[str, An
     return DocumentedRoot(identifier, bool(merged.get("show_submodules", False)), listed)
 
 
+def root_from_options(identifier: str, options: Any) -> DocumentedRoot:
+    """The root of one block the Python handler collects, from its final options (a mapping or `PythonOptions`)."""
+    if isinstance(options, Mapping):
+        return _root(identifier, options, {})
+    fields = {name: getattr(options, name) for name in ("members", "show_submodules") if hasattr(options, name)}
+    return _root(identifier, fields, {})
+
+
 def roots_in_markdown(text: str, defaults: Mapping[str, Any] | None = None) -> list[DocumentedRoot]:
     """Find the `:::` blocks of one Markdown text, with their local options over `defaults`."""
     roots = []
