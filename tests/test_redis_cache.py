@@ -10,6 +10,7 @@ import json
 import os
 import pickle
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -290,6 +291,30 @@ def test_an_answer_failing_the_schema_in_redis_is_a_miss(tmp_path: Path, server:
     _layered(tmp_path, server, "a").put(key, ENTRY)
     schema = {"type": "object", "required": ["summary", "returns"]}
     assert _layered(tmp_path, server, "b").get(key, schema) is None
+
+
+def test_a_server_that_stops_answering_mid_build_is_one_warning_then_the_local_cache(
+    tmp_path: Path, server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache = _layered(tmp_path, server, "a")
+    key, other = cache_key({"object": "pkg.add"}), cache_key({"object": "pkg.sub"})
+    assert server.process is not None
+    os.kill(server.process.pid, signal.SIGSTOP)  # hangs: every command times out
+    try:
+        assert cache.put(key, ENTRY)  # stored locally after the socket timeout
+        assert cache.get(key) is not None
+        assert cache.put(other, ENTRY)
+        assert cache.claim(key)  # the local claim, without waiting for Redis again
+    finally:
+        os.kill(server.process.pid, signal.SIGCONT)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1
+    assert warnings[0].startswith(f"shared answer cache off: redis://127.0.0.1:{server.port}/0 (namespace proj): ")
+    assert "Timeout" in warnings[0] or "timed out" in warnings[0]
+    cache.close()
+    resumed = _layered(tmp_path, server, "a")  # the next build: both answers reach Redis
+    assert resumed.shared_stats.synced == 2
+    assert len([k for k in server.entries() if ":answer:" in k]) == 2
 
 
 def test_claims_work_across_machines_through_redis(tmp_path: Path, server: RedisServer) -> None:

@@ -313,7 +313,7 @@ class LayeredCache(AnswerCache):
             self.shared = None
         if self.shared_problem is not None:
             return
-        self.shared_problem = str(error)
+        self.shared_problem = str(error).rstrip(". ")
         logger.warning(
             "shared answer cache off: %s (namespace %s): %s; the build goes on with the local cache %s, and "
             "answers stored there are sent to Redis by the next build that reaches it",
