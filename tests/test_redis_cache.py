@@ -234,6 +234,8 @@ def test_a_redis_hit_is_counted_as_a_hit_and_fills_the_local_cache(tmp_path: Pat
     reader.close()
     assert AnswerCache(tmp_path / "b").peek(key) is not None  # the entry is local now, its creation time kept
     assert reader.get(cache_key({"object": "other"})) is None
+    writer.close()
+    assert _layered(tmp_path, server, "a").shared_stats.synced == 0  # same server run: no re-seeding on open
 
 
 def test_namespaces_isolate_projects_on_one_server(tmp_path: Path, server: RedisServer) -> None:
