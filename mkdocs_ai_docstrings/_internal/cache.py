@@ -363,7 +363,7 @@ class AnswerCache:
         """
         if self.mode is not CacheMode.READ_WRITE:
             return True
-        holder = [_HOST, os.getpid()]
+        holder = claim_holder()
         try:
             if self._store.add(f"claim:{key}", holder, expire=CLAIM_SECONDS):
                 return True
@@ -384,24 +384,7 @@ class AnswerCache:
         except FAULTS as error:
             self._degrade(error, CacheMode.READ_ONLY)
             return False
-        if raw is None:
-            return False
-        holder = _decode(raw)
-        if not (
-            isinstance(holder, list)
-            and len(holder) == 2
-            and holder[0] == _HOST
-            and type(holder[1]) is int
-            and holder[1] > 0
-        ):
-            return True  # another host, or an unreadable holder: trust the expiry
-        try:
-            os.kill(holder[1], 0)
-        except ProcessLookupError:
-            return False
-        except OSError:  # e.g. PermissionError: the process exists
-            return True
-        return True
+        return raw is not None and holder_alive(raw)
 
     def unclaim(self, key: str) -> None:
         """Drop this build's claim on `key`."""
@@ -449,6 +432,11 @@ class AnswerCache:
             self._degrade(error, CacheMode.READ_ONLY)
         return removed
 
+    @property
+    def where(self) -> str:
+        """Where the entries live, for messages."""
+        return str(self.directory)
+
     def __len__(self) -> int:
         if self._store is None:
             return 0
@@ -465,6 +453,31 @@ class AnswerCache:
             except FAULTS as error:
                 logger.debug("closing the answer cache: %s", describe_fault(error, self.location))
             self._store = None
+
+
+def claim_holder() -> list[Any]:
+    """What a claim records: this host and process (no credential, nothing else)."""
+    return [_HOST, os.getpid()]
+
+
+def holder_alive(raw: Any) -> bool:
+    """Whether the build that recorded the claim `raw` may still be running (a dead local process: no)."""
+    holder = _decode(raw)
+    if not (
+        isinstance(holder, list)
+        and len(holder) == 2
+        and holder[0] == _HOST
+        and type(holder[1]) is int
+        and holder[1] > 0
+    ):
+        return True  # another host, or an unreadable holder: trust the expiry
+    try:
+        os.kill(holder[1], 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. PermissionError: the process exists
+        return True
+    return True
 
 
 def _decode(raw: Any) -> Any:

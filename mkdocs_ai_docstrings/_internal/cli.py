@@ -7,16 +7,18 @@ import dataclasses
 import fnmatch
 import json
 import logging
+import os
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mkdocs_ai_docstrings._internal.cache import AnswerCache
 from mkdocs_ai_docstrings._internal.lock import DEFAULT_LOCK_FILE, LockFile, LockRecord
 from mkdocs_ai_docstrings._internal.prices import format_cost
 from mkdocs_ai_docstrings._internal.report import Reason, Status
+from mkdocs_ai_docstrings._internal.settings import redis_url_problem
+from mkdocs_ai_docstrings._internal.shared_cache import LayeredCache, open_cache, shared_cache_options
 
 
 def _load(config_file: str, site_dir: str) -> Any:
@@ -144,17 +146,23 @@ def review(
     return 0
 
 
-def cache_command(action: str, cache_dir: str, patterns: Sequence[str]) -> int:
-    """Show or clear the answer cache."""
-    cache = AnswerCache(cache_dir)
+def cache_command(
+    action: str, cache_dir: str, patterns: Sequence[str], *, cache_url: str | None = None, namespace: str | None = None
+) -> int:
+    """Show or clear the answer cache (and the shared one, with a Redis URL)."""
+    url, chosen = shared_cache_options(cache_url, namespace, os.environ)
+    cache = open_cache(cache_dir, url=url, namespace=chosen)
     try:
         if action == "stats":
+            shared = cache.shared_count() if isinstance(cache, LayeredCache) else None
             print(f"{len(cache)} cached answer(s) in {cache.directory}")
+            if shared is not None:
+                print(f"{shared} cached answer(s) in {cache.url} (namespace {chosen})")
         elif action == "clear":
-            print(f"removed {cache.clear()} entries from {cache.directory}")
+            print(f"removed {cache.clear()} entries from {cache.where}")
         else:
             removed = cache.invalidate(lambda path: any(fnmatch.fnmatchcase(path, p) for p in patterns))
-            print(f"invalidated {removed} answer(s) matching {', '.join(patterns)}")
+            print(f"invalidated {removed} answer(s) matching {', '.join(patterns)} in {cache.where}")
     finally:
         cache.close()
     return 0
@@ -183,6 +191,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     cache_parser.add_argument("action", choices=["stats", "clear", "invalidate"])
     cache_parser.add_argument("patterns", nargs="*", help="glob patterns on dotted paths (invalidate)")
     cache_parser.add_argument("--cache-dir", default=".cache/ai-docstrings")
+    cache_parser.add_argument(
+        "--cache-url", default=None, help="shared Redis cache (default: $AI_DOCSTRINGS_CACHE_URL)"
+    )
+    cache_parser.add_argument("--namespace", default=None, help="its namespace (default: the current folder's name)")
     args = parser.parse_args(argv)
     if args.command == "plan":
         return plan(args.config_file, budget=args.budget, as_json=args.json)
@@ -196,7 +208,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return apply_command(args.config_file, args.paths, accepted_only=args.accepted_only, diff_file=args.diff)
     if args.action == "invalidate" and not args.patterns:
         parser.error("invalidate needs at least one pattern")
-    return cache_command(args.action, args.cache_dir, args.patterns)
+    if args.cache_url is not None and redis_url_problem(args.cache_url) is not None:
+        parser.error("--cache-url must be a redis:// or rediss:// URL (the value is not shown: it may hold a password)")
+    return cache_command(args.action, args.cache_dir, args.patterns, cache_url=args.cache_url, namespace=args.namespace)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from mkdocs_ai_docstrings._internal.ratelimit import RateLimiter
 from mkdocs_ai_docstrings._internal.report import BuildReport, Reason, Status
 from mkdocs_ai_docstrings._internal.retry import RetryBudget, RetryPolicy
 from mkdocs_ai_docstrings._internal.settings import DEFAULT_API_VERSION, Settings
+from mkdocs_ai_docstrings._internal.shared_cache import open_cache, shared_cache_options
 from mkdocs_ai_docstrings._internal.tokens import estimate_counter, reservation_counter
 
 T = TypeVar("T")
@@ -83,8 +84,14 @@ class BuildSession:
         self.report.token_counter = self.reservation_counter.source
         self.report.totals.budget = settings.token_budget
         cache_dir = Path(settings.cache_dir)
-        self.cache = AnswerCache(
-            cache_dir if cache_dir.is_absolute() else self.base_dir / cache_dir, ttl_days=settings.cache_ttl_days
+        cache_url, namespace = shared_cache_options(
+            settings.cache_url, settings.cache_namespace, env, config_dir=config_dir, base_dir=self.base_dir
+        )
+        self.cache = open_cache(
+            cache_dir if cache_dir.is_absolute() else self.base_dir / cache_dir,
+            ttl_days=settings.cache_ttl_days,
+            url=cache_url,
+            namespace=namespace,
         )
         self.ledger = TokenLedger(settings.token_budget)
         self.policy = RetryPolicy(

@@ -85,6 +85,12 @@ class Settings:
     """Cache folder, relative to the current directory (or mkdocs.yml when used as a plugin)."""
     cache_ttl_days: float | None = None
     """Cached answers older than this are regenerated; `None` = never expire."""
+    cache_url: str | None = None
+    """Shared answer cache behind the local one: `redis://[:password@]host[:port][/db]` (or `rediss://`, TLS);
+    default: `$AI_DOCSTRINGS_CACHE_URL`, else none (local cache only)."""
+    cache_namespace: str | None = None
+    """Namespace of this project's entries in the shared cache; default: `$AI_DOCSTRINGS_CACHE_NAMESPACE`, else
+    the name of the folder holding `mkdocs.yml`."""
     packages: tuple[str, ...] = ()
     """Top-level packages to document; default: the packages the site's `:::` blocks name."""
     include: tuple[str, ...] = ()
@@ -369,6 +375,23 @@ def _identifiers(names: tuple[str, ...]) -> str | None:
     return f"got {', '.join(map(_show, bad))}" if bad else None
 
 
+def redis_url_problem(value: str) -> str | None:
+    """What is wrong with a Redis URL (never echoing it: it may hold a password); `None` when it is usable."""
+    try:
+        parts = urlsplit(value.strip())
+        ok = parts.scheme in ("redis", "rediss") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # a port that is not a number
+        ok = False
+    return None if ok else "got a value that is not one (the value is not shown: it may hold a password)"
+
+
+_NAMESPACE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,63}")
+
+
+def _namespace(value: str) -> str | None:
+    return None if _NAMESPACE.fullmatch(value) else f"got {_show(value)}"
+
+
 def _http_url(value: str) -> str | None:
     # The value is not echoed: a URL may carry a password.
     try:
@@ -423,6 +446,8 @@ CONSTRAINTS: dict[str, Between | Check] = {
     "model": Check("a non-empty string", _non_empty),
     "api_key_env": Check("the name of an environment variable", _env_name),
     "cache_dir": Check("a folder path", _non_empty),
+    "cache_url": Check("a Redis URL such as redis://127.0.0.1:6379/0 (or rediss:// for TLS)", redis_url_problem),
+    "cache_namespace": Check("1 to 64 letters, digits, '.', '_' or '-' (not starting with '.' or '-')", _namespace),
     "packages": Check("a list of top-level package names", _identifiers),
     "include": Check("a list of glob patterns", _globs),
     "exclude": Check("a list of glob patterns", _globs),
