@@ -37,6 +37,7 @@ from mkdocs_ai_docstrings._internal.fingerprint import code_fingerprint
 from mkdocs_ai_docstrings._internal.lock import LockRecord, today
 from mkdocs_ai_docstrings._internal.logger import logger
 from mkdocs_ai_docstrings._internal.mark import append_sections, attach_docstring, mark_summary_line
+from mkdocs_ai_docstrings._internal.monitor import CURRENT_CALL, CallContext
 from mkdocs_ai_docstrings._internal.prices import estimate_cost
 from mkdocs_ai_docstrings._internal.prompts import ContextInputs, build_sections, class_skeleton, render_context
 from mkdocs_ai_docstrings._internal.redact import Redaction, redact_secrets
@@ -466,6 +467,7 @@ class Generator:
     ) -> ObjectOutcome:
         """Call the model, with one targeted retry for a fixable answer; publish or fail."""
         obj = job.candidate.obj
+        CURRENT_CALL.set(CallContext(path=job.candidate.path, module=obj.module.path, key=key))  # for the monitor
         facts = job.facts
         usage = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "possibly_billed_tokens": 0}
         conversation = list(messages)
