@@ -26,7 +26,9 @@ from mkdocs_ai_docstrings._internal.report import BuildReport
 from mkdocs_ai_docstrings._internal.retry import RetryPolicy
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings
+from tests.conftest import build, build_env, make_site
 from tests.emulator import AzureEmulator
+from tests.test_build import TINY_PACKAGE, TINY_PAGES
 
 API_KEY = "sk-test-monitor-0123456789abcdef0123456789"
 """A distinctive key, easy to look for in the call log."""
@@ -216,3 +218,31 @@ def test_percentiles_come_from_the_standard_library_and_stay_within_the_measured
     p50, p95 = percentile_pair([float(value) for value in range(1, 101)])
     assert (p50, p95) == (pytest.approx(50.5), pytest.approx(95.05))
     assert percentile_pair([0.1, 5.0]) == (pytest.approx(2.55), pytest.approx(4.755))
+
+
+def test_a_real_build_with_only_the_extension_writes_the_call_log_beside_its_config_file(
+    tmp_path: Path, emulator: AzureEmulator
+) -> None:
+    site = make_site(
+        tmp_path / "root",
+        TINY_PACKAGE,
+        TINY_PAGES,
+        handler_options={"extensions": [{"mkdocs_ai_docstrings": {"call_log": "logs/calls.jsonl"}}]},
+        plugins_order=("mkdocstrings",),
+    )
+    emulator.script("429", "500")
+    result = build(site, build_env(emulator, tmp_path), emulator=emulator)
+    assert result.returncode == 0, result.output
+    assert result.report is not None, result.output
+    totals = result.report["totals"]
+    records = read_log(site.root / "logs" / "calls.jsonl")
+
+    assert len(records) == totals["requests"] == result.requests
+    assert (
+        total(records, "gen_ai.usage.input_tokens") + total(records, "gen_ai.usage.output_tokens")
+        == (totals["total_tokens"])
+    )
+    outcomes = Counter(record["attrs"]["ai_docstrings.outcome"] for record in records)
+    assert (outcomes["rate_limited"], outcomes["server_error"]) == (totals["rate_limited"], totals["server_errors"])
+    assert (outcomes["rate_limited"], outcomes["server_error"]) == (1, 1)
+    assert "Latency per attempt p50" in result.output
