@@ -7,6 +7,7 @@ from typing import Any
 from mkdocs_ai_docstrings._internal.client import CallFailure, CallTally, ChatResponse, parse_content
 from mkdocs_ai_docstrings._internal.grounding import Attempt, judge
 from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext, outcome
+from mkdocs_ai_docstrings._internal.monitor import CURRENT_CALL, CallContext
 from mkdocs_ai_docstrings._internal.publish import commit, usage_fields
 from mkdocs_ai_docstrings._internal.report import ObjectOutcome, Reason, Status
 from mkdocs_ai_docstrings._internal.request import PreparedRequest
@@ -38,6 +39,8 @@ async def ask(
 async def generate(context: PackageContext, job: Job, request: PreparedRequest, **common: Any) -> ObjectOutcome:
     """Call the model, with one targeted retry for a fixable answer; publish or fail."""
     session, settings = context.session, context.settings
+    obj = job.candidate.obj
+    CURRENT_CALL.set(CallContext(path=job.candidate.path, module=obj.module.path, key=request.key))  # for the monitor
     messages = request.messages
     usage = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "possibly_billed_tokens": 0}
     conversation = list(messages)

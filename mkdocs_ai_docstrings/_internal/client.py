@@ -26,6 +26,7 @@ import openai
 
 from mkdocs_ai_docstrings._internal.budget import PromptRatio, Reservation, TokenLedger
 from mkdocs_ai_docstrings._internal.logger import logger
+from mkdocs_ai_docstrings._internal.monitor import Attempt, Monitor, Outcome, classify
 from mkdocs_ai_docstrings._internal.ratelimit import AdaptiveConcurrency, RateLimiter
 from mkdocs_ai_docstrings._internal.retry import RetryBudget, RetryDecision, RetryPolicy, decide
 from mkdocs_ai_docstrings._internal.settings import DEFAULT_API_VERSION, Settings
@@ -366,8 +367,11 @@ class ChatClient:
         rng: random.Random | None = None,
         pace_counter: TokenCounter | None = None,
         started: float | None = None,
+        monitor: Monitor | None = None,
     ) -> None:
         self.connection = connection
+        self.monitor = monitor
+        """Told of every HTTP attempt (latency, outcome, tokens), for the report and the call log."""
         self.settings = settings
         self.ledger = ledger
         self.limiter = limiter
@@ -513,6 +517,8 @@ class ChatClient:
             headers: Mapping[str, str] = {}
             message = ""
             sent = False
+            response: ChatResponse | None = None
+            failure: BaseException | None = None
             try:
                 pacing = self.limiter.acquire(reservation.tokens if pace is None else min(pace, reservation.tokens))
                 wait = self.deadline - time.monotonic()
@@ -543,6 +549,7 @@ class ChatClient:
                 self.concurrency.on_success(started, latency, self.settings.request_timeout)
                 return response
             except openai.APIStatusError as error:
+                failure = error
                 self.stats.latency_total += loop.time() - started
                 self.ledger.release(reservation)
                 self._connect_failures = self._silent = 0
@@ -554,6 +561,7 @@ class ChatClient:
                 self._raise_final(error, status, message)
             except (openai.APITimeoutError, openai.APIConnectionError, asyncio.TimeoutError) as error:
                 # asyncio.TimeoutError: the wall-clock deadline of the attempt (connect + first byte + whole body).
+                failure = error
                 self.stats.latency_total += loop.time() - started
                 if isinstance(error, openai.APIConnectionError) and never_sent(error):
                     # Nothing reached the server: it cannot have billed anything.
@@ -593,7 +601,8 @@ class ChatClient:
                                 f"request_timeout ({self.settings.request_timeout:g} s) {self._silent} times in a row"
                             )
                     self._check_deadline()
-            except BaseException:
+            except BaseException as error:
+                failure = error
                 # Anything else (cancellation, a bug, an answer the SDK cannot read): never leave the reservation
                 # held. Once sent, the server may have billed it.
                 if reservation.open:
@@ -604,6 +613,9 @@ class ChatClient:
                     else:
                         self.ledger.release(reservation)
                 raise
+            finally:
+                if sent and self.monitor is not None:
+                    self._record(loop.time() - started, failure, status, response, tally, attempt, mode, messages)
             decision, delay = decide(
                 attempt=attempt,
                 status=status,
@@ -629,6 +641,35 @@ class ChatClient:
             attempt += 1
             logger.debug("retrying in %.2f s after: %s", delay, message)
             await asyncio.sleep(min(delay, max(self.deadline - time.monotonic(), 0.0)))
+
+    def _record(
+        self,
+        latency: float,
+        failure: BaseException | None,
+        status: int | None,
+        response: ChatResponse | None,
+        tally: CallTally,
+        retry: int,
+        mode: str,
+        messages: list[dict[str, str]],
+    ) -> None:
+        """Tell the monitor of one HTTP attempt."""
+        assert self.monitor is not None
+        unsent = isinstance(failure, openai.APIConnectionError) and never_sent(failure)
+        outcome = classify(failure, status=status, unsent=unsent)
+        self.monitor.record(
+            Attempt(
+                outcome=outcome,
+                status=200 if response is not None or outcome is Outcome.INVALID_ANSWER else status,
+                latency=latency,
+                attempt=tally.requests,
+                retry=retry,
+                prompt_tokens=response.prompt_tokens if response is not None else 0,
+                completion_tokens=response.completion_tokens if response is not None else 0,
+                mode=mode,
+                messages=messages if getattr(self.settings, "call_log_prompts", False) else None,
+            )
+        )
 
     def _check_deadline(self) -> None:
         """Stop the build once its deadline has passed."""

@@ -166,6 +166,12 @@ class BuildTotals:
     connection_failures: int = 0
     """Attempts that never reached the server (connection refused, DNS, connect timeout): they cost nothing."""
     mean_latency_s: float | None = None
+    latency_p50_s: float | None = None
+    """Median latency of the HTTP attempts (failed ones included), in seconds."""
+    latency_p95_s: float | None = None
+    """95th percentile latency of the HTTP attempts, in seconds."""
+    cache_hit_rate: float | None = None
+    """Cache hits over cache look-ups (hits and misses), 0 to 1."""
     redactions: int = 0
     repaired: int = 0
     rejected: int = 0
@@ -191,6 +197,8 @@ class BuildReport:
     notes: list[str] = field(default_factory=list)
     coverage: dict[str, Any] | None = None
     """Docstring coverage of the objects in scope (see `coverage.Coverage.to_dict`), set when the build ends."""
+    modules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Requests, billed tokens and cost by the module that defines the object (see `monitor.ModuleFigures`)."""
 
     @classmethod
     def combine(cls, reports: list[BuildReport]) -> BuildReport:
@@ -207,12 +215,20 @@ class BuildReport:
             combined.notes.extend(note for note in report.notes if note not in combined.notes)
             for name, value in asdict(report.totals).items():
                 current = getattr(totals, name)
-                if name in ("budget", "budget_remaining", "mean_latency_s"):
+                if name in ("budget", "budget_remaining", "mean_latency_s", "latency_p50_s", "latency_p95_s"):
                     setattr(totals, name, value if current in (None, 0.0) else current)
                 elif isinstance(value, (int, float)) and isinstance(current, (int, float)):
                     setattr(totals, name, current + value)
                 elif name == "cost":
                     setattr(totals, name, None)
+            for module, figures in report.modules.items():
+                merged = combined.modules.setdefault(module, dict.fromkeys(figures, 0))
+                for key, value in figures.items():
+                    current = merged[key]
+                    both = isinstance(value, (int, float)) and isinstance(current, (int, float))
+                    merged[key] = current + value if both else None
+        looked_up = totals.cache_hits + totals.cache_misses
+        totals.cache_hit_rate = round(totals.cache_hits / looked_up, 4) if looked_up else None
         return combined
 
     def add(self, outcome: ObjectOutcome) -> None:
@@ -258,6 +274,7 @@ class BuildReport:
             "notes": self.notes,
             "objects": [asdict(outcome) for _, outcome in sorted(self.outcomes.items())],
             **({"coverage": self.coverage} if self.coverage is not None else {}),
+            **({"modules": self.modules} if self.modules else {}),
         }
 
     def write(self, path: str | os.PathLike[str], *, root: str | os.PathLike[str] | None = None) -> Path:
@@ -308,6 +325,18 @@ class BuildReport:
         text += f"; cache {totals.cache_hits} hit(s) / {totals.cache_misses} miss(es)."
         if totals.retries or totals.rate_limited:
             text += f" {totals.retries} retries, {totals.rate_limited} throttled (429)."
+        if totals.latency_p50_s is not None:
+            text += (
+                f" Latency per attempt p50 {totals.latency_p50_s:.2f} s, p95 {totals.latency_p95_s:.2f} s; "
+                f"{totals.timeouts} timeout(s); cache hit rate {totals.cache_hit_rate or 0:.0%}."
+            )
+        billed = [(name or "(no object)", figures) for name, figures in self.modules.items() if figures["total_tokens"]]
+        if billed:
+            shown = ", ".join(
+                f"{name} {f['total_tokens']}" + (f" ({format_cost(f['cost'])})" if f["cost"] is not None else "")
+                for name, f in billed[:3]
+            )
+            text += f" Tokens by module: {shown}{f' and {len(billed) - 3} more' if len(billed) > 3 else ''}."
         if totals.redactions:
             text += f" {totals.redactions} secret(s) redacted from prompts."
         if totals.completeness is not None:

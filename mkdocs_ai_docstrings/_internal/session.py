@@ -20,6 +20,7 @@ from mkdocs_ai_docstrings._internal.coverage import Coverage
 from mkdocs_ai_docstrings._internal.discovery import missing_reason, resolve_in_package
 from mkdocs_ai_docstrings._internal.lock import DEFAULT_LOCK_FILE, LockFile
 from mkdocs_ai_docstrings._internal.logger import logger
+from mkdocs_ai_docstrings._internal.monitor import CallLog, Monitor, call_log_path
 from mkdocs_ai_docstrings._internal.prices import estimate_cost, price_for
 from mkdocs_ai_docstrings._internal.prompts import PromptTemplates
 from mkdocs_ai_docstrings._internal.ratelimit import RateLimiter
@@ -103,6 +104,8 @@ class BuildSession:
         self.limiter = RateLimiter(rpm=settings.rpm, tpm=settings.tpm)
         self.started = time.monotonic()
         """When the build started: `build_timeout` counts from here."""
+        self.monitor = Monitor(price=self.price)
+        """Every HTTP attempt of the build: latency percentiles, figures per module, the call log."""
         self.client: ChatClient | None = None
         if self.connection is not None and settings.enabled and not settings.dry_run and not self.frozen:
             self.client = ChatClient(
@@ -114,7 +117,19 @@ class BuildSession:
                 retry_budget=self.retry_budget,
                 pace_counter=self.estimate_counter,
                 started=self.started,
+                monitor=self.monitor,
             )
+            log_path = call_log_path(settings.call_log, env, config_dir if config_dir is not None else self.base_dir)
+            if log_path is not None:
+                self.monitor.call_log = CallLog.open(
+                    log_path,
+                    provider=self.connection.provider,
+                    deployment=self.connection.deployment,
+                    model=self.connection.model,
+                    server=self.connection.where,
+                    prompts=settings.call_log_prompts,
+                    secrets=self.connection.secrets,
+                )
         self.secrets: tuple[str, ...] = self.connection.secrets if self.connection else ()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -147,6 +162,7 @@ class BuildSession:
                 self._thread.join(timeout=10)
             self._loop.close()
             self._loop = None
+        self.monitor.close()
         self._fill(self.report)
         self._finish_lock()
         self.report.quality()
@@ -177,8 +193,12 @@ class BuildSession:
             totals.timeouts = stats.timeouts
             totals.connection_failures = stats.connection_failures
             totals.mean_latency_s = round(stats.latency_total / stats.requests, 3) if stats.requests else None
+            totals.latency_p50_s, totals.latency_p95_s = self.monitor.percentiles()
             if self.client.stopped:
                 report.notes.append(f"Requests stopped: {self.client.stopped}")
+        looked_up = totals.cache_hits + totals.cache_misses
+        totals.cache_hit_rate = round(totals.cache_hits / looked_up, 4) if looked_up else None
+        report.modules = self.monitor.per_module()
         waiting = sum(1 for o in outcomes if o.status is Status.SKIPPED)
         if self.config_problem and waiting and not self.settings.dry_run:
             report.notes.append(

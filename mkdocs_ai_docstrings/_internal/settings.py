@@ -148,6 +148,11 @@ class Settings:
     """Fail the build when fewer than this percentage have a docstring (human or AI-written)."""
     max_ai_share: float | None = None
     """Fail the build when more than this percentage of the public objects in scope show an AI docstring."""
+    call_log: str | None = None
+    """Append one OTLP/JSON log line per HTTP attempt to this file, relative to mkdocs.yml's folder (also
+    `AI_DOCSTRINGS_CALL_LOG`)."""
+    call_log_prompts: bool = False
+    """Also write each attempt's prompt (as sent, secrets redacted) into the call log."""
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any] | None = None, **overrides: Any) -> Settings:
@@ -459,6 +464,7 @@ CONSTRAINTS: dict[str, Between | Check] = {
     "max_ai_share": Between(0, 100),
     "system_prompt_file": Check("a file path", _non_empty),
     "user_prompt_file": Check("a file path", _non_empty),
+    "call_log": Check("a file path", _non_empty),
 }
 """Accepted values of each option beyond its type, one line per option (ranges are inclusive).
 
