@@ -52,7 +52,7 @@ from mkdocs_ai_docstrings._internal.examples import (  # noqa: E402
     static_problems,
 )
 from mkdocs_ai_docstrings._internal.facts import code_facts  # noqa: E402
-from mkdocs_ai_docstrings._internal.generator import Generator  # noqa: E402
+from mkdocs_ai_docstrings._internal.generator import fill  # noqa: E402
 from mkdocs_ai_docstrings._internal.session import BuildSession  # noqa: E402
 from mkdocs_ai_docstrings._internal.settings import Settings  # noqa: E402
 
@@ -226,7 +226,7 @@ def product(package: griffe.Module, candidates: Sequence[Candidate], args: argpa
         }
     )
     session = BuildSession(settings, environ={"OPENAI_BASE_URL": args.base_url, "OPENAI_API_KEY": "local"})
-    session.run(Generator(session, package).run(candidates))
+    session.run(fill(session, package, candidates))
     report = session.finish()
     print(f"# product summary: {report.summary()}", file=sys.stderr)
     return sum(outcome.total_tokens for outcome in report.outcomes.values())

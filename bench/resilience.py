@@ -14,7 +14,7 @@ from typing import Any
 import griffe
 
 from mkdocs_ai_docstrings._internal.discovery import discover
-from mkdocs_ai_docstrings._internal.generator import Generator
+from mkdocs_ai_docstrings._internal.generator import fill
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings
 from tests.emulator import AzureEmulator
@@ -28,7 +28,7 @@ def run(url: str, count: int, emu: AzureEmulator | None = None, **options: Any) 
     with griffe.temporary_visited_package("pkg", many_functions(count)) as pkg:
         session = BuildSession(settings, environ={"AZURE_OPENAI_ENDPOINT": url, "AZURE_OPENAI_API_KEY": KEY})
         started = time.monotonic()
-        session.run(Generator(session, pkg, None).run(discover(pkg, session.settings)))
+        session.run(fill(session, pkg, discover(pkg, session.settings)))
         report = session.finish()
         elapsed = time.monotonic() - started
     totals = report.totals

@@ -30,7 +30,7 @@ import openai  # noqa: E402
 
 from mkdocs_ai_docstrings._internal.discovery import Candidate, discover  # noqa: E402
 from mkdocs_ai_docstrings._internal.facts import code_facts  # noqa: E402
-from mkdocs_ai_docstrings._internal.generator import Generator  # noqa: E402
+from mkdocs_ai_docstrings._internal.generator import fill  # noqa: E402
 from mkdocs_ai_docstrings._internal.schema import answer_schema  # noqa: E402
 from mkdocs_ai_docstrings._internal.session import BuildSession  # noqa: E402
 from mkdocs_ai_docstrings._internal.settings import DEFAULT_API_VERSION, Settings  # noqa: E402
@@ -61,7 +61,7 @@ def run_product(emu: AzureEmulator, package: griffe.Module, settings: Settings) 
     session = BuildSession(settings, environ={"AZURE_OPENAI_ENDPOINT": emu.url, "AZURE_OPENAI_API_KEY": API_KEY})
     candidates = discover(package, settings)
     before = emu.billed_total_tokens
-    session.run(Generator(session, package).run(candidates))
+    session.run(fill(session, package, candidates))
     report = session.finish()
     return candidates, report.counts()["generated"], emu.billed_total_tokens - before
 

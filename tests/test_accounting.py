@@ -20,7 +20,7 @@ import pytest
 from mkdocs_ai_docstrings._internal import session as session_module
 from mkdocs_ai_docstrings._internal.client import ConfigurationError, entra_token_provider, scrub, scrub_url
 from mkdocs_ai_docstrings._internal.discovery import discover
-from mkdocs_ai_docstrings._internal.generator import Generator
+from mkdocs_ai_docstrings._internal.generator import fill
 from mkdocs_ai_docstrings._internal.logger import logger
 from mkdocs_ai_docstrings._internal.retry import RetryPolicy
 from mkdocs_ai_docstrings._internal.session import BuildSession
@@ -155,7 +155,7 @@ def test_an_unreadable_answer_under_a_tight_budget_does_not_hang_the_next_reques
         session = BuildSession(settings, environ={"AZURE_OPENAI_ENDPOINT": emu.url, "AZURE_OPENAI_API_KEY": API_KEY})
         emu.script("bad_body", "ok")  # a 200 whose body the SDK cannot parse, then a good answer
 
-        report_coroutine = Generator(session, pkg, None).run(discover(pkg, session.settings))
+        report_coroutine = fill(session, pkg, discover(pkg, session.settings))
         outcomes = session.run(asyncio.wait_for(report_coroutine, 60))  # the bound: a leaked reservation hangs
         report = session.finish()
 

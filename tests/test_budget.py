@@ -1,6 +1,6 @@
 """Specifications of issue "Token budget and cost control".
 
-Builds run in-process, the way the griffe extension runs them (`discover` + `Generator` in a `BuildSession`), on real
+Builds run in-process, the way the griffe extension runs them (`discover` + `fill` in a `BuildSession`), on real
 packages (a copy of the example site's `weatherkit`, and small packages written for one behaviour) against the Azure
 OpenAI emulator, which bills `usage.total_tokens` like Azure. The `plan` command runs in a subprocess. Nothing here
 needs the network: the emulator listens on 127.0.0.1 and token counting works from bundled data.
@@ -26,10 +26,10 @@ import pytest
 
 from mkdocs_ai_docstrings._internal.budget import TokenLedger
 from mkdocs_ai_docstrings._internal.discovery import discover
-from mkdocs_ai_docstrings._internal.generator import Generator
+from mkdocs_ai_docstrings._internal.generator import fill
 from mkdocs_ai_docstrings._internal.logger import LOGGER_NAME
 from mkdocs_ai_docstrings._internal.prices import estimate_cost, price_for
-from mkdocs_ai_docstrings._internal.report import BuildReport, ObjectOutcome
+from mkdocs_ai_docstrings._internal.report import BuildReport, ObjectOutcome, Status
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings
 from tests.conftest import TEST_KEY, build_env
@@ -39,7 +39,6 @@ EXAMPLE_SITE = Path(__file__).resolve().parent.parent / "example_site"
 WEATHERKIT_OBJECTS = 23
 """Objects of the example package without a docstring."""
 BUDGETS = [0, 500, 2000, 5000, 20_000, 10**6]
-PLAN_REASON = "plan: would be generated"
 PLAN_TOLERANCE = 0.15
 """The plan's total estimate may differ from what the real build then bills by at most this share."""
 ALERT = re.compile(r"token budget (\d+)% used: (\d+) of (\d+) tokens spent")
@@ -70,7 +69,7 @@ class Build:
 
     def planned_tokens(self) -> int:
         """Plan mode: the total estimate of the objects that would be generated."""
-        return sum(o.estimated_tokens or 0 for o in self.outcomes if o.reason == PLAN_REASON)
+        return sum(o.estimated_tokens or 0 for o in self.outcomes if o.status == Status.PLANNED)
 
 
 def run_build(package: griffe.Module, cache_dir: Path, emulator: AzureEmulator | None = None, **options: Any) -> Build:
@@ -80,7 +79,7 @@ def run_build(package: griffe.Module, cache_dir: Path, emulator: AzureEmulator |
     requests_before = len(emulator.requests) if emulator else 0
     billed_before = emulator.billed_total_tokens if emulator else 0
     session = BuildSession(settings, environ=environ)
-    session.run(Generator(session, package).run(discover(package, settings)))
+    session.run(fill(session, package, discover(package, settings)))
     report = session.finish()
     return Build(
         session=session,
@@ -619,7 +618,7 @@ def test_plan_estimate_is_within_15_percent_of_what_the_build_then_bills(
         plan = run_build(loaded, tmp_path / "cache", emulator, dry_run=True, concurrency=8)
     assert plan.requests == 0, "plan mode sends nothing, even with credentials"
     assert plan.report.dry_run
-    assert all(o.status == "skipped" and o.reason == PLAN_REASON for o in plan.outcomes)
+    assert all(o.status == Status.PLANNED and o.reason is None for o in plan.outcomes)
     assert all((o.estimated_tokens or 0) > 0 and (o.cost or 0) > 0 for o in plan.outcomes)
     assert plan.report.totals.total_tokens == 0
 
@@ -639,12 +638,28 @@ def test_plan_against_a_budget_leaves_out_what_would_not_fit(
     budget = 10_000
     plan = run_build(weatherkit(), tmp_path / "cache", None, dry_run=True, token_budget=budget)
 
-    planned = [o for o in plan.outcomes if o.reason == PLAN_REASON]
+    planned = [o for o in plan.outcomes if o.status == Status.PLANNED]
     left_out = [o for o in plan.outcomes if o.reason == "budget"]
     assert planned and left_out
     assert len(planned) + len(left_out) == WEATHERKIT_OBJECTS
     assert plan.planned_tokens() <= budget
     assert all(o.estimated_tokens for o in left_out), "left-out objects still show their estimate"
+
+
+def test_under_a_short_budget_the_build_generates_what_the_plan_lists(
+    weatherkit: Callable[[], griffe.Module], tmp_path: Path, emulator: AzureEmulator
+) -> None:
+    budget = 12_000
+    plan = run_build(weatherkit(), tmp_path / "plan", emulator, dry_run=True, token_budget=budget, concurrency=8)
+    real = run_build(weatherkit(), tmp_path / "real", emulator, token_budget=budget, concurrency=8)
+
+    listed = plan.paths(Status.PLANNED)
+    generated = real.paths(Status.GENERATED)
+    assert 0 < len(listed) < WEATHERKIT_OBJECTS, "test design: the budget covers some objects, not all"
+    assert listed <= generated, f"listed but not generated: {sorted(listed - generated)}"
+    extra = generated - listed
+    assert len(extra) * 5 <= len(generated), f"generated but not listed: {sorted(extra)}"
+    assert real.billed <= budget
 
 
 def test_plan_command_prints_a_table_and_a_total_and_sends_nothing(tmp_path: Path, emulator: AzureEmulator) -> None:

@@ -13,10 +13,10 @@ import griffe
 import pytest
 
 from mkdocs_ai_docstrings._internal import session as session_module
-from mkdocs_ai_docstrings._internal.generator import PriorityGate
 from mkdocs_ai_docstrings._internal.logger import logger
 from mkdocs_ai_docstrings._internal.ratelimit import AdaptiveConcurrency
 from mkdocs_ai_docstrings._internal.retry import RetryPolicy
+from mkdocs_ai_docstrings._internal.schedule import PriorityGate
 from tests.emulator import AzureEmulator
 from tests.test_faults import API_KEY, generate, many_functions
 

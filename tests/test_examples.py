@@ -12,7 +12,7 @@ import pytest
 
 from mkdocs_ai_docstrings._internal.discovery import discover
 from mkdocs_ai_docstrings._internal.examples import example_code, static_problems
-from mkdocs_ai_docstrings._internal.generator import Generator
+from mkdocs_ai_docstrings._internal.generator import fill
 from mkdocs_ai_docstrings._internal.mark import SUMMARY_MARK
 from mkdocs_ai_docstrings._internal.report import BuildReport, ObjectOutcome
 from mkdocs_ai_docstrings._internal.session import BuildSession
@@ -88,7 +88,7 @@ def answering(*examples: str, broken_retry: bool = False) -> Callable[[dict], di
 def build(pkg: griffe.Module, emu: AzureEmulator, cache: Path, **options: Any) -> BuildReport:
     settings = Settings.from_options({"cache_dir": str(cache), "request_timeout": 10.0, **options})
     session = BuildSession(settings, environ={"AZURE_OPENAI_ENDPOINT": emu.url, "AZURE_OPENAI_API_KEY": emu.api_key})
-    session.run(Generator(session, pkg, None).run(discover(pkg, settings)))
+    session.run(fill(session, pkg, discover(pkg, settings)))
     return session.finish()
 
 

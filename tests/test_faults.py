@@ -29,7 +29,7 @@ import pytest
 
 from mkdocs_ai_docstrings._internal import session as session_module
 from mkdocs_ai_docstrings._internal.discovery import discover
-from mkdocs_ai_docstrings._internal.generator import Generator
+from mkdocs_ai_docstrings._internal.generator import fill
 from mkdocs_ai_docstrings._internal.mark import AI_LABEL, EXTRA_NAMESPACE, SUMMARY_MARK
 from mkdocs_ai_docstrings._internal.report import BuildReport, ObjectOutcome
 from mkdocs_ai_docstrings._internal.retry import RetryPolicy
@@ -112,7 +112,7 @@ def generate(pkg: griffe.Module, emu: AzureEmulator, cache_dir: Path, *, alone: 
     session = BuildSession(settings, environ={"AZURE_OPENAI_ENDPOINT": emu.url, "AZURE_OPENAI_API_KEY": emu.api_key})
     seen, billed = len(emu.requests), emu.billed_total_tokens
     started = time.monotonic()
-    session.run(Generator(session, pkg, None).run(discover(pkg, session.settings)))
+    session.run(fill(session, pkg, discover(pkg, session.settings)))
     report = session.finish()
     build = Build(report, session, time.monotonic() - started, emu.requests[seen:], emu.billed_total_tokens - billed)
     if alone:  # whatever happened, the ledger never counts less than the server billed (lost answers included)
@@ -617,7 +617,7 @@ def test_a_rejected_key_is_reported_without_echoing_it(
     with AzureEmulator(api_key="the-right-key") as emu:
         settings = Settings.from_options({"cache_dir": str(tmp_path), "request_timeout": 1.0, "concurrency": 1})
         session = BuildSession(settings, environ={"AZURE_OPENAI_ENDPOINT": emu.url, "AZURE_OPENAI_API_KEY": API_KEY})
-        session.run(Generator(session, pkg, None).run(discover(pkg, settings)))
+        session.run(fill(session, pkg, discover(pkg, settings)))
         report = session.finish()
 
     assert len(emu.requests) == 1  # a 401 stops the build
@@ -637,7 +637,7 @@ import json, sys
 sys.path.insert(0, {root!r})
 import griffe
 from mkdocs_ai_docstrings._internal.discovery import discover
-from mkdocs_ai_docstrings._internal.generator import Generator
+from mkdocs_ai_docstrings._internal.generator import fill
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings
 
@@ -645,7 +645,7 @@ source, cache, url, key = sys.argv[1:5]
 pkg = griffe.load("pkg", search_paths=[source])
 settings = Settings.from_options({{"cache_dir": cache, "concurrency": 4, "request_timeout": 10.0}})
 session = BuildSession(settings, environ={{"AZURE_OPENAI_ENDPOINT": url, "AZURE_OPENAI_API_KEY": key}})
-session.run(Generator(session, pkg, None).run(discover(pkg, settings)))
+session.run(fill(session, pkg, discover(pkg, settings)))
 print(json.dumps(session.finish().to_dict()))
 """
 

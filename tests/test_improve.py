@@ -14,7 +14,7 @@ import griffe
 import pytest
 
 from mkdocs_ai_docstrings import AI_LABEL, BuildSession, ObjectOutcome, Settings, discover
-from mkdocs_ai_docstrings._internal.generator import Generator
+from mkdocs_ai_docstrings._internal.generator import fill
 from tests.conftest import TEST_KEY
 from tests.emulator import AzureEmulator
 
@@ -74,7 +74,7 @@ def run_build(pkg: griffe.Module, emulator: AzureEmulator, cache_dir: Path, **op
     )
     try:
         candidates = discover(pkg, session.settings)
-        outcomes = session.run(Generator(session, pkg, Loader()).run(candidates))
+        outcomes = session.run(fill(session, pkg, candidates, Loader()))
     finally:
         session.finish()
     return {outcome.path: outcome for outcome in outcomes}

@@ -11,7 +11,7 @@ import pytest
 
 from mkdocs_ai_docstrings._internal.checks import drop_prose, prose_problems
 from mkdocs_ai_docstrings._internal.discovery import discover
-from mkdocs_ai_docstrings._internal.generator import Generator
+from mkdocs_ai_docstrings._internal.generator import fill
 from mkdocs_ai_docstrings._internal.mark import SUMMARY_MARK
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings
@@ -177,7 +177,7 @@ def test_a_misstated_default_is_retried_once_and_then_dropped(tmp_path: Path) ->
     with AzureEmulator(api_key="k", answer=answer) as emu:
         settings = Settings.from_options({"cache_dir": str(tmp_path / "cache"), "request_timeout": 10.0})
         session = BuildSession(settings, environ={"AZURE_OPENAI_ENDPOINT": emu.url, "AZURE_OPENAI_API_KEY": "k"})
-        session.run(Generator(session, pkg, None).run(discover(pkg, settings)))
+        session.run(fill(session, pkg, discover(pkg, settings)))
         report = session.finish()
         feedback = str(emu.requests[-1].body["messages"][-1]["content"])
         requests = len(emu.requests)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mkdocs_ai_docstrings import BuildReport, ObjectOutcome
-from mkdocs_ai_docstrings._internal.report import ReportPathError
+from mkdocs_ai_docstrings._internal.report import Reason, ReportPathError, Status
 
 
 def sample_report() -> BuildReport:
@@ -45,15 +45,33 @@ def sample_report() -> BuildReport:
 
 
 def test_counts_cover_every_status_even_when_zero() -> None:
-    assert BuildReport().counts() == {"generated": 0, "cached": 0, "skipped": 0, "failed": 0}
-    assert sample_report().counts() == {"generated": 1, "cached": 1, "skipped": 2, "failed": 1}
+    assert BuildReport().counts() == {"generated": 0, "cached": 0, "planned": 0, "skipped": 0, "failed": 0}
+    assert sample_report().counts() == {"generated": 1, "cached": 1, "planned": 0, "skipped": 2, "failed": 1}
+
+
+def test_statuses_and_reasons_are_enums_that_serialize_to_their_plain_strings(tmp_path: Path) -> None:
+    report = BuildReport(dry_run=True)
+    report.add(ObjectOutcome("pkg.a", "function", "planned", estimated_tokens=900))
+    report.add(ObjectOutcome("pkg.b", "function", Status.SKIPPED, reason=Reason.BUDGET))
+    report.add(ObjectOutcome("pkg.c", "function", Status.SKIPPED, reason=Reason.NOT_CONFIGURED.with_detail("no key")))
+    assert report.outcomes["pkg.a"].status is Status.PLANNED
+    assert report.outcomes["pkg.b"].reason_kind is Reason.BUDGET
+    assert report.outcomes["pkg.c"].reason_kind is Reason.NOT_CONFIGURED
+    data = json.loads(report.write(tmp_path / "report.json").read_text())
+    assert [(o["status"], o["reason"]) for o in data["objects"]] == [
+        ("planned", None),
+        ("skipped", "budget"),
+        ("skipped", "not configured: no key"),
+    ]
+    assert data["counts"]["planned"] == 1
+    assert "1 planned" in report.summary()
 
 
 def test_the_latest_outcome_for_a_path_wins() -> None:
     report = BuildReport()
     report.add(ObjectOutcome("pkg.f", "function", "skipped", reason="budget"))
     report.add(ObjectOutcome("pkg.f", "function", "generated"))
-    assert report.counts() == {"generated": 1, "cached": 0, "skipped": 0, "failed": 0}
+    assert report.counts() == {"generated": 1, "cached": 0, "planned": 0, "skipped": 0, "failed": 0}
     assert report.outcomes["pkg.f"].reason is None
 
 
@@ -151,7 +169,7 @@ def test_to_dict_has_the_documented_shape() -> None:
     assert data["connection"] == "azure https://x"
     assert data["dry_run"] is False
     assert data["token_counter"] == "tiktoken:o200k_base"
-    assert data["counts"] == {"generated": 1, "cached": 1, "skipped": 2, "failed": 1}
+    assert data["counts"] == {"generated": 1, "cached": 1, "planned": 0, "skipped": 2, "failed": 1}
     assert set(data["totals"]) >= TOTAL_KEYS
     assert data["totals"]["total_tokens"] == 2040
     assert data["totals"]["completeness"] == round(5 / 6, 4)

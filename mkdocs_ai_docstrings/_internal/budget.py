@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import math
 import threading
 from collections.abc import Callable
@@ -14,6 +15,11 @@ ALERT_THRESHOLDS = (0.5, 0.8, 1.0)
 
 RATIO_MARGIN = 0.02
 """Safety margin on the learned ratio of server to local prompt counts (prompts vary a little)."""
+
+
+ON_RESERVED: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar("on_reserved", default=None)
+"""Called (in the reserving task's context) after each reservation it obtains: lets a scheduler hand the next job
+its turn only once this one holds its tokens."""
 
 
 @dataclass
@@ -110,6 +116,8 @@ class TokenLedger:
                 if not calibrating:
                     reservation = self._try_reserve(size)
                     if reservation is not None:
+                        if (on_reserved := ON_RESERVED.get()) is not None:
+                            on_reserved()
                         return reservation
                     if self.budget is None or self.reserved == 0 or self.committed + size > self.budget:
                         self._refuse(size)

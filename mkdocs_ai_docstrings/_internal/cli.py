@@ -16,6 +16,7 @@ from typing import Any
 from mkdocs_ai_docstrings._internal.cache import AnswerCache
 from mkdocs_ai_docstrings._internal.lock import DEFAULT_LOCK_FILE, LockFile, LockRecord
 from mkdocs_ai_docstrings._internal.prices import format_cost
+from mkdocs_ai_docstrings._internal.report import Reason, Status
 
 
 def _load(config_file: str, site_dir: str) -> Any:
@@ -44,16 +45,18 @@ def plan(config_file: str, *, budget: int | None, as_json: bool) -> int:
         print(json.dumps(report, indent=2))
         return 0
     objects = report["objects"]
-    planned = [o for o in objects if o["status"] == "skipped" and o["reason"] == "plan: would be generated"]
-    left_out = [o for o in objects if o["reason"] == "budget"]
-    cached = [o for o in objects if o["status"] == "cached"]
+    planned = [o for o in objects if o["status"] == Status.PLANNED]
+    left_out = [o for o in objects if Reason.of(o["reason"]) is Reason.BUDGET]
+    cached = [o for o in objects if o["status"] == Status.CACHED]
     tokens = sum(o["estimated_tokens"] or 0 for o in planned)
     costs = [o["cost"] for o in planned]
     cost = None if any(c is None for c in costs) else sum(costs)
     print(f"{'object':70} {'kind':10} {'est. tokens':>11}  status")
     for o in objects:
         status = (
-            "cached" if o["status"] == "cached" else ("left out: budget" if o["reason"] == "budget" else "generate")
+            "cached"
+            if o["status"] == Status.CACHED
+            else ("left out: budget" if o in left_out else "generate" if o in planned else o["status"])
         )
         print(f"{o['path'][:70]:70} {o['kind']:10} {o['estimated_tokens'] or 0:>11}  {status}")
     print(

@@ -15,7 +15,7 @@ import griffe
 
 from mkdocs_ai_docstrings._internal.client import scrub
 from mkdocs_ai_docstrings._internal.discovery import discover
-from mkdocs_ai_docstrings._internal.generator import Generator
+from mkdocs_ai_docstrings._internal.generator import fill
 from mkdocs_ai_docstrings._internal.host import collected_root
 from mkdocs_ai_docstrings._internal.logger import logger
 from mkdocs_ai_docstrings._internal.scope import DocumentedRoot
@@ -81,8 +81,7 @@ class AIDocstringsExtension(griffe.Extension):
             session.coverage.add_package(pkg, session.settings, roots)
             return
         logger.info("AI docstrings: %d object(s) of %s lack a docstring", len(candidates), pkg.path)
-        generator = Generator(session, pkg, loader)
-        session.run(generator.run(candidates))
+        session.run(fill(session, pkg, candidates, loader))
         session.prune_lock(pkg)  # after a complete walk: records of objects now documented by people go
         session.coverage.add_package(pkg, session.settings, roots)
 

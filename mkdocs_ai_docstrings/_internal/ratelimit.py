@@ -269,7 +269,7 @@ class AdaptiveConcurrency:
         self._at_ceiling = 0
 
     def __call__(self) -> int:
-        """The current limit (for [`PriorityGate`][mkdocs_ai_docstrings._internal.generator.PriorityGate])."""
+        """The current limit (for [`PriorityGate`][mkdocs_ai_docstrings._internal.schedule.PriorityGate])."""
         return self.limit
 
     def on_success(self, started: float, latency: float, request_timeout: float) -> None:

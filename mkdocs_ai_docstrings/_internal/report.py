@@ -6,12 +6,76 @@ import json
 import os
 import secrets
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from mkdocs_ai_docstrings._internal.prices import format_cost
 
-STATUSES = ("generated", "cached", "skipped", "failed")
+
+class _TextEnum(str, Enum):
+    """A string enum that prints, formats and serializes as its value."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+class Status(_TextEnum):
+    """What happened to an object that lacked a human docstring."""
+
+    GENERATED = "generated"
+    """A fresh answer from the model this build."""
+    CACHED = "cached"
+    """Published from the answer cache or the lock file."""
+    PLANNED = "planned"
+    """Dry run: the plan would generate it (within the budget, if any)."""
+    SKIPPED = "skipped"
+    """Not generated, and no error (budget, disabled, secret, waiting for review...)."""
+    FAILED = "failed"
+    """Asked, or required, and no publishable answer came of it."""
+
+
+PUBLISHED = frozenset({Status.GENERATED, Status.CACHED})
+"""Statuses whose object shows an AI docstring."""
+
+STATUSES = tuple(Status)
+
+
+class Reason(_TextEnum):
+    """The fixed reasons of a skip or failure; an outcome's `reason` is the value, or `"<value>: <detail>"`."""
+
+    BUDGET = "budget"
+    """The token budget cannot cover the object's worst case."""
+    SECRET = "secret"
+    """The object's code holds a credential: documenting it would publish it."""
+    DISABLED = "disabled"
+    NOT_CONFIGURED = "not configured"
+    STOPPED = "stopped"
+    """Generation stopped for the rest of the build (bad credentials, deadline...)."""
+    FROZEN = "frozen"
+    """A frozen build found no up-to-date lock record."""
+    STALE = "stale"
+    """Published from a lock record whose code changed since."""
+    WAITING_FOR_REVIEW = "waiting for review (`publish: accepted`)"
+    REJECTED_IN_REVIEW = "rejected in review"
+    INTERNAL_ERROR = "internal error"
+
+    def with_detail(self, detail: str | None) -> str:
+        """The reason text: this reason, then `detail` after a colon."""
+        return f"{self.value}: {detail}" if detail else self.value
+
+    @classmethod
+    def of(cls, text: str | None) -> Reason | None:
+        """The fixed reason a reason text starts with, if any."""
+        if not text:
+            return None
+        for reason in cls:
+            if text == reason.value or text.startswith(f"{reason.value}:"):
+                return reason
+        return None
 
 
 class ReportPathError(ValueError):
@@ -35,10 +99,11 @@ class ObjectOutcome:
 
     path: str
     kind: str
-    status: str
-    """`generated` (fresh call this build), `cached`, `skipped` or `failed`."""
+    status: Status
+    """`generated` (fresh call this build), `cached`, `planned` (dry run), `skipped` or `failed`."""
     reason: str | None = None
-    """Why it was skipped or failed (`budget`, `no credentials`, `content filter: ...`)."""
+    """Why it was skipped or failed: a [`Reason`][mkdocs_ai_docstrings._internal.report.Reason], alone or followed
+    by `: ` and details (`budget`, `not configured: ...`), or a free text (`content filter: ...`)."""
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
@@ -68,6 +133,14 @@ class ObjectOutcome:
     """1 when an example failed and the retry's example passed."""
     examples_dropped: int = 0
     """1 when the published docstring lost its example because it still failed."""
+
+    def __post_init__(self) -> None:
+        self.status = Status(self.status)
+
+    @property
+    def reason_kind(self) -> Reason | None:
+        """The fixed reason of this outcome, if its reason is one."""
+        return Reason.of(self.reason)
 
 
 @dataclass
@@ -148,14 +221,15 @@ class BuildReport:
 
     def counts(self) -> dict[str, int]:
         """Objects per status."""
-        counts = dict.fromkeys(STATUSES, 0)
+        counts = {status.value: 0 for status in Status}
         for outcome in self.outcomes.values():
-            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+            status = str(outcome.status)
+            counts[status] = counts.get(status, 0) + 1
         return counts
 
     def quality(self) -> None:
         """Compute completeness and reference resolution over published AI docstrings."""
-        published = [o for o in self.outcomes.values() if o.status in ("generated", "cached")]
+        published = [o for o in self.outcomes.values() if o.status in PUBLISHED]
         present = sum(o.completeness[0] for o in published if o.completeness)
         required = sum(o.completeness[1] for o in published if o.completeness)
         self.totals.completeness = round(present / required, 4) if required else None
@@ -163,8 +237,8 @@ class BuildReport:
         total = sum(o.references[1] for o in published if o.references)
         self.totals.reference_resolution = round(resolved / total, 4) if total else None
         self.totals.redactions = sum(o.redactions for o in self.outcomes.values())
-        self.totals.repaired = sum(1 for o in self.outcomes.values() if o.repairs and o.status != "failed")
-        self.totals.rejected = sum(1 for o in self.outcomes.values() if o.status == "failed")
+        self.totals.repaired = sum(1 for o in self.outcomes.values() if o.repairs and o.status is not Status.FAILED)
+        self.totals.rejected = sum(1 for o in self.outcomes.values() if o.status is Status.FAILED)
         for name in ("checked", "run", "passed", "repaired", "dropped"):
             setattr(
                 self.totals, f"examples_{name}", sum(getattr(o, f"examples_{name}") for o in self.outcomes.values())
@@ -218,7 +292,9 @@ class BuildReport:
         waiting = len(self.outcomes)
         text = (
             f"AI docstrings: {waiting} object(s) without a human docstring: {counts['generated']} generated, "
-            f"{counts['cached']} from cache, {counts['skipped']} skipped, {counts['failed']} failed. "
+            f"{counts['cached']} from cache, "
+            + (f"{counts['planned']} planned, " if self.dry_run or counts["planned"] else "")
+            + f"{counts['skipped']} skipped, {counts['failed']} failed. "
             f"{totals.requests} request(s), {totals.prompt_tokens} prompt + {totals.completion_tokens} completion = "
             f"{totals.total_tokens} tokens"
         )
@@ -247,7 +323,7 @@ class BuildReport:
             )
         reasons: dict[str, int] = {}
         for outcome in self.outcomes.values():
-            if outcome.status in ("skipped", "failed") and outcome.reason:
+            if outcome.status in (Status.SKIPPED, Status.FAILED) and outcome.reason:
                 key = outcome.reason.split(":", 1)[0]
                 reasons[key] = reasons.get(key, 0) + 1
         if reasons:

@@ -23,7 +23,7 @@ from mkdocs_ai_docstrings._internal.logger import logger
 from mkdocs_ai_docstrings._internal.prices import estimate_cost, price_for
 from mkdocs_ai_docstrings._internal.prompts import PromptTemplates
 from mkdocs_ai_docstrings._internal.ratelimit import RateLimiter
-from mkdocs_ai_docstrings._internal.report import BuildReport
+from mkdocs_ai_docstrings._internal.report import BuildReport, Reason, Status
 from mkdocs_ai_docstrings._internal.retry import RetryBudget, RetryPolicy
 from mkdocs_ai_docstrings._internal.settings import DEFAULT_API_VERSION, Settings
 from mkdocs_ai_docstrings._internal.tokens import estimate_counter, reservation_counter
@@ -172,7 +172,7 @@ class BuildSession:
             totals.mean_latency_s = round(stats.latency_total / stats.requests, 3) if stats.requests else None
             if self.client.stopped:
                 report.notes.append(f"Requests stopped: {self.client.stopped}")
-        waiting = sum(1 for o in outcomes if o.status == "skipped")
+        waiting = sum(1 for o in outcomes if o.status is Status.SKIPPED)
         if self.config_problem and waiting and not self.settings.dry_run:
             report.notes.append(
                 f"{waiting} object(s) are waiting for a docstring. To generate them, set AZURE_OPENAI_ENDPOINT and "
@@ -233,9 +233,9 @@ class BuildSession:
     def frozen_failures(self) -> list[str]:
         """One line per object a frozen build could not publish from the lock."""
         return [
-            f"ai-docstrings (frozen): {o.canonical_path or o.path}: {o.reason.removeprefix('frozen: ')}"
+            f"ai-docstrings (frozen): {o.canonical_path or o.path}: {o.reason.removeprefix(f'{Reason.FROZEN}: ')}"
             for o in sorted(self.report.outcomes.values(), key=lambda o: o.path)
-            if o.reason and o.reason.startswith("frozen: ")
+            if o.reason_kind is Reason.FROZEN
         ]
 
     def log_start(self) -> None:

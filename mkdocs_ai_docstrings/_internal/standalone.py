@@ -30,7 +30,7 @@ from mkdocs_ai_docstrings._internal.coverage import gate_failures, publish_cover
 from mkdocs_ai_docstrings._internal.host import Host, find_host
 from mkdocs_ai_docstrings._internal.logger import logger
 from mkdocs_ai_docstrings._internal.prompts import PromptTemplates
-from mkdocs_ai_docstrings._internal.report import BuildReport, ReportPathError
+from mkdocs_ai_docstrings._internal.report import BuildReport, Reason, ReportPathError, Status
 from mkdocs_ai_docstrings._internal.scope import (
     DocumentedRoot,
     by_package,
@@ -63,7 +63,7 @@ def failure_message(session: BuildSession, report: BuildReport) -> str | None:
             "credentials, review and commit the lock file"
         )
     if session.settings.strict:
-        missing = [o for o in report.outcomes.values() if o.status == "failed" or o.reason == "budget"]
+        missing = [o for o in report.outcomes.values() if o.status is Status.FAILED or o.reason_kind is Reason.BUDGET]
         if missing:
             listed = "; ".join(f"{o.path} ({o.reason})" for o in missing[:20])
             return f"ai-docstrings (strict): {len(missing)} object(s) not documented: {listed}"

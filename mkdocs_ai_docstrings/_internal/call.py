@@ -1,0 +1,121 @@
+"""The model call for one job: one request through the client, and one targeted retry for a fixable answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mkdocs_ai_docstrings._internal.client import CallFailure, CallTally, ChatResponse, parse_content
+from mkdocs_ai_docstrings._internal.grounding import Attempt, judge
+from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext, outcome
+from mkdocs_ai_docstrings._internal.publish import commit, usage_fields
+from mkdocs_ai_docstrings._internal.report import ObjectOutcome, Reason, Status
+from mkdocs_ai_docstrings._internal.request import PreparedRequest
+
+
+async def ask(
+    context: PackageContext, messages: list[dict[str, str]], request: PreparedRequest, usage: dict[str, int]
+) -> ChatResponse:
+    """One call through the client, sizing the reservation for the output mode in use."""
+    session = context.session
+    client = session.client
+    assert client is not None
+    schema = request.schema
+
+    def prompt_tokens(mode: str) -> int:
+        return session.reservation_counter.count_messages(messages, extra=client.wire_format(schema, mode))
+
+    tally = CallTally()
+    try:
+        response = await client.complete(messages, schema, prompt_tokens, tally)
+    finally:
+        usage["requests"] += tally.requests
+        usage["possibly_billed_tokens"] += tally.possibly_billed
+    usage["prompt_tokens"] += response.prompt_tokens
+    usage["completion_tokens"] += response.completion_tokens
+    return response
+
+
+async def generate(context: PackageContext, job: Job, request: PreparedRequest, **common: Any) -> ObjectOutcome:
+    """Call the model, with one targeted retry for a fixable answer; publish or fail."""
+    session, settings = context.session, context.settings
+    messages = request.messages
+    usage = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "possibly_billed_tokens": 0}
+    conversation = list(messages)
+    attempt = Attempt()
+    repairs, examples = attempt.repairs, attempt.examples
+    failure = "no answer"
+    fallback: tuple[dict[str, Any], bool] | None = None
+    for round_ in range(2):
+        last = round_ == 1
+        try:
+            response = await ask(context, conversation, request, usage)
+        except CallFailure as error:
+            budget = error.kind == "budget"
+            reason = Reason.BUDGET if budget else f"{error.kind.replace('_', ' ')}: {error.message}"
+            status = Status.SKIPPED if budget or error.kind == "stopped" else Status.FAILED
+            return outcome(job, status, reason, **usage_fields(context, usage), repairs=repairs, **common)
+        feedback: str
+        if response.finish_reason == "content_filter" or response.filtered:
+            categories = ", ".join(response.filtered) or "unspecified"
+            failure = f"content filter: the answer was blocked ({categories})"
+            feedback = "Your answer was blocked by a content filter. Document the code plainly and factually."
+        elif response.refusal:
+            failure = f"refused: {response.refusal[:200]}"
+            feedback = "Please document the target object: a factual description of what the code does."
+        elif response.finish_reason == "length":
+            failure = f"truncated: the answer hit max_completion_tokens ({settings.max_completion_tokens})"
+            feedback = "Your answer was cut off. Answer again with the same JSON, much more concisely."
+        else:
+            try:
+                answer = parse_content(response.content)
+            except (ValueError, TypeError) as error:
+                failure = f"malformed JSON: {str(error)[:120]}"
+                feedback = "Your answer was not valid JSON. Answer again with only the JSON object."
+            else:
+                verdict = await judge(context, job, request, answer, attempt, last=last)
+                fallback = fallback or verdict.fallback
+                if verdict.problems is None:
+                    return commit(
+                        context, job, verdict.answer, request.key, repairs, usage, **common, **examples.fields()
+                    )
+                failure = verdict.problems[0]
+                feedback = "Your answer has these problems; answer again with the corrected JSON:\n- " + "\n- ".join(
+                    verdict.problems
+                )
+        if last:
+            break
+        repairs.append(f"retried: {failure}")
+        previous = [{"role": "assistant", "content": response.content[:4000]}] if response.content else []
+        conversation = [*messages, *previous, {"role": "user", "content": feedback}]
+    if fallback is not None:  # the first answer was sound but for parts that can be dropped; the retry was worse
+        repairs.append(f"retry failed ({failure}): published the first answer without its faulty parts")
+        examples.dropped += fallback[1]
+        return commit(context, job, fallback[0], request.key, repairs, usage, **common, **examples.fields())
+    session.cache.put_failure(request.key, job.candidate.path, failure)  # not asked again until its inputs change
+    return outcome(
+        job, Status.FAILED, failure, **usage_fields(context, usage), repairs=repairs, **common, **examples.fields()
+    )
+
+
+async def accept_answer(context: PackageContext, job: Job, request: PreparedRequest, content: str) -> ObjectOutcome:
+    """Validate, ground and publish (or fail) an answer obtained outside a live call, as a live call's last round.
+
+    For answers that come back by another route (a batch job): no retry is possible, so what can be dropped is
+    dropped, and an answer that still fails is remembered as failed like a live one.
+    """
+    attempt = Attempt()
+    usage = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "possibly_billed_tokens": 0}
+    common = request.fields()
+    try:
+        answer = parse_content(content)
+    except (ValueError, TypeError) as error:
+        failure = f"malformed JSON: {str(error)[:120]}"
+    else:
+        verdict = await judge(context, job, request, answer, attempt, last=True)
+        if verdict.problems is None:
+            return commit(
+                context, job, verdict.answer, request.key, attempt.repairs, usage, **common, **attempt.examples.fields()
+            )
+        failure = verdict.problems[0]
+    context.session.cache.put_failure(request.key, job.candidate.path, failure)
+    return outcome(job, Status.FAILED, failure, repairs=attempt.repairs, **common, **attempt.examples.fields())

@@ -1,0 +1,85 @@
+"""The one estimate of a request's tokens and cost, used by the dry run and by the build's plan alike."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mkdocs_ai_docstrings._internal.client import wire_format
+from mkdocs_ai_docstrings._internal.prices import Price, estimate_cost
+from mkdocs_ai_docstrings._internal.request import PreparedRequest
+from mkdocs_ai_docstrings._internal.session import BuildSession
+
+EXPECTED_FIELD_TOKENS = {"summary": 15, "description": 25, "examples": 20, "returns": 25, "yields": 25}
+"""Guess of the completion tokens each answer field takes (key and JSON syntax included).
+
+Calibrated on usage billed for schema answers (the emulator's: 35 tokens for summary and description together,
+11 for examples, 26 for returns or yields, about 30 per named item), rounded up for real models' longer prose.
+"""
+EXPECTED_OTHER_FIELD_TOKENS = 20
+"""Guess for an answer field not listed in `EXPECTED_FIELD_TOKENS`."""
+EXPECTED_ITEM_TOKENS = 30
+"""Guess per entry of a list of named items (one entry per parameter, exception or attribute)."""
+EXPECTED_ANSWER_OVERHEAD = 5
+"""Guess of the answer's own JSON syntax (braces)."""
+
+QUOTE_MARGIN = 2.0
+"""Worst-case allowance for a quoted callee docstring, as a multiple of its expected size."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What one request is expected to cost, and the most it may reserve."""
+
+    expected: int
+    """Best-estimate prompt + completion tokens."""
+    worst: int
+    """The reservation's worst case: the provable prompt over-count plus `max_completion_tokens`."""
+    cost: float | None
+    """Expected cost (`None` when the price is unknown)."""
+    completion: int = 0
+    """The expected completion tokens (about the size of the docstring the answer becomes)."""
+    worst_per_token: float = 1.0
+    """Reserved prompt tokens per expected prompt token (the reservation counter over-counts when it must)."""
+
+    def quoting(self, docstring_tokens: int, cap: int, price: Price | None) -> Estimate:
+        """This estimate once the prompt quotes docstrings expected to take `docstring_tokens` (callees generated
+        before it); the worst case allows them `QUOTE_MARGIN` times that, at most `cap` (their output caps)."""
+        if docstring_tokens <= 0:
+            return self
+        expected = self.expected + docstring_tokens
+        worst = self.worst + math.ceil(min(cap, QUOTE_MARGIN * docstring_tokens) * self.worst_per_token)
+        cost = estimate_cost(price, prompt_tokens=expected - self.completion, completion_tokens=self.completion)
+        return dataclasses.replace(self, expected=expected, worst=worst, cost=cost)
+
+
+def estimate(session: BuildSession, request: PreparedRequest) -> Estimate:
+    """Estimate the tokens and cost of sending `request` once."""
+    settings = session.settings
+    wire = wire_format(request.schema, request.mode)
+    prompt = session.estimate_counter.count_messages(request.messages, extra=wire)
+    completion = min(request.max_tokens, expected_completion(request.schema))
+    local = session.reservation_counter.count_messages(request.messages, extra=wire)
+    client = session.client  # once responses came in, it scales reservations by how the server counts
+    worst = client.reservation_size(local) if client is not None else local + settings.max_completion_tokens
+    cost = estimate_cost(session.price, prompt_tokens=prompt, completion_tokens=completion)
+    scale = (worst - settings.max_completion_tokens) / prompt if prompt > 0 else 1.0
+    return Estimate(
+        expected=prompt + completion, worst=worst, cost=cost, completion=completion, worst_per_token=max(1.0, scale)
+    )
+
+
+def expected_completion(schema: Mapping[str, Any]) -> int:
+    """Guess the completion tokens of an answer from its schema: a share per field, and per named item."""
+    total = EXPECTED_ANSWER_OVERHEAD
+    for name, prop in (schema.get("properties") or {}).items():
+        if isinstance(prop, Mapping) and prop.get("type") == "array":
+            item = (prop.get("items") or {}).get("properties") or {}
+            names = next((p["enum"] for p in item.values() if isinstance(p.get("enum"), list)), [None])
+            total += 3 + EXPECTED_ITEM_TOKENS * len(names)
+        else:
+            total += EXPECTED_FIELD_TOKENS.get(name, EXPECTED_OTHER_FIELD_TOKENS)
+    return total

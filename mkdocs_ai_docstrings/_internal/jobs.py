@@ -1,0 +1,92 @@
+"""What one build step works on: a job (one candidate) and the package it belongs to."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import griffe
+
+from mkdocs_ai_docstrings._internal.discovery import Candidate, human_documented
+from mkdocs_ai_docstrings._internal.examples import ExampleRunner
+from mkdocs_ai_docstrings._internal.facts import CodeFacts, code_facts
+from mkdocs_ai_docstrings._internal.fingerprint import code_fingerprint
+from mkdocs_ai_docstrings._internal.render import render_docstring
+from mkdocs_ai_docstrings._internal.report import ObjectOutcome, Status
+from mkdocs_ai_docstrings._internal.session import BuildSession
+
+
+@dataclass
+class Job:
+    """One candidate with what the pipeline computed for it."""
+
+    candidate: Candidate
+    facts: CodeFacts
+    priority: tuple[int, ...] = ()
+    deps: list[str] = field(default_factory=list)
+    fingerprint: str | None = None
+    """`code_fingerprint` of the object, computed once when the lock file needs it."""
+
+    @property
+    def mode(self) -> str:
+        """`improve` (complete a human docstring) or `generate`."""
+        return "improve" if self.candidate.improve else "generate"
+
+    def code_fingerprint(self) -> str:
+        """The object's code fingerprint (computed once)."""
+        if self.fingerprint is None:
+            self.fingerprint = code_fingerprint(self.candidate.obj, self.facts, mode=self.mode)
+        return self.fingerprint
+
+
+def job_for(candidate: Candidate) -> Job:
+    """A job for `candidate`, with its facts; in improve mode narrowed to the sections its docstring lacks."""
+    facts = code_facts(candidate.obj)
+    if candidate.improve:
+        facts = dataclasses.replace(
+            facts,
+            parameters=candidate.missing_parameters,
+            returns_value=candidate.missing_returns,
+            is_generator=False,
+            raises=(),
+            attributes=(),
+        )
+    return Job(candidate, facts)
+
+
+class PackageContext:
+    """One package's build: the session, the docstring parser and style, and the human docstrings to imitate."""
+
+    def __init__(self, session: BuildSession, package: griffe.Module, loader: Any = None) -> None:
+        self.session = session
+        self.settings = session.settings
+        self.package = package
+        self.loader = loader
+        parser = getattr(loader, "docstring_parser", None) if loader is not None else None
+        self.parser: griffe.Parser | str = parser if parser is not None else griffe.Parser.google
+        self.parser_options: dict[str, Any] = (
+            dict(getattr(loader, "docstring_options", None) or {}) if loader is not None else {}
+        )
+        self.style = self.parser.value if isinstance(self.parser, griffe.Parser) else str(self.parser)
+        self.documented: Sequence[griffe.Object] = human_documented(package, self.settings)
+        self.example_runner: ExampleRunner | None = None
+
+    def render(self, answer: Any, obj: griffe.Object) -> str:
+        """An answer as docstring text in the site's style."""
+        returns = str(obj.returns) if obj.is_function and obj.returns else None
+        return render_docstring(answer, self.style, return_annotation=returns, yield_annotation=returns)
+
+
+def outcome(job: Job, status: Status, reason: str | None = None, **fields: Any) -> ObjectOutcome:
+    """The outcome record of `job`."""
+    candidate = job.candidate
+    return ObjectOutcome(
+        path=candidate.public_path,
+        kind=candidate.kind,
+        status=status,
+        reason=reason,
+        canonical_path=candidate.path,
+        **fields,
+    )

@@ -1,0 +1,153 @@
+"""The request for one job: the messages a live build sends, the answer schema, and the cache key of both."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import griffe
+
+from mkdocs_ai_docstrings._internal.cache import cache_key
+from mkdocs_ai_docstrings._internal.discovery import resolve_in_package
+from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext
+from mkdocs_ai_docstrings._internal.prompts import ContextInputs, build_sections, class_skeleton, render_context
+from mkdocs_ai_docstrings._internal.redact import Redaction, redact_secrets
+from mkdocs_ai_docstrings._internal.schema import SCHEMA_VERSION, answer_schema, improve_schema
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """Exactly what a live build would send for one job, and the cache key of its answer."""
+
+    messages: list[dict[str, str]]
+    schema: Mapping[str, Any]
+    mode: str
+    """The output mode the request is first sent in (`json_schema`, `json_object` or `tool`)."""
+    key: str
+    max_tokens: int
+    redactions: int = 0
+    """Secrets redacted from the prompt."""
+    truncated: bool = False
+    """Whether the context was cut to fit `max_input_tokens`."""
+
+    def fields(self) -> dict[str, Any]:
+        """The outcome fields this request sets whatever its answer."""
+        return {"redactions": self.redactions, "truncated_context": self.truncated}
+
+
+def request_for(context: PackageContext, job: Job) -> PreparedRequest:
+    """The request a live build would send for `job` now (prompts quote docstrings already published)."""
+    settings = context.settings
+    candidate = job.candidate
+    if candidate.improve:
+        schema = improve_schema(candidate.missing_parameters, candidate.missing_returns)
+    else:
+        schema = answer_schema(job.facts)
+    messages, redactions, truncated = build_messages(context, job)
+    return PreparedRequest(
+        messages=messages,
+        schema=schema,
+        mode="json_schema" if settings.output_mode == "auto" else settings.output_mode,
+        key=key_for(context, messages, schema),
+        max_tokens=settings.max_completion_tokens,
+        redactions=redactions,
+        truncated=truncated,
+    )
+
+
+def build_messages(context: PackageContext, job: Job) -> tuple[list[dict[str, str]], int, bool]:
+    """Messages for one object; also the number of redacted secrets and whether context was truncated."""
+    session, settings, package = context.session, context.settings, context.package
+    obj = job.candidate.obj
+    source = ""
+    try:
+        source = obj.source or ""
+    except (OSError, ValueError, TypeError):
+        source = ""
+    if obj.is_module:
+        source = ""  # the outline stands for it, so editing one function does not regenerate its module
+    elif obj.is_class and source:
+        source = class_skeleton(obj, source)
+    callees = [o for o in (resolve_in_package(package, path) for path in job.facts.callees) if o is not None]
+    bases = [o for o in (resolve_in_package(package, path) for path in job.facts.bases) if o is not None]
+    inputs = ContextInputs(
+        obj=obj,
+        source=source,
+        callees=callees[:8],
+        bases=bases[:4],
+        style_examples=_style_examples(obj, context.documented, settings.style_examples),
+        generated_ok=frozenset(job.deps),
+    )
+    # Redact each section once, before truncation can cut a secret in half.
+    sections = []
+    redactions = 0
+    for section in build_sections(inputs):
+        redacted = _redact(context, section.text)
+        sections.append(dataclasses.replace(section, text=redacted.text))
+        redactions += redacted.count
+    text, truncated = render_context(sections, session.estimate_counter, settings.max_input_tokens)
+    if job.candidate.improve:
+        wanted = (
+            [f"parameters {', '.join(job.candidate.missing_parameters)}"] if job.candidate.missing_parameters else []
+        )
+        wanted += ["the return value"] if job.candidate.missing_returns else []
+        text += (
+            "\n\n## Task\nThe authors' docstring is kept as it is. Document only what it leaves out: "
+            + " and ".join(wanted)
+            + "."
+        )
+    messages = session.templates.messages(
+        package=package.path,
+        style=context.style,
+        kind=job.candidate.kind,
+        path=job.candidate.path,
+        context=text,
+    )
+    return messages, redactions, truncated
+
+
+def key_for(context: PackageContext, messages: list[dict[str, str]], schema: Mapping[str, Any]) -> str:
+    """The cache key: every input that changes the answer."""
+    session, settings = context.session, context.settings
+    return cache_key(
+        {
+            "messages": messages,
+            "schema": schema,
+            "schema_version": SCHEMA_VERSION,
+            "template_version": session.templates.version,
+            "provider": settings.provider,
+            "deployment": session.deployment,
+            "model": session.model,
+            "api_version": session.api_version,
+            "temperature": settings.temperature,
+            "max_completion_tokens": settings.max_completion_tokens,
+            "output_mode": settings.output_mode,
+        }
+    )
+
+
+def _redact(context: PackageContext, text: str) -> Redaction:
+    """Redact credentials (when enabled) and, always, this build's own API key or token."""
+    secrets = context.session.secrets
+    if context.settings.redact_secrets:
+        return redact_secrets(text, extra_literals=secrets)
+    count = sum(text.count(secret) for secret in secrets)
+    for secret in secrets:
+        text = text.replace(secret, "<redacted:API key>")
+    return Redaction(text, count, ("API key",) if count else ())
+
+
+def _style_examples(obj: griffe.Object, documented: Sequence[griffe.Object], count: int) -> list[griffe.Object]:
+    if count <= 0:
+        return []
+
+    def closeness(other: griffe.Object) -> tuple[int, int]:
+        same_parent = other.parent is obj.parent
+        same_module = other.module is obj.module if not obj.is_module else other.module is obj
+        same_kind = other.kind is obj.kind
+        return (0 if same_parent else 1 if same_module else 2, 0 if same_kind else 1)
+
+    ranked = sorted((o for o in documented if o is not obj), key=lambda other: (closeness(other), other.path))
+    return ranked[:count]
