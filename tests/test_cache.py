@@ -17,9 +17,8 @@ from typing import Any
 import diskcache
 import pytest
 
-from mkdocs_ai_docstrings import AnswerCache, cache_key
 from mkdocs_ai_docstrings._internal import cache as cache_module
-from mkdocs_ai_docstrings._internal.cache import CacheMode
+from mkdocs_ai_docstrings._internal.cache import AnswerCache, CacheMode, cache_key
 
 
 def key_parts() -> dict[str, Any]:

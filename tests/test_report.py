@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mkdocs_ai_docstrings import BuildReport, ObjectOutcome
-from mkdocs_ai_docstrings._internal.report import ReportPathError
+from mkdocs_ai_docstrings._internal.report import BuildReport, ObjectOutcome, ReportPathError
 
 
 def sample_report() -> BuildReport:

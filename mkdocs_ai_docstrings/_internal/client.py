@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import openai
 
 from mkdocs_ai_docstrings._internal.budget import PromptRatio, Reservation, TokenLedger
+from mkdocs_ai_docstrings._internal.errors import ConfigurationError
 from mkdocs_ai_docstrings._internal.logger import logger
 from mkdocs_ai_docstrings._internal.ratelimit import AdaptiveConcurrency, RateLimiter
 from mkdocs_ai_docstrings._internal.retry import RetryBudget, RetryDecision, RetryPolicy, decide
@@ -85,10 +86,6 @@ def host_port(url: str) -> str:
         return f"{parts.hostname or '?'}:{port}"
     except ValueError:
         return "?"
-
-
-class ConfigurationError(Exception):
-    """The connection cannot be set up; the message says what to set (and never holds a secret)."""
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 from urllib.parse import urlsplit
 
+from mkdocs_ai_docstrings._internal.errors import SettingsError
 from mkdocs_ai_docstrings._internal.prices import validate_prices
 
 Provider = Literal["azure", "openai"]
@@ -28,10 +29,6 @@ Publish = Literal["all", "accepted"]
 
 DEFAULT_API_VERSION = "2024-10-21"
 """Latest GA Azure OpenAI data-plane API version with structured outputs."""
-
-
-class SettingsError(ValueError):
-    """An option has a wrong name, type or value; the message names the option."""
 
 
 @dataclass(frozen=True)
