@@ -1,4 +1,8 @@
-"""Command line: `plan` (dry run with estimates), `review` and `apply` (the lock file), `cache stats|clear|invalidate`."""
+"""Command line: `plan` (dry run with estimates), `review` and `apply` (the lock file), `cache`, `options`.
+
+Each subcommand is added by one function of `REGISTRARS` that creates its parser and sets `run`; a command group
+from another module is one more entry there.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,15 @@ import json
 import logging
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from mkdocs_ai_docstrings._internal.cache import AnswerCache
-from mkdocs_ai_docstrings._internal.lock import DEFAULT_LOCK_FILE, LockFile, LockRecord
+from mkdocs_ai_docstrings._internal.lock import LockFile, LockRecord
 from mkdocs_ai_docstrings._internal.prices import format_cost
+from mkdocs_ai_docstrings._internal.site_config import SiteConfig
 
 
 def _load(config_file: str, site_dir: str) -> Any:
@@ -97,17 +103,8 @@ def review(
     show_all: bool = False,
 ) -> int:
     """List the lock file's records waiting for review with their code, or accept / reject them by path glob."""
-    from mkdocs.config import load_config
-
-    config = load_config(config_file)
-    if "ai-docstrings" not in config.plugins:
-        raise SystemExit(f"{config_file}: the `ai-docstrings` plugin is not enabled")
-    base = Path(config.config_file_path).resolve().parent
-    lock_option = config.plugins["ai-docstrings"].config.get("lock_file")
-    if lock_option is False:
-        raise SystemExit(f"{config_file}: the lock file is turned off (`lock_file: false`)")
-    name = DEFAULT_LOCK_FILE if lock_option in (None, True) else str(lock_option)
-    lock = LockFile.load(Path(name) if Path(name).is_absolute() else base / name)
+    site = SiteConfig.load(config_file)
+    lock = LockFile.load(site.required_lock_path())
     if accept or reject or accept_all:
         changed = {"accepted": 0, "rejected": 0}
         for path, record in sorted(lock.records.items()):
@@ -124,9 +121,7 @@ def review(
         lock.write()
         print(f"{changed['accepted']} record(s) accepted, {changed['rejected']} rejected in {lock.path}")
         return 0
-    handlers = config.plugins["mkdocstrings"].config.get("handlers", {}) if "mkdocstrings" in config.plugins else {}
-    paths = (handlers.get("python") or {}).get("paths") or ["."]
-    search_paths = [str(base / path) for path in paths]
+    search_paths = list(site.search_paths)
     listed: list[LockRecord] = [r for _, r in sorted(lock.records.items()) if show_all or r.review == "pending"]
     for record in listed:
         print(f"{record.path} ({record.kind}, {record.review}, {record.date}, {record.model or 'unknown model'})")
@@ -141,8 +136,8 @@ def review(
     return 0
 
 
-def cache_command(action: str, cache_dir: str, patterns: Sequence[str]) -> int:
-    """Show or clear the answer cache."""
+def cache_command(action: str, cache_dir: str | Path, patterns: Sequence[str]) -> int:
+    """Show, clear or invalidate the answer cache in `cache_dir`."""
     cache = AnswerCache(cache_dir)
     try:
         if action == "stats":
@@ -157,43 +152,182 @@ def cache_command(action: str, cache_dir: str, patterns: Sequence[str]) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of `mkdocs-ai-docstrings`."""
-    parser = argparse.ArgumentParser(prog="mkdocs-ai-docstrings", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    plan_parser = commands.add_parser("plan", help="list what would be generated, with estimated tokens and cost")
-    plan_parser.add_argument("-f", "--config-file", default="mkdocs.yml")
-    plan_parser.add_argument("--budget", type=int, default=None, help="token budget to plan against")
-    plan_parser.add_argument("--json", action="store_true", help="print the plan report as JSON")
-    review_parser = commands.add_parser("review", help="list the AI docstrings waiting for review; accept or reject")
-    review_parser.add_argument("-f", "--config-file", default="mkdocs.yml")
-    review_parser.add_argument("--accept", nargs="+", default=[], metavar="PATH", help="accept records (globs)")
-    review_parser.add_argument("--reject", nargs="+", default=[], metavar="PATH", help="reject records (globs)")
-    review_parser.add_argument("--all", action="store_true", help="accept every pending record")
-    review_parser.add_argument("--list-all", action="store_true", help="list every record, reviewed or not")
-    apply_parser = commands.add_parser("apply", help="write the lock file's docstrings into the Python source")
-    apply_parser.add_argument("-f", "--config-file", default="mkdocs.yml")
-    apply_parser.add_argument("paths", nargs="*", metavar="PATH", help="files, folders or dotted-path globs")
-    apply_parser.add_argument("--accepted-only", action="store_true", help="only records a maintainer reviewed")
-    apply_parser.add_argument("--diff", metavar="FILE", default=None, help="write a unified patch ('-': stdout)")
-    cache_parser = commands.add_parser("cache", help="inspect or invalidate the answer cache")
-    cache_parser.add_argument("action", choices=["stats", "clear", "invalidate"])
-    cache_parser.add_argument("patterns", nargs="*", help="glob patterns on dotted paths (invalidate)")
-    cache_parser.add_argument("--cache-dir", default=".cache/ai-docstrings")
-    args = parser.parse_args(argv)
-    if args.command == "plan":
-        return plan(args.config_file, budget=args.budget, as_json=args.json)
-    if args.command == "review":
-        return review(
+def options_command(write: str | None) -> int:
+    """Print the options table, or write it into the options section of `write` (the README)."""
+    from mkdocs_ai_docstrings._internal.options_table import options_table, replace_table
+
+    if write is None:
+        print(options_table())
+        return 0
+    path = Path(write)
+    try:
+        path.write_text(replace_table(path.read_text(encoding="utf-8")), encoding="utf-8")
+    except ValueError as error:
+        raise SystemExit(f"{write}: {error}") from None
+    print(f"options table written into {path}")
+    return 0
+
+
+# Parsers -------------------------------------------------------------------------------------------------------
+
+
+def _subcommand(commands: Any, name: str, summary: str, description: str, examples: str) -> argparse.ArgumentParser:
+    """A subcommand parser with a one-line `summary` (in the main help), a `description` and usage `examples`."""
+    return commands.add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog=f"examples:\n{examples}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def add_config_file(parser: argparse.ArgumentParser) -> None:
+    """The `-f/--config-file` option: paths in the site's options are relative to that file, from any folder."""
+    parser.add_argument(
+        "-f",
+        "--config-file",
+        default="mkdocs.yml",
+        metavar="FILE",
+        help="the site's mkdocs.yml; cache and lock paths are relative to its folder (default: %(default)s)",
+    )
+
+
+def _register_plan(commands: Any) -> None:
+    parser = _subcommand(
+        commands,
+        "plan",
+        "list what would be generated, with estimated tokens and cost (no request is sent)",
+        "Build the site into a temporary folder in dry-run mode and print every object that lacks a docstring:\n"
+        "cached (free), to generate (with its estimated tokens), or left out by the token budget.",
+        "  mkdocs-ai-docstrings plan\n  mkdocs-ai-docstrings plan -f docs/mkdocs.yml --budget 20000 --json",
+    )
+    add_config_file(parser)
+    parser.add_argument("--budget", type=int, default=None, metavar="TOKENS", help="token budget to plan against")
+    parser.add_argument("--json", action="store_true", help="print the plan report as JSON instead of a table")
+    parser.set_defaults(run=lambda args: plan(args.config_file, budget=args.budget, as_json=args.json))
+
+
+def _register_review(commands: Any) -> None:
+    parser = _subcommand(
+        commands,
+        "review",
+        "list the AI docstrings waiting for review, with their code; accept or reject them",
+        "Without options, list the lock file's records waiting for review, each with its object's current code.\n"
+        "With --accept, --reject or --all, change their review state (`publish: accepted` shows only accepted ones).",
+        "  mkdocs-ai-docstrings review\n"
+        "  mkdocs-ai-docstrings review --accept 'mypkg.api.*' --reject mypkg.api.legacy\n"
+        "  mkdocs-ai-docstrings review -f site/mkdocs.yml --all",
+    )
+    add_config_file(parser)
+    parser.add_argument("--accept", nargs="+", default=[], metavar="PATH", help="accept records (dotted paths, globs)")
+    parser.add_argument("--reject", nargs="+", default=[], metavar="PATH", help="reject records (dotted paths, globs)")
+    parser.add_argument("--all", action="store_true", help="accept every pending record")
+    parser.add_argument("--list-all", action="store_true", help="list every record, reviewed or not")
+    parser.set_defaults(
+        run=lambda args: review(
             args.config_file, accept=args.accept, reject=args.reject, accept_all=args.all, show_all=args.list_all
         )
-    if args.command == "apply":
+    )
+
+
+def _register_apply(commands: Any) -> None:
+    parser = _subcommand(
+        commands,
+        "apply",
+        "write the lock file's docstrings into the Python source",
+        "Insert the lock file's docstrings into the source files as plain docstrings (formatting kept), or write\n"
+        "them as a unified patch. Objects whose code changed since the docstring was written are skipped.",
+        "  mkdocs-ai-docstrings apply --accepted-only\n"
+        "  mkdocs-ai-docstrings apply src/mypkg/api.py 'mypkg.core.*' --diff ai-docstrings.patch",
+    )
+    add_config_file(parser)
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="files, folders or dotted-path globs (default: all)")
+    parser.add_argument("--accepted-only", action="store_true", help="only records a maintainer accepted or edited")
+    parser.add_argument("--diff", metavar="FILE", default=None, help="write a unified patch instead ('-': stdout)")
+
+    def run(args: argparse.Namespace) -> int:
         from mkdocs_ai_docstrings._internal.apply import apply_command
 
         return apply_command(args.config_file, args.paths, accepted_only=args.accepted_only, diff_file=args.diff)
-    if args.action == "invalidate" and not args.patterns:
-        parser.error("invalidate needs at least one pattern")
-    return cache_command(args.action, args.cache_dir, args.patterns)
+
+    parser.set_defaults(run=run)
+
+
+def _register_cache(commands: Any) -> None:
+    parser = _subcommand(
+        commands,
+        "cache",
+        "count, clear or invalidate the cached answers",
+        "Work on the answer cache named by the site's `cache_dir` option (relative to mkdocs.yml's folder),\n"
+        "or on the folder given with --cache-dir.",
+        "  mkdocs-ai-docstrings cache stats\n"
+        "  mkdocs-ai-docstrings cache invalidate 'mypkg.api.*' -f docs/mkdocs.yml\n"
+        "  mkdocs-ai-docstrings cache clear --cache-dir .cache/ai-docstrings",
+    )
+    parser.add_argument(
+        "action", choices=["stats", "clear", "invalidate"], help="count the answers, remove all, or remove matching"
+    )
+    parser.add_argument("patterns", nargs="*", metavar="PATTERN", help="glob patterns on dotted paths (invalidate)")
+    add_config_file(parser)
+    parser.add_argument("--cache-dir", default=None, metavar="DIR", help="this cache folder instead of the site's")
+
+    def run(args: argparse.Namespace) -> int:
+        if args.action == "invalidate" and not args.patterns:
+            parser.error("invalidate needs at least one pattern")
+        cache_dir = args.cache_dir or SiteConfig.load(args.config_file).cache_dir
+        return cache_command(args.action, cache_dir, args.patterns)
+
+    parser.set_defaults(run=run)
+
+
+def _register_options(commands: Any) -> None:
+    parser = _subcommand(
+        commands,
+        "options",
+        "print every option with what it accepts, its default and its meaning",
+        "Print the options table (Markdown), written from the one declaration of the options.",
+        "  mkdocs-ai-docstrings options\n  mkdocs-ai-docstrings options --write README.md",
+    )
+    parser.add_argument("--write", metavar="FILE", default=None, help="replace the options table inside FILE")
+    parser.set_defaults(run=lambda args: options_command(args.write))
+
+
+REGISTRARS: list[Callable[[Any], None]] = [
+    _register_plan,
+    _register_review,
+    _register_apply,
+    _register_cache,
+    _register_options,
+]
+"""One function per subcommand (or group): each adds its parser to the subcommands and sets `run`."""
+
+
+def _version() -> str:
+    try:
+        return version("mkdocs-ai-docstrings")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `mkdocs-ai-docstrings` parser with every registered subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="mkdocs-ai-docstrings",
+        description="Plan, review, apply and cache the AI-written docstrings of an MkDocs site.",
+        epilog="Run `mkdocs-ai-docstrings COMMAND --help` for the options and examples of a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for register in REGISTRARS:
+        register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `mkdocs-ai-docstrings`."""
+    args = build_parser().parse_args(argv)
+    return args.run(args)
 
 
 if __name__ == "__main__":
