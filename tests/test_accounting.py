@@ -18,11 +18,13 @@ import griffe
 import pytest
 
 from mkdocs_ai_docstrings._internal import session as session_module
-from mkdocs_ai_docstrings._internal.client import ConfigurationError, entra_token_provider, scrub, scrub_url
+from mkdocs_ai_docstrings._internal.client import entra_token_provider
 from mkdocs_ai_docstrings._internal.discovery import discover
+from mkdocs_ai_docstrings._internal.errors import ConfigurationError
 from mkdocs_ai_docstrings._internal.generator import Generator
 from mkdocs_ai_docstrings._internal.logger import logger
 from mkdocs_ai_docstrings._internal.retry import RetryPolicy
+from mkdocs_ai_docstrings._internal.secrets import scrub, scrub_url
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings
 from tests.conftest import build, build_env, make_site

@@ -27,7 +27,6 @@ from mkdocs_ai_docstrings._internal.client import (
     CallTally,
     ChatResponse,
     parse_content,
-    scrub,
     wire_format,
 )
 from mkdocs_ai_docstrings._internal.discovery import Candidate, human_documented, resolve_in_package
@@ -39,11 +38,11 @@ from mkdocs_ai_docstrings._internal.logger import logger
 from mkdocs_ai_docstrings._internal.mark import append_sections, attach_docstring, mark_summary_line
 from mkdocs_ai_docstrings._internal.prices import estimate_cost
 from mkdocs_ai_docstrings._internal.prompts import ContextInputs, build_sections, class_skeleton, render_context
-from mkdocs_ai_docstrings._internal.redact import Redaction, redact_secrets
 from mkdocs_ai_docstrings._internal.render import render_docstring, structure_problems
 from mkdocs_ai_docstrings._internal.report import ObjectOutcome
 from mkdocs_ai_docstrings._internal.sanitize import sanitize_code
 from mkdocs_ai_docstrings._internal.schema import SCHEMA_VERSION, answer_schema, improve_schema, validate_answer
+from mkdocs_ai_docstrings._internal.secrets import Redaction, redact_source, scrub
 from mkdocs_ai_docstrings._internal.session import BuildSession
 
 WAITING_FOR_REVIEW = "waiting for review (`publish: accepted`)"
@@ -331,12 +330,7 @@ class Generator:
 
     def _redact(self, text: str) -> Redaction:
         """Redact credentials (when enabled) and, always, this build's own API key or token."""
-        if self.settings.redact_secrets:
-            return redact_secrets(text, extra_literals=self.session.secrets)
-        count = sum(text.count(secret) for secret in self.session.secrets)
-        for secret in self.session.secrets:
-            text = text.replace(secret, "<redacted:API key>")
-        return Redaction(text, count, ("API key",) if count else ())
+        return redact_source(text, self.session.secrets, detect=self.settings.redact_secrets)
 
     def key_for(self, messages: list[dict[str, str]], schema: Mapping[str, Any]) -> str:
         """The cache key: every input that changes the answer."""
