@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -210,3 +211,73 @@ def build(
         for path in sorted(site.site_dir.rglob("*.html"))
     }
     return BuildResult(completed.returncode, completed.stdout + completed.stderr, site.site_dir, report, requests, html)
+
+
+@pytest.fixture
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep retry backoff short (server hints such as `retry-after-ms` are still honoured as sent).
+
+    Modules whose every test needs it say `pytestmark = pytest.mark.usefixtures("fast_backoff")`.
+    """
+    import functools
+
+    from mkdocs_ai_docstrings._internal import session as session_module
+    from mkdocs_ai_docstrings._internal.retry import RetryPolicy
+
+    monkeypatch.setattr(session_module, "RetryPolicy", functools.partial(RetryPolicy, base_delay=0.02, max_delay=0.05))
+
+
+@pytest.fixture
+def load() -> Iterator[Any]:
+    """Load a package from a mapping of file names to sources: `load(files, name="pkg")` (unloaded at the end)."""
+    import griffe
+
+    stack: list[Any] = []
+
+    def loader(files: Mapping[str, str], name: str = "pkg") -> griffe.Module:
+        manager = griffe.temporary_visited_package(name, dict(files))
+        stack.append(manager)
+        return manager.__enter__()
+
+    yield loader
+    for manager in reversed(stack):
+        manager.__exit__(None, None, None)
+
+
+HAS_MARKDOWN_INCLUDE = importlib.util.find_spec("markdown_include") is not None
+"""markdown-include (`{!file!}`) is not a dependency; with it installed, the include tests cover it too."""
+
+
+class SecretServer:
+    """A loopback HTTP server serving `marker` for any path and counting the requests it receives.
+
+    Include and snippet payloads point at its `url`: any request means a directive was executed.
+    """
+
+    def __init__(self, marker: str) -> None:
+        import http.server
+        import threading
+
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.requests += 1
+                body = marker.encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.requests = 0
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/secret.env"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        """Stop serving."""
+        self.httpd.shutdown()
+        self.httpd.server_close()
