@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import fnmatch
+import inspect
 import json
 import logging
 import sys
@@ -171,13 +172,20 @@ def options_command(write: str | None) -> int:
 # Parsers -------------------------------------------------------------------------------------------------------
 
 
-def _subcommand(commands: Any, name: str, summary: str, description: str, examples: str) -> argparse.ArgumentParser:
-    """A subcommand parser with a one-line `summary` (in the main help), a `description` and usage `examples`."""
+def _subcommand(commands: Any, name: str, register: Callable[[Any], None]) -> argparse.ArgumentParser:
+    """A subcommand parser whose help comes from the docstring of its `register` function.
+
+    The docstring's first line is the summary shown in the main help, the paragraphs after it the description,
+    and the indented lines after `Examples:` the examples shown at the end of the subcommand's help.
+    """
+    doc = inspect.cleandoc(register.__doc__ or "")
+    summary, _, rest = doc.partition("\n\n")
+    description, _, examples = rest.partition("Examples:\n")
     return commands.add_parser(
         name,
         help=summary,
-        description=description,
-        epilog=f"examples:\n{examples}",
+        description=description.strip(),
+        epilog=f"examples:\n{examples.rstrip()}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
 
@@ -194,14 +202,16 @@ def add_config_file(parser: argparse.ArgumentParser) -> None:
 
 
 def _register_plan(commands: Any) -> None:
-    parser = _subcommand(
-        commands,
-        "plan",
-        "list what would be generated, with estimated tokens and cost (no request is sent)",
-        "Build the site into a temporary folder in dry-run mode and print every object that lacks a docstring:\n"
-        "cached (free), to generate (with its estimated tokens), or left out by the token budget.",
-        "  mkdocs-ai-docstrings plan\n  mkdocs-ai-docstrings plan -f docs/mkdocs.yml --budget 20000 --json",
-    )
+    """List what would be generated, with estimated tokens and cost (no request is sent).
+
+    Build the site into a temporary folder in dry-run mode and print every object that lacks a docstring:
+    cached (free), to generate (with its estimated tokens), or left out by the token budget.
+
+    Examples:
+        mkdocs-ai-docstrings plan
+        mkdocs-ai-docstrings plan -f docs/mkdocs.yml --budget 20000 --json
+    """
+    parser = _subcommand(commands, "plan", _register_plan)
     add_config_file(parser)
     parser.add_argument("--budget", type=int, default=None, metavar="TOKENS", help="token budget to plan against")
     parser.add_argument("--json", action="store_true", help="print the plan report as JSON instead of a table")
@@ -209,16 +219,17 @@ def _register_plan(commands: Any) -> None:
 
 
 def _register_review(commands: Any) -> None:
-    parser = _subcommand(
-        commands,
-        "review",
-        "list the AI docstrings waiting for review, with their code; accept or reject them",
-        "Without options, list the lock file's records waiting for review, each with its object's current code.\n"
-        "With --accept, --reject or --all, change their review state (`publish: accepted` shows only accepted ones).",
-        "  mkdocs-ai-docstrings review\n"
-        "  mkdocs-ai-docstrings review --accept 'mypkg.api.*' --reject mypkg.api.legacy\n"
-        "  mkdocs-ai-docstrings review -f site/mkdocs.yml --all",
-    )
+    """List the AI docstrings waiting for review, with their code; accept or reject them.
+
+    Without options, list the lock file's records waiting for review, each with its object's current code.
+    With --accept, --reject or --all, change their review state (`publish: accepted` shows only accepted ones).
+
+    Examples:
+        mkdocs-ai-docstrings review
+        mkdocs-ai-docstrings review --accept 'mypkg.api.*' --reject mypkg.api.legacy
+        mkdocs-ai-docstrings review -f site/mkdocs.yml --all
+    """
+    parser = _subcommand(commands, "review", _register_review)
     add_config_file(parser)
     parser.add_argument("--accept", nargs="+", default=[], metavar="PATH", help="accept records (dotted paths, globs)")
     parser.add_argument("--reject", nargs="+", default=[], metavar="PATH", help="reject records (dotted paths, globs)")
@@ -232,15 +243,16 @@ def _register_review(commands: Any) -> None:
 
 
 def _register_apply(commands: Any) -> None:
-    parser = _subcommand(
-        commands,
-        "apply",
-        "write the lock file's docstrings into the Python source",
-        "Insert the lock file's docstrings into the source files as plain docstrings (formatting kept), or write\n"
-        "them as a unified patch. Objects whose code changed since the docstring was written are skipped.",
-        "  mkdocs-ai-docstrings apply --accepted-only\n"
-        "  mkdocs-ai-docstrings apply src/mypkg/api.py 'mypkg.core.*' --diff ai-docstrings.patch",
-    )
+    """Write the lock file's docstrings into the Python source.
+
+    Insert the lock file's docstrings into the source files as plain docstrings (formatting kept), or write
+    them as a unified patch. Objects whose code changed since the docstring was written are skipped.
+
+    Examples:
+        mkdocs-ai-docstrings apply --accepted-only
+        mkdocs-ai-docstrings apply src/mypkg/api.py 'mypkg.core.*' --diff ai-docstrings.patch
+    """
+    parser = _subcommand(commands, "apply", _register_apply)
     add_config_file(parser)
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files, folders or dotted-path globs (default: all)")
     parser.add_argument("--accepted-only", action="store_true", help="only records a maintainer accepted or edited")
@@ -255,16 +267,17 @@ def _register_apply(commands: Any) -> None:
 
 
 def _register_cache(commands: Any) -> None:
-    parser = _subcommand(
-        commands,
-        "cache",
-        "count, clear or invalidate the cached answers",
-        "Work on the answer cache named by the site's `cache_dir` option (relative to mkdocs.yml's folder),\n"
-        "or on the folder given with --cache-dir.",
-        "  mkdocs-ai-docstrings cache stats\n"
-        "  mkdocs-ai-docstrings cache invalidate 'mypkg.api.*' -f docs/mkdocs.yml\n"
-        "  mkdocs-ai-docstrings cache clear --cache-dir .cache/ai-docstrings",
-    )
+    """Count, clear or invalidate the cached answers.
+
+    Work on the answer cache named by the site's `cache_dir` option (relative to mkdocs.yml's folder),
+    or on the folder given with --cache-dir.
+
+    Examples:
+        mkdocs-ai-docstrings cache stats
+        mkdocs-ai-docstrings cache invalidate 'mypkg.api.*' -f docs/mkdocs.yml
+        mkdocs-ai-docstrings cache clear --cache-dir .cache/ai-docstrings
+    """
+    parser = _subcommand(commands, "cache", _register_cache)
     parser.add_argument(
         "action", choices=["stats", "clear", "invalidate"], help="count the answers, remove all, or remove matching"
     )
@@ -282,13 +295,15 @@ def _register_cache(commands: Any) -> None:
 
 
 def _register_options(commands: Any) -> None:
-    parser = _subcommand(
-        commands,
-        "options",
-        "print every option with what it accepts, its default and its meaning",
-        "Print the options table (Markdown), written from the one declaration of the options.",
-        "  mkdocs-ai-docstrings options\n  mkdocs-ai-docstrings options --write README.md",
-    )
+    """Print every option with what it accepts, its default and its meaning.
+
+    Print the options table (Markdown), written from the one declaration of the options.
+
+    Examples:
+        mkdocs-ai-docstrings options
+        mkdocs-ai-docstrings options --write README.md
+    """
+    parser = _subcommand(commands, "options", _register_options)
     parser.add_argument("--write", metavar="FILE", default=None, help="replace the options table inside FILE")
     parser.set_defaults(run=lambda args: options_command(args.write))
 
