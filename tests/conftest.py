@@ -281,3 +281,38 @@ class SecretServer:
         """Stop serving."""
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def include_payloads(url: str) -> list[str]:
+    """Every include, snippet, macro and autodoc form a hostile text may carry (the remote ones point at `url`)."""
+    return [
+        '--8<-- "secret.env"',
+        ';--8<-- "secret.env"',
+        ";;-8<- 'secret.env'",
+        '-8<- "secret.env"',
+        '--------8<-------- "secret.env"',
+        '    --8<-- "secret.env"',
+        "--8<--\nsecret.env\n--8<--",
+        "-8<-\nsecret.env\n\n-8<-",
+        f'--8<-- "{url}"',
+        f"--8<--\n{url}\n--8<--",
+        '`--8<-- "secret.env"`',
+        'Lead text `-8<- "secret.env"` trail',
+        "Kept `--8<-- [start:x]` whole",
+        "{!secret.env!}",
+        "`{!secret.env!}`",
+        "{! secret.env !}",
+        '{% include "secret.env" %}',
+        '{% include-markdown "secret.env" %}',
+        '`{% include "secret.env" %}`',
+        "{{ secret }}",
+        "`{{ secret }}`",
+        "{# hidden #}",
+        "::: os",
+        "# ::: os",
+        "Text\n::: os\nmore",
+        "<!-- include secret.env -->",
+        "`<!-- x -->`",
+        "/// html | div\nbody\n///",
+        '/// details | x\n    --8<-- "secret.env"\n///',
+    ]

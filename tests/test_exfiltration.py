@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import HAS_MARKDOWN_INCLUDE, SecretServer, build, build_env, make_site
+from tests.conftest import HAS_MARKDOWN_INCLUDE, SecretServer, build, build_env, include_payloads, make_site
 from tests.emulator import AzureEmulator, request_schema, synthesize
 from tests.test_build import rendered_objects
 
@@ -54,48 +54,14 @@ PAGES = {"index.md": "# API\n\n::: vault.store\n"}
 
 def prose_payload(url: str) -> str:
     """Every include or directive form, as paragraphs, lines and code spans of one prose field."""
-    return "\n\n".join(
-        [
-            '--8<-- "secret.env"',
-            "Reads the vault.",
-            ';--8<-- "secret.env"',
-            "-8<-\nsecret.env\n-8<-",
-            f'--8<-- "{url}"',
-            'See `--8<-- "secret.env"` and `{!secret.env!}` and `{% include "secret.env" %}` and `<!-- c -->`.',
-            "{!secret.env!}",
-            '{% include "secret.env" %}',
-            '{% include-markdown "secret.env" %}',
-            "{{ config.site_name }} {# hidden #}",
-            "::: os",
-            "# ::: os.path",
-            "<!-- include secret.env -->",
-            '/// html | div\n--8<-- "secret.env"\n///',
-        ]
-    )
+    spans = 'See `--8<-- "secret.env"` and `{!secret.env!}` and `{% include "secret.env" %}` and `<!-- c -->`.'
+    return "\n\n".join(["Reads the vault.", spans, *include_payloads(url)])
 
 
 def code_payload(url: str) -> str:
     """Example code carrying every include or directive form on its own lines."""
-    return "\n".join(
-        [
-            'vault = Vault("data")',
-            '--8<-- "secret.env"',
-            ';--8<-- "secret.env"',
-            "-8<-",
-            "secret.env",
-            "-8<-",
-            "--------8<-------- 'secret.env'",
-            f'--8<-- "{url}"',
-            'print("{!secret.env!}")',
-            '{% include "secret.env" %}',
-            "{{ config }}",
-            "::: os",
-            "# ::: os.path",
-            "<!-- x -->",
-            "/// html | div",
-            "vault.open()",
-        ]
-    )
+    lines = [line for payload in include_payloads(url) for line in payload.splitlines()]
+    return "\n".join(['vault = Vault("data")', *lines, 'print("{!secret.env!}")', "vault.open()"])
 
 
 def injected_answer(url: str) -> Any:

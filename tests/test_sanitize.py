@@ -14,7 +14,7 @@ import markdown
 import pytest
 
 from mkdocs_ai_docstrings._internal.sanitize import code_fence, sanitize_code, sanitize_text
-from tests.conftest import HAS_MARKDOWN_INCLUDE, SecretServer
+from tests.conftest import HAS_MARKDOWN_INCLUDE, SecretServer, include_payloads
 
 EXTENSIONS = ["attr_list", "admonition", "pymdownx.details", "pymdownx.superfences", "md_in_html", "tables", "toc"]
 MORE_EXTENSIONS = [
@@ -301,40 +301,6 @@ def secret_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def _include_payloads(url: str) -> list[str]:
-    return [
-        '--8<-- "secret.env"',
-        ';--8<-- "secret.env"',
-        ";;-8<- 'secret.env'",
-        '-8<- "secret.env"',
-        '--------8<-------- "secret.env"',
-        '    --8<-- "secret.env"',
-        "--8<--\nsecret.env\n--8<--",
-        "-8<-\nsecret.env\n\n-8<-",
-        f'--8<-- "{url}"',
-        f"--8<--\n{url}\n--8<--",
-        '`--8<-- "secret.env"`',
-        'Lead text `-8<- "secret.env"` trail',
-        "Kept `--8<-- [start:x]` whole",
-        "{!secret.env!}",
-        "`{!secret.env!}`",
-        "{! secret.env !}",
-        '{% include "secret.env" %}',
-        '{% include-markdown "secret.env" %}',
-        '`{% include "secret.env" %}`',
-        "{{ secret }}",
-        "`{{ secret }}`",
-        "{# hidden #}",
-        "::: os",
-        "# ::: os",
-        "Text\n::: os\nmore",
-        "<!-- include secret.env -->",
-        "`<!-- x -->`",
-        "/// html | div\nbody\n///",
-        '/// details | x\n    --8<-- "secret.env"\n///',
-    ]
-
-
 def _snippets(secret_dir: Path, *, url_download: bool = False) -> dict[str, Any]:
     return {"base_path": [str(secret_dir)], "check_paths": False, "url_download": url_download, "url_timeout": 5}
 
@@ -401,7 +367,7 @@ def test_the_set_up_publishes_local_and_remote_files_from_raw_text(
 def test_includes_in_prose_and_code_publish_nothing(secret_dir: Path, secret_server: SecretServer, setup: str) -> None:
     render = _renderers(secret_dir)[setup]
     before = secret_server.requests
-    for payload in _include_payloads(secret_server.url):
+    for payload in include_payloads(secret_server.url):
         for kind, text in (("prose", sanitize_text(payload)), ("code", _as_code_block(sanitize_code(payload)))):
             assert _active(text) == [], (kind, payload, text)
             assert MARKER not in render(text), (kind, payload, text)
@@ -438,7 +404,7 @@ def test_jinja_over_sanitized_text_changes_nothing() -> None:
     import jinja2
 
     environment = jinja2.Environment(loader=jinja2.DictLoader({"secret.env": MARKER}))
-    for payload in _include_payloads("http://127.0.0.1:9/x"):
+    for payload in include_payloads("http://127.0.0.1:9/x"):
         for text in (sanitize_text(payload), _as_code_block(sanitize_code(payload))):
             assert environment.from_string(text).render(secret=MARKER) == text
 
