@@ -14,20 +14,16 @@ Usage:
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _site import built_example_site
 
-from mkdocs_ai_docstrings._internal.lock import LockFile  # noqa: E402
-from tests.conftest import Site, build, build_env  # noqa: E402
-from tests.emulator import AzureEmulator  # noqa: E402
-from tests.test_apply import comments, run_apply, without_docstrings  # noqa: E402
-from tests.test_build import marked_ids  # noqa: E402
+from mkdocs_ai_docstrings._internal.lock import LockFile
+from tests.conftest import build, build_env
+from tests.test_apply import comments, run_apply, without_docstrings
+from tests.test_build import marked_ids
 
 BIN = Path(sys.executable).parent
 
@@ -58,12 +54,8 @@ def interrogate(src: Path) -> str:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory(prefix="ai-apply-bench-") as folder, AzureEmulator(api_key="test-key") as emulator:
-        tmp = Path(folder)
-        site = Site(tmp / "project")
-        shutil.copytree(ROOT / "example_site", site.root, ignore=shutil.ignore_patterns(".cache", "site", "*.lock"))
-        first = build(site, build_env(emulator, tmp), emulator=emulator)
-        print(f"first_build_rc: {first.returncode}")
+    with built_example_site("ai-apply-bench-") as built:
+        tmp, site, first = built.tmp, built.site, built.first
         print(f"lock_records: {len(LockFile.load(site.root / 'ai-docstrings.lock').records)}")
         print(f"marked_before: {len(marked_ids(first))}")
         print(f"coverage_before: {first.report['coverage']['totals']}")

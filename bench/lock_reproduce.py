@@ -16,26 +16,17 @@ from __future__ import annotations
 
 import ast
 import shutil
-import sys
-import tempfile
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _site import built_example_site
 
-from mkdocs_ai_docstrings._internal.lock import LockFile  # noqa: E402
-from tests.conftest import Site, build, build_env  # noqa: E402
-from tests.emulator import AzureEmulator  # noqa: E402
-from tests.test_build import marked_ids  # noqa: E402
+from mkdocs_ai_docstrings._internal.lock import LockFile
+from tests.conftest import Site, build, build_env
+from tests.test_build import marked_ids
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory(prefix="ai-lock-bench-") as folder, AzureEmulator(api_key="test-key") as emulator:
-        tmp = Path(folder)
-        site = Site(tmp / "project")
-        shutil.copytree(ROOT / "example_site", site.root, ignore=shutil.ignore_patterns(".cache", "site", "*.lock"))
-        first = build(site, build_env(emulator, tmp), emulator=emulator)
-        print(f"first_build_rc: {first.returncode}")
+    with built_example_site("ai-lock-bench-") as built:
+        tmp, site, first, emulator = built.tmp, built.site, built.first, built.emulator
         print(f"first_build_requests: {first.requests}")
         print(f"lock_records: {(site.root / 'ai-docstrings.lock').read_text().count(chr(10) + '[')}")
         clone = Site(tmp / "clone")

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mkdocs_ai_docstrings._internal.redact import find_secrets, redact_secrets  # noqa: E402
-from tests.redaction_corpus import LOOKALIKES, SECRETS, Entry  # noqa: E402
+from tests.redaction_corpus import ADVERSARIAL, LOOKALIKES, SECRETS, Entry  # noqa: E402
 
 
 def missed(entry: Entry) -> list[str]:
@@ -74,6 +74,13 @@ def main() -> None:
     start = time.perf_counter()
     redact_secrets(big)
     print(f"ms_per_kb_large_text: {(time.perf_counter() - start) * 1000 / (len(big.encode()) / 1024):.3f}")
+    # Inputs built to make a backtracking regex blow up (the tests check their result; the time is here).
+    adversarial = []
+    for text in ADVERSARIAL.values():
+        start = time.perf_counter()
+        redact_secrets(text)
+        adversarial.append((time.perf_counter() - start) * 1000)
+    print(f"adversarial_ms_max: {max(adversarial):.1f}")
     if args.verbose:
         for key, found in misses.items():
             for secret in found:

@@ -56,6 +56,13 @@ def main() -> None:
         print("tokenizer1.4 ", run(emu.url, 30, emu, model="gpt-4", token_budget=8000, max_completion_tokens=120))
     with AzureEmulator(api_key=KEY, slots=2, latency=0.5) as emu:
         print("slots=2      ", run(emu.url, 24, emu, request_timeout=0.8, concurrency=4))
+    # Moved from the tests (which now assert what happened, not how long it took):
+    with AzureEmulator(api_key=KEY, fault_rates={"hang": 1.0}) as emu:
+        print("hang+deadline", run(emu.url, 6, emu, request_timeout=1.0))
+    with AzureEmulator(api_key=KEY, latency=0.3, fault_rates={"hang": 1.0}) as emu:
+        print("build_timeout", run(emu.url, 4, emu, request_timeout=30.0, build_timeout=1.5))
+    with AzureEmulator(api_key=KEY, fault_rates={"429_daily": 1.0}) as emu:
+        print("daily_quota  ", run(emu.url, 10, emu, concurrency=4))
 
 
 if __name__ == "__main__":

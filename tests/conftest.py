@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -273,3 +274,108 @@ def build_with(
 def error_lines(output: str) -> list[str]:
     """The build's error lines (`ERROR - ...`, as MkDocs, ProperDocs and the extension under Zensical log them)."""
     return [line for line in output.splitlines() if line.startswith("ERROR")]
+
+
+@pytest.fixture
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep retry backoff short (server hints such as `retry-after-ms` are still honoured as sent).
+
+    Modules whose every test needs it say `pytestmark = pytest.mark.usefixtures("fast_backoff")`.
+    """
+    import functools
+
+    from mkdocs_ai_docstrings._internal import session as session_module
+    from mkdocs_ai_docstrings._internal.retry import RetryPolicy
+
+    monkeypatch.setattr(session_module, "RetryPolicy", functools.partial(RetryPolicy, base_delay=0.02, max_delay=0.05))
+
+
+@pytest.fixture
+def load() -> Iterator[Any]:
+    """Load a package from a mapping of file names to sources: `load(files, name="pkg")` (unloaded at the end)."""
+    import griffe
+
+    stack: list[Any] = []
+
+    def loader(files: Mapping[str, str], name: str = "pkg") -> griffe.Module:
+        manager = griffe.temporary_visited_package(name, dict(files))
+        stack.append(manager)
+        return manager.__enter__()
+
+    yield loader
+    for manager in reversed(stack):
+        manager.__exit__(None, None, None)
+
+
+HAS_MARKDOWN_INCLUDE = importlib.util.find_spec("markdown_include") is not None
+"""markdown-include (`{!file!}`) is not a dependency; with it installed, the include tests cover it too."""
+
+
+class SecretServer:
+    """A loopback HTTP server serving `marker` for any path and counting the requests it receives.
+
+    Include and snippet payloads point at its `url`: any request means a directive was executed.
+    """
+
+    def __init__(self, marker: str) -> None:
+        import http.server
+        import threading
+
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.requests += 1
+                body = marker.encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.requests = 0
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/secret.env"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        """Stop serving."""
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def include_payloads(url: str) -> list[str]:
+    """Every include, snippet, macro and autodoc form a hostile text may carry (the remote ones point at `url`)."""
+    return [
+        '--8<-- "secret.env"',
+        ';--8<-- "secret.env"',
+        ";;-8<- 'secret.env'",
+        '-8<- "secret.env"',
+        '--------8<-------- "secret.env"',
+        '    --8<-- "secret.env"',
+        "--8<--\nsecret.env\n--8<--",
+        "-8<-\nsecret.env\n\n-8<-",
+        f'--8<-- "{url}"',
+        f"--8<--\n{url}\n--8<--",
+        '`--8<-- "secret.env"`',
+        'Lead text `-8<- "secret.env"` trail',
+        "Kept `--8<-- [start:x]` whole",
+        "{!secret.env!}",
+        "`{!secret.env!}`",
+        "{! secret.env !}",
+        '{% include "secret.env" %}',
+        '{% include-markdown "secret.env" %}',
+        '`{% include "secret.env" %}`',
+        "{{ secret }}",
+        "`{{ secret }}`",
+        "{# hidden #}",
+        "::: os",
+        "# ::: os",
+        "Text\n::: os\nmore",
+        "<!-- include secret.env -->",
+        "`<!-- x -->`",
+        "/// html | div\nbody\n///",
+        '/// details | x\n    --8<-- "secret.env"\n///',
+    ]

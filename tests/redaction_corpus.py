@@ -389,3 +389,14 @@ LOOKALIKES: tuple[Entry, ...] = tuple(
     ]
 )
 """Snippets of ordinary code that look like credentials; none must change."""
+
+
+ADVERSARIAL = {
+    "keyword-run": "secret" * 5000 + '="x"',
+    "keywords-per-line": ("secret " * 140 + '="x"\n') * 20,
+    "pem-markers": "-----BEGIN PRIVATE KEY-----" * 3000,
+    "dashes": "sk-" + "a-" * 20000,
+    "npm": "//a/:_authToken=" * 3000,
+    "url-shapes": "://a:" * 10000,
+}
+"""Inputs built to make a backtracking pattern blow up: tests check the result, bench/redaction.py the time."""

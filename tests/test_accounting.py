@@ -4,25 +4,22 @@ holds against the server's own counting, reservations never leak, and no URL cre
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 import socket
 import textwrap
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import griffe
 import pytest
 
-from mkdocs_ai_docstrings._internal import session as session_module
-from mkdocs_ai_docstrings._internal.client import ConfigurationError, entra_token_provider, scrub, scrub_url
+from mkdocs_ai_docstrings._internal.client import entra_token_provider
 from mkdocs_ai_docstrings._internal.discovery import discover
+from mkdocs_ai_docstrings._internal.errors import ConfigurationError
 from mkdocs_ai_docstrings._internal.generator import fill
 from mkdocs_ai_docstrings._internal.logger import logger
-from mkdocs_ai_docstrings._internal.retry import RetryPolicy
+from mkdocs_ai_docstrings._internal.secrets import scrub, scrub_url
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings
 from tests.conftest import build, build_env, make_site
@@ -49,24 +46,7 @@ PACKAGE = {
 
 PAGES = {"index.md": "# API\n\n::: pkg\n\n::: pkg.core\n"}
 
-
-@pytest.fixture(autouse=True)
-def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(session_module, "RetryPolicy", functools.partial(RetryPolicy, base_delay=0.02, max_delay=0.05))
-
-
-@pytest.fixture
-def load() -> Iterator[Callable[..., griffe.Module]]:
-    stack: list[Any] = []
-
-    def loader(files: dict[str, str]) -> griffe.Module:
-        manager = griffe.temporary_visited_package("pkg", files)
-        stack.append(manager)
-        return manager.__enter__()
-
-    yield loader
-    for manager in reversed(stack):
-        manager.__exit__(None, None, None)
+pytestmark = pytest.mark.usefixtures("fast_backoff")
 
 
 def closed_port() -> int:
@@ -85,12 +65,9 @@ def test_a_build_against_an_unreachable_endpoint_costs_nothing_and_names_the_end
     site = make_site(tmp_path / "site", PACKAGE, PAGES, {"token_budget": 20000})
     env = build_env(None, tmp_path, AZURE_OPENAI_ENDPOINT=f"http://127.0.0.1:{port}", AZURE_OPENAI_API_KEY=API_KEY)
 
-    started = time.monotonic()
     result = build(site, env, timeout=120)
-    elapsed = time.monotonic() - started
 
     assert result.returncode == 0, result.output
-    assert elapsed < 60
     lines = [line for line in result.output.splitlines() if f"127.0.0.1:{port}" in line and "ERROR" in line]
     assert len(lines) == 1, result.output
     assert "unreachable" in lines[0] and "AZURE_OPENAI_ENDPOINT" in lines[0]

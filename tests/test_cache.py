@@ -17,9 +17,8 @@ from typing import Any
 import diskcache
 import pytest
 
-from mkdocs_ai_docstrings import AnswerCache, cache_key
 from mkdocs_ai_docstrings._internal import cache as cache_module
-from mkdocs_ai_docstrings._internal.cache import CacheMode
+from mkdocs_ai_docstrings._internal.cache import AnswerCache, CacheMode, cache_key
 
 
 def key_parts() -> dict[str, Any]:
@@ -230,9 +229,17 @@ def test_wait_for_gives_up_when_the_claim_is_dropped_without_an_answer(tmp_path:
     try:
         owner.claim("k1")
         owner.unclaim("k1")
-        started = time.monotonic()
-        assert asyncio.run(waiter.wait_for("k1", timeout=5)) is None
-        assert time.monotonic() - started < 1
+        sleeps: list[float] = []
+        real_sleep = asyncio.sleep
+
+        async def counted_sleep(seconds: float) -> None:
+            sleeps.append(seconds)
+            await real_sleep(0)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(cache_module.asyncio, "sleep", counted_sleep)
+            assert asyncio.run(waiter.wait_for("k1", timeout=5)) is None
+        assert sleeps == []  # the dropped claim is seen at once: no waiting
         owner.claim("k2")
         assert asyncio.run(waiter.wait_for("k2", timeout=0.3)) is None
     finally:

@@ -8,8 +8,8 @@ from contextlib import contextmanager
 import griffe
 import pytest
 
-from mkdocs_ai_docstrings import Candidate, Settings, discover
-from mkdocs_ai_docstrings._internal.discovery import PLACEHOLDERS, human_documented, missing_reason
+from mkdocs_ai_docstrings import Settings
+from mkdocs_ai_docstrings._internal.discovery import PLACEHOLDERS, Candidate, discover, human_documented, missing_reason
 from mkdocs_ai_docstrings._internal.scope import DocumentedRoot
 
 DOC = '"""Documented well enough."""'

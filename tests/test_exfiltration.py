@@ -8,17 +8,14 @@ file. The marker must appear in no file of the built site, while the AI docstrin
 
 from __future__ import annotations
 
-import http.server
-import importlib.util
 import textwrap
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import build, build_env, make_site
+from tests.conftest import HAS_MARKDOWN_INCLUDE, SecretServer, build, build_env, include_payloads, make_site
 from tests.emulator import AzureEmulator, request_schema, synthesize
 from tests.test_build import rendered_objects
 
@@ -27,8 +24,6 @@ MARKER = "EXFIL-5d1c0e-must-never-be-published"
 
 HOSTILE_MODEL = '<img src=x onerror=alert(1)> **bold** --8<-- "secret.env" {!secret.env!}'
 """The configured `model` name, shown in the marker: it must render as these characters, nothing else."""
-
-HAS_MARKDOWN_INCLUDE = importlib.util.find_spec("markdown_include") is not None
 
 PACKAGE = {
     "vault/__init__.py": '"""A package whose docstrings the model writes."""\n',
@@ -59,48 +54,14 @@ PAGES = {"index.md": "# API\n\n::: vault.store\n"}
 
 def prose_payload(url: str) -> str:
     """Every include or directive form, as paragraphs, lines and code spans of one prose field."""
-    return "\n\n".join(
-        [
-            '--8<-- "secret.env"',
-            "Reads the vault.",
-            ';--8<-- "secret.env"',
-            "-8<-\nsecret.env\n-8<-",
-            f'--8<-- "{url}"',
-            'See `--8<-- "secret.env"` and `{!secret.env!}` and `{% include "secret.env" %}` and `<!-- c -->`.',
-            "{!secret.env!}",
-            '{% include "secret.env" %}',
-            '{% include-markdown "secret.env" %}',
-            "{{ config.site_name }} {# hidden #}",
-            "::: os",
-            "# ::: os.path",
-            "<!-- include secret.env -->",
-            '/// html | div\n--8<-- "secret.env"\n///',
-        ]
-    )
+    spans = 'See `--8<-- "secret.env"` and `{!secret.env!}` and `{% include "secret.env" %}` and `<!-- c -->`.'
+    return "\n\n".join(["Reads the vault.", spans, *include_payloads(url)])
 
 
 def code_payload(url: str) -> str:
     """Example code carrying every include or directive form on its own lines."""
-    return "\n".join(
-        [
-            'vault = Vault("data")',
-            '--8<-- "secret.env"',
-            ';--8<-- "secret.env"',
-            "-8<-",
-            "secret.env",
-            "-8<-",
-            "--------8<-------- 'secret.env'",
-            f'--8<-- "{url}"',
-            'print("{!secret.env!}")',
-            '{% include "secret.env" %}',
-            "{{ config }}",
-            "::: os",
-            "# ::: os.path",
-            "<!-- x -->",
-            "/// html | div",
-            "vault.open()",
-        ]
-    )
+    lines = [line for payload in include_payloads(url) for line in payload.splitlines()]
+    return "\n".join(['vault = Vault("data")', *lines, 'print("{!secret.env!}")', "vault.open()"])
 
 
 def injected_answer(url: str) -> Any:
@@ -125,37 +86,9 @@ def injected_answer(url: str) -> Any:
     return answer
 
 
-class SecretServer:
-    """A loopback server handing out the marker, counting requests (snippets' `url_download` must never fire)."""
-
-    def __init__(self) -> None:
-        server = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server.requests += 1
-                body = MARKER.encode()
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.requests = 0
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/secret.env"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture
 def secret_server() -> Iterator[SecretServer]:
-    server = SecretServer()
+    server = SecretServer(MARKER)
     yield server
     server.close()
 

@@ -6,7 +6,6 @@ package loaded by griffe, against `tests.emulator.AzureEmulator`, and asserts th
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import re
@@ -27,12 +26,11 @@ import griffe
 import markdown
 import pytest
 
-from mkdocs_ai_docstrings._internal import session as session_module
+from mkdocs_ai_docstrings._internal.cache import AnswerCache
 from mkdocs_ai_docstrings._internal.discovery import discover
 from mkdocs_ai_docstrings._internal.generator import fill
 from mkdocs_ai_docstrings._internal.mark import AI_LABEL, EXTRA_NAMESPACE, SUMMARY_MARK
 from mkdocs_ai_docstrings._internal.report import BuildReport, ObjectOutcome
-from mkdocs_ai_docstrings._internal.retry import RetryPolicy
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings
 from tests.emulator import AzureEmulator, RecordedRequest, count_prompt_tokens, request_schema, synthesize
@@ -138,10 +136,7 @@ def assert_published(obj: griffe.Object) -> None:
     assert AI_LABEL in obj.labels
 
 
-@pytest.fixture(autouse=True)
-def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep backoff short (server hints such as `retry-after-ms` are still honoured as sent)."""
-    monkeypatch.setattr(session_module, "RetryPolicy", functools.partial(RetryPolicy, base_delay=0.02, max_delay=0.05))
+pytestmark = pytest.mark.usefixtures("fast_backoff")
 
 
 @pytest.fixture
@@ -151,18 +146,9 @@ def emu() -> Iterator[AzureEmulator]:
 
 
 @pytest.fixture
-def load() -> Iterator[Callable[..., griffe.Module]]:
-    """Load a package from a mapping of file names to sources (unloaded at the end of the test)."""
-    stack: list[Any] = []
-
-    def loader(files: dict[str, str] = PACKAGE, name: str = "pkg") -> griffe.Module:
-        manager = griffe.temporary_visited_package(name, files)
-        stack.append(manager)
-        return manager.__enter__()
-
-    yield loader
-    for manager in reversed(stack):
-        manager.__exit__(None, None, None)
+def load(load: Callable[..., griffe.Module]) -> Callable[..., griffe.Module]:
+    """The shared `load` fixture, with this module's package as the default."""
+    return lambda files=PACKAGE, name="pkg": load(files, name)
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -254,8 +240,7 @@ def test_a_daily_quota_stops_the_build_at_once(
 
     build = generate(pkg, emu, tmp_path, concurrency=concurrency, include=["pkg.funcs.*"])
 
-    assert build.elapsed < 5
-    assert 1 <= len(build.requests) <= concurrency
+    assert 1 <= len(build.requests) <= concurrency  # no retry waits for the hint (time: bench/resilience.py)
     asked = set(requests_per_object(build.requests))
     for path, outcome in build.report.outcomes.items():
         if path in asked:  # told to wait a day: it failed, it did not wait
@@ -298,8 +283,7 @@ def test_a_lost_response_is_retried_and_its_reservation_kept(
     assert build.spent == build.billed == answered.usage["total_tokens"]
     assert build.session.ledger.reserved == 0
     if fault == "timeout":
-        assert build.report.totals.timeouts == 1
-        assert build.elapsed < 5  # request_timeout: 1 s, not the emulator's 30 s
+        assert build.report.totals.timeouts == 1  # request_timeout (1 s) cut it, not the emulator's 30 s
     assert_published(member(pkg, TARGET))
 
 
@@ -676,9 +660,13 @@ def test_a_killed_build_loses_nothing_it_finished(emu: AzureEmulator, tmp_path: 
     answered = {target_of(request) for request in emu.requests if request.status == 200}
     assert 12 <= len(answered) < objects
 
-    started = time.monotonic()
+    left = AnswerCache(tmp_path / "cache")
+    try:  # claims left by the killed build do not hold the rerun back: none of them counts as alive
+        claims = [key.removeprefix("claim:") for key in left._store.iterkeys() if str(key).startswith("claim:")]
+        assert not any(left._claim_alive(key) for key in claims)
+    finally:
+        left.close()
     second = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
-    rerun_elapsed = time.monotonic() - started
 
     report = json.loads(second.stdout)
     outcomes = {item["path"]: item for item in report["objects"]}
@@ -692,7 +680,6 @@ def test_a_killed_build_loses_nothing_it_finished(emu: AzureEmulator, tmp_path: 
     assert set(after_kill) == set(outcomes) - cached
     total = len(emu.requests)
     assert objects <= total <= objects + 4  # only requests in flight at the kill (<= concurrency) were paid twice
-    assert rerun_elapsed < 30  # claims left by the killed build do not hold the rerun back
 
 
 def test_two_builds_at_once_on_one_cache_pay_once(emu: AzureEmulator, tmp_path: Path) -> None:
@@ -760,4 +747,3 @@ def test_mixed_faults_at_realistic_rates(emu: AzureEmulator, load: Callable[...,
             assert outcome.reason
             assert_unpublished(member(pkg, outcome.path))
     assert build.report.totals.rate_limited == sum(1 for request in build.requests if request.status == 429)
-    assert build.elapsed < 15

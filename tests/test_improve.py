@@ -13,8 +13,11 @@ from typing import Any
 import griffe
 import pytest
 
-from mkdocs_ai_docstrings import AI_LABEL, BuildSession, ObjectOutcome, Settings, discover
+from mkdocs_ai_docstrings import AI_LABEL, Settings
+from mkdocs_ai_docstrings._internal.discovery import discover
 from mkdocs_ai_docstrings._internal.generator import fill
+from mkdocs_ai_docstrings._internal.report import ObjectOutcome
+from mkdocs_ai_docstrings._internal.session import BuildSession
 from tests.conftest import TEST_KEY
 from tests.emulator import AzureEmulator
 

@@ -184,7 +184,7 @@ def test_real_clock_and_sleep_by_default() -> None:
             await limiter.acquire(1)
         return time.monotonic() - started
 
-    assert 0.039 <= run(three) < 1.0
+    assert run(three) >= 0.039  # really waited (a loaded machine only makes it longer)
 
 
 # Fairness and concurrency

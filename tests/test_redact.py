@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from mkdocs_ai_docstrings._internal.redact import Redaction, find_secrets, redact_secrets
-from tests.redaction_corpus import LOOKALIKES, SECRETS, Entry
+from tests.redaction_corpus import ADVERSARIAL, LOOKALIKES, SECRETS, Entry
 
 # Made-up credentials of each shape (split so that scanners of this repository do not flag them).
 AWS_KEY_ID = "AKIA" + "IOSFODNN7EXAMPLE"
@@ -206,32 +204,21 @@ def test_redacting_twice_finds_nothing_new() -> None:
     assert twice == Redaction(text=once.text, count=0, kinds=())
 
 
-def test_three_hundred_snippets_take_well_under_two_seconds() -> None:
+def test_three_hundred_snippets_each_lose_exactly_their_secrets() -> None:
+    # The speed of this is measured by bench/redaction.py (ms per kB), not asserted here.
     snippet = ORDINARY_CODE + "\n".join(str(case.values[0]) for case in CASES[:6])
     snippets = [snippet.replace("weather", f"weather{number}") for number in range(300)]
-    redact_secrets("warm up")
-    start = time.perf_counter()
     counts = [redact_secrets(text).count for text in snippets]
-    elapsed = time.perf_counter() - start
     assert counts == [6] * 300
-    assert elapsed < 2.0
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        pytest.param("secret" * 5000 + '="x"', id="keyword-run"),
-        pytest.param(("secret " * 140 + '="x"\n') * 20, id="keywords-per-line"),
-        pytest.param("-----BEGIN PRIVATE KEY-----" * 3000, id="pem-markers"),
-        pytest.param("sk-" + "a-" * 20000, id="dashes"),
-        pytest.param("//a/:_authToken=" * 3000, id="npm"),
-        pytest.param("://a:" * 10000, id="url-shapes"),
-    ],
-)
-def test_adversarial_input_is_scanned_in_linear_time(text: str) -> None:
-    start = time.perf_counter()
-    redact_secrets(text)
-    assert time.perf_counter() - start < 0.5
+@pytest.mark.parametrize("text", list(ADVERSARIAL.values()), ids=list(ADVERSARIAL))
+def test_adversarial_input_is_scanned_and_a_second_pass_finds_nothing_new(text: str) -> None:
+    # Linear time on these inputs is measured by bench/redaction.py (`adversarial_ms_max`); a regex that
+    # backtracks catastrophically on one of them makes this test run into the suite's timeout.
+    once = redact_secrets(text)
+    assert len(once.text) <= len(text) + 40 * once.count
+    assert redact_secrets(once.text).count == 0
 
 
 # ----------------------------------------------------------------------------------------------------------------------

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mkdocs_ai_docstrings import BuildReport, ObjectOutcome
-from mkdocs_ai_docstrings._internal.report import Reason, ReportPathError, Status
+from mkdocs_ai_docstrings._internal.report import BuildReport, ObjectOutcome, Reason, ReportPathError, Status
 
 
 def sample_report() -> BuildReport:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import random
 import re
 from collections.abc import Callable, Iterator
@@ -15,6 +14,7 @@ import markdown
 import pytest
 
 from mkdocs_ai_docstrings._internal.sanitize import code_fence, sanitize_code, sanitize_text
+from tests.conftest import HAS_MARKDOWN_INCLUDE, SecretServer, include_payloads
 
 EXTENSIONS = ["attr_list", "admonition", "pymdownx.details", "pymdownx.superfences", "md_in_html", "tables", "toc"]
 MORE_EXTENSIONS = [
@@ -283,47 +283,13 @@ def test_fenced_hostile_code_renders_as_one_code_block() -> None:
 
 # Includes and directives: model text is data for every extension a site may enable -----------------------------
 
-HAS_MARKDOWN_INCLUDE = importlib.util.find_spec("markdown_include") is not None
-"""markdown-include (`{!file!}`) is not a dependency; with it installed, the rich set-up includes it."""
 MARKER = "SECRET-7f3a9c-not-for-publication"
 """The content of the local (and served) `secret.env`: it must never reach rendered HTML."""
 
 
-class _SecretServer:
-    """A loopback HTTP server that serves `MARKER` for any path and counts the requests it receives."""
-
-    def __init__(self) -> None:
-        import http.server
-        import threading
-
-        server = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server.requests += 1
-                body = MARKER.encode()
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.requests = 0
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/secret.env"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture(scope="module")
-def secret_server() -> Iterator[_SecretServer]:
-    server = _SecretServer()
+def secret_server() -> Iterator[SecretServer]:
+    server = SecretServer(MARKER)
     yield server
     server.close()
 
@@ -333,40 +299,6 @@ def secret_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("includes")
     (folder / "secret.env").write_text(MARKER + "\n", encoding="utf-8")
     return folder
-
-
-def _include_payloads(url: str) -> list[str]:
-    return [
-        '--8<-- "secret.env"',
-        ';--8<-- "secret.env"',
-        ";;-8<- 'secret.env'",
-        '-8<- "secret.env"',
-        '--------8<-------- "secret.env"',
-        '    --8<-- "secret.env"',
-        "--8<--\nsecret.env\n--8<--",
-        "-8<-\nsecret.env\n\n-8<-",
-        f'--8<-- "{url}"',
-        f"--8<--\n{url}\n--8<--",
-        '`--8<-- "secret.env"`',
-        'Lead text `-8<- "secret.env"` trail',
-        "Kept `--8<-- [start:x]` whole",
-        "{!secret.env!}",
-        "`{!secret.env!}`",
-        "{! secret.env !}",
-        '{% include "secret.env" %}',
-        '{% include-markdown "secret.env" %}',
-        '`{% include "secret.env" %}`',
-        "{{ secret }}",
-        "`{{ secret }}`",
-        "{# hidden #}",
-        "::: os",
-        "# ::: os",
-        "Text\n::: os\nmore",
-        "<!-- include secret.env -->",
-        "`<!-- x -->`",
-        "/// html | div\nbody\n///",
-        '/// details | x\n    --8<-- "secret.env"\n///',
-    ]
 
 
 def _snippets(secret_dir: Path, *, url_download: bool = False) -> dict[str, Any]:
@@ -416,7 +348,7 @@ def _active(markdown_text: str) -> list[str]:
 
 
 def test_the_set_up_publishes_local_and_remote_files_from_raw_text(
-    secret_dir: Path, secret_server: _SecretServer
+    secret_dir: Path, secret_server: SecretServer
 ) -> None:
     """The control: without sanitization, these payloads do publish the file (so the tests below can fail)."""
     renderers = _renderers(secret_dir)
@@ -432,10 +364,10 @@ def test_the_set_up_publishes_local_and_remote_files_from_raw_text(
 
 
 @pytest.mark.parametrize("setup", ["mkdocs-defaults", "rich"])
-def test_includes_in_prose_and_code_publish_nothing(secret_dir: Path, secret_server: _SecretServer, setup: str) -> None:
+def test_includes_in_prose_and_code_publish_nothing(secret_dir: Path, secret_server: SecretServer, setup: str) -> None:
     render = _renderers(secret_dir)[setup]
     before = secret_server.requests
-    for payload in _include_payloads(secret_server.url):
+    for payload in include_payloads(secret_server.url):
         for kind, text in (("prose", sanitize_text(payload)), ("code", _as_code_block(sanitize_code(payload)))):
             assert _active(text) == [], (kind, payload, text)
             assert MARKER not in render(text), (kind, payload, text)
@@ -472,7 +404,7 @@ def test_jinja_over_sanitized_text_changes_nothing() -> None:
     import jinja2
 
     environment = jinja2.Environment(loader=jinja2.DictLoader({"secret.env": MARKER}))
-    for payload in _include_payloads("http://127.0.0.1:9/x"):
+    for payload in include_payloads("http://127.0.0.1:9/x"):
         for text in (sanitize_text(payload), _as_code_block(sanitize_code(payload))):
             assert environment.from_string(text).render(secret=MARKER) == text
 

@@ -9,7 +9,7 @@ from typing import get_type_hints
 import pytest
 
 from mkdocs_ai_docstrings import Settings, SettingsError
-from mkdocs_ai_docstrings._internal.settings import CONSTRAINTS, Between, _converter, _split_optional
+from mkdocs_ai_docstrings._internal.settings import CONSTRAINTS, Between, OptionType, option_types
 
 HINTS = get_type_hints(Settings)
 NUMBER_OPTIONS = [name for name, hint in HINTS.items() if {int, float} & {hint, *getattr(hint, "__args__", ())}]
@@ -182,8 +182,11 @@ def test_every_number_option_has_a_declared_range() -> None:
 
 def test_every_option_type_has_a_check() -> None:
     # A field annotated with a type the checks do not know fails here, not in a user's build.
+    assert list(option_types()) == list(HINTS)
     for name, hint in HINTS.items():
-        assert _converter(_split_optional(hint)[0]), name
+        assert OptionType.of(hint).checks, name
+    with pytest.raises(TypeError, match="no config option for the annotation"):
+        OptionType.of(complex)
 
 
 def test_a_huge_integer_is_rejected_and_shortened() -> None:
@@ -297,3 +300,12 @@ def test_names_and_paths_must_not_be_blank(name: str) -> None:
 def test_long_values_are_shortened_in_messages() -> None:
     message = error_of(concurrency="x" * 500)
     assert len(message) < 200
+
+
+def test_values_are_checked_by_mkdocs_config_options() -> None:
+    from mkdocs.config.base import BaseConfigOption
+
+    for name, option in option_types().items():
+        assert all(isinstance(check, BaseConfigOption) for check in option.checks), name
+    assert option_types()["lock_file"].expected == "true or false or a string"
+    assert option_types()["token_budget"].expected == "an integer or null"

@@ -316,28 +316,18 @@ def apply_command(
     config_file: str, selectors: Sequence[str] = (), *, accepted_only: bool = False, diff_file: str | None = None
 ) -> int:
     """`mkdocs-ai-docstrings apply`: promote lock records into the source (or write them as a patch)."""
-    from mkdocs.config import load_config
+    from mkdocs_ai_docstrings._internal.lock import LockFile
+    from mkdocs_ai_docstrings._internal.site_config import SiteConfig
 
-    from mkdocs_ai_docstrings._internal.lock import DEFAULT_LOCK_FILE, LockFile
-
-    config = load_config(config_file)
-    if "ai-docstrings" not in config.plugins:
-        raise SystemExit(f"{config_file}: the `ai-docstrings` plugin is not enabled")
-    base = Path(config.config_file_path).resolve().parent
-    options = config.plugins["ai-docstrings"].config
-    lock_option = options.get("lock_file")
-    if lock_option is False:
-        raise SystemExit(f"{config_file}: the lock file is turned off (`lock_file: false`)")
-    name = DEFAULT_LOCK_FILE if lock_option in (None, True) else str(lock_option)
-    lock = LockFile.load(Path(name) if Path(name).is_absolute() else base / name)
-    handlers = config.plugins["mkdocstrings"].config.get("handlers", {}) if "mkdocstrings" in config.plugins else {}
-    paths = (handlers.get("python") or {}).get("paths") or ["."]
+    site = SiteConfig.load(config_file)
+    base = site.config_dir
+    lock = LockFile.load(site.required_lock_path())
     result = apply_records(
         list(lock.records.values()),
-        [str(base / path) for path in paths],
+        list(site.search_paths),
         selectors=selectors,
         accepted_only=accepted_only,
-        min_docstring_length=options.get("min_docstring_length") or 5,
+        min_docstring_length=site.settings.min_docstring_length,
     )
     messages = sys.stderr if diff_file == "-" else sys.stdout  # a patch on stdout stays a clean patch
     for path, reason in sorted(result.skipped.items()):

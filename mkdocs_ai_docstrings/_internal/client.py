@@ -20,15 +20,17 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import openai
 
 from mkdocs_ai_docstrings._internal.budget import PromptRatio, Reservation, TokenLedger
+from mkdocs_ai_docstrings._internal.errors import ConfigurationError
 from mkdocs_ai_docstrings._internal.logger import logger
 from mkdocs_ai_docstrings._internal.monitor import Attempt, Monitor, Outcome, classify
 from mkdocs_ai_docstrings._internal.ratelimit import AdaptiveConcurrency, RateLimiter
 from mkdocs_ai_docstrings._internal.retry import RetryBudget, RetryDecision, RetryPolicy, decide
+from mkdocs_ai_docstrings._internal.secrets import scrub, scrub_url
 from mkdocs_ai_docstrings._internal.settings import DEFAULT_API_VERSION, Settings
 from mkdocs_ai_docstrings._internal.tokens import TokenCounter
 
@@ -46,36 +48,6 @@ CONNECT_TIMEOUT = 10.0
 
 _NEVER_SENT = frozenset({"ConnectError", "ConnectTimeout", "PoolTimeout", "UnsupportedProtocol", "InvalidURL"})
 """httpx exceptions raised before any byte of the request left the machine."""
-_SECRET_PARAMS = frozenset(
-    {"api-key", "api_key", "apikey", "key", "sig", "signature", "token", "access_token", "code", "password", "secret"}
-)
-"""Query parameters whose values are credentials (Azure SAS `sig`, `api-key`, OAuth tokens)."""
-_URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
-
-
-def scrub_url(url: str) -> str:
-    """`url` without credentials: no `user:password@`, and `***` for secret query parameters (`api-key`, `sig`...)."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
-        return re.sub(r"//[^/@\s]*@", "//***@", url)
-    netloc = f"[{host}]" if ":" in host else host
-    if port is not None:
-        netloc += f":{port}"
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode(
-            [(name, "***" if name.lower() in _SECRET_PARAMS else value) for name, value in pairs], safe="*"
-        )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
-
-def scrub_urls(text: str) -> str:
-    """`text` with every URL in it passed through [`scrub_url`][]."""
-    return _URL.sub(lambda match: scrub_url(match.group(0)), text)
 
 
 def host_port(url: str) -> str:
@@ -86,10 +58,6 @@ def host_port(url: str) -> str:
         return f"{parts.hostname or '?'}:{port}"
     except ValueError:
         return "?"
-
-
-class ConfigurationError(Exception):
-    """The connection cannot be set up; the message says what to set (and never holds a secret)."""
 
 
 @dataclass(frozen=True)
@@ -203,15 +171,6 @@ def resolve_connection(settings: Settings, environ: Mapping[str, str] | None = N
             "(az login, managed identity or AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET) for Microsoft Entra ID"
         ) from None
     return Connection(**common, api_version=api_version, auth="entra")
-
-
-def scrub(text: str, secrets: tuple[str, ...]) -> str:
-    """Remove secrets (and anything that looks like an auth header value) from a message."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    text = scrub_urls(text)
-    return re.sub(r"(?i)(api-key|authorization)(['\"]?\s*[:=]\s*['\"]?)(bearer\s+)?[^\s'\",}]+", r"\1\2***", text)
 
 
 @dataclass

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import griffe
 
 from mkdocs_ai_docstrings._internal.facts import code_facts, final_object, object_kind
-from mkdocs_ai_docstrings._internal.redact import find_secrets
 from mkdocs_ai_docstrings._internal.scope import DocumentedRoot
+from mkdocs_ai_docstrings._internal.secrets import find_secrets
 from mkdocs_ai_docstrings._internal.settings import Settings
 
 PLACEHOLDERS = frozenset({"todo", "tbd", "fixme", "xxx", "...", "docstring", "todo: docstring", "no docstring", "wip"})

@@ -13,12 +13,12 @@ from typing import Any
 
 import griffe
 
-from mkdocs_ai_docstrings._internal.client import scrub
 from mkdocs_ai_docstrings._internal.discovery import discover
 from mkdocs_ai_docstrings._internal.generator import fill
 from mkdocs_ai_docstrings._internal.host import collected_root
 from mkdocs_ai_docstrings._internal.logger import logger
 from mkdocs_ai_docstrings._internal.scope import DocumentedRoot
+from mkdocs_ai_docstrings._internal.secrets import scrub
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings
 from mkdocs_ai_docstrings._internal.standalone import standalone_build

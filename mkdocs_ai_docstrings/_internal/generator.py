@@ -21,7 +21,6 @@ import griffe
 
 from mkdocs_ai_docstrings._internal.budget import ON_RESERVED
 from mkdocs_ai_docstrings._internal.call import generate
-from mkdocs_ai_docstrings._internal.client import scrub
 from mkdocs_ai_docstrings._internal.discovery import Candidate
 from mkdocs_ai_docstrings._internal.estimate import estimate
 from mkdocs_ai_docstrings._internal.grounding import cached_answer
@@ -32,6 +31,7 @@ from mkdocs_ai_docstrings._internal.publish import from_lock, or_stale, publish
 from mkdocs_ai_docstrings._internal.report import ObjectOutcome, Reason, Status
 from mkdocs_ai_docstrings._internal.request import PreparedRequest, request_for
 from mkdocs_ai_docstrings._internal.schedule import Pending, Plan, PriorityGate, make_plan, plan_jobs, priority_order
+from mkdocs_ai_docstrings._internal.secrets import scrub
 from mkdocs_ai_docstrings._internal.session import BuildSession
 
 PROGRESS_INTERVAL = 10.0

@@ -12,13 +12,13 @@ from mkdocs_ai_docstrings._internal.checks import (
     drop_ungrounded,
     prose_problems,
 )
-from mkdocs_ai_docstrings._internal.client import scrub
 from mkdocs_ai_docstrings._internal.examples import ExampleCounts, ExampleRunner, check_example, package_search_paths
 from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext
 from mkdocs_ai_docstrings._internal.render import structure_problems
 from mkdocs_ai_docstrings._internal.request import PreparedRequest
 from mkdocs_ai_docstrings._internal.sanitize import sanitize_code
 from mkdocs_ai_docstrings._internal.schema import validate_answer
+from mkdocs_ai_docstrings._internal.secrets import scrub
 
 RETRYABLE_PROBLEMS = frozenset(
     {"missing_parameter", "missing_returns", "missing_yields", "restatement", "empty_summary"}

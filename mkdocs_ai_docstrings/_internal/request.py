@@ -13,8 +13,8 @@ from mkdocs_ai_docstrings._internal.cache import cache_key
 from mkdocs_ai_docstrings._internal.discovery import resolve_in_package
 from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext
 from mkdocs_ai_docstrings._internal.prompts import ContextInputs, build_sections, class_skeleton, render_context
-from mkdocs_ai_docstrings._internal.redact import Redaction, redact_secrets
 from mkdocs_ai_docstrings._internal.schema import SCHEMA_VERSION, answer_schema, improve_schema
+from mkdocs_ai_docstrings._internal.secrets import Redaction, redact_source
 
 
 @dataclass(frozen=True)
@@ -130,13 +130,7 @@ def key_for(context: PackageContext, messages: list[dict[str, str]], schema: Map
 
 def _redact(context: PackageContext, text: str) -> Redaction:
     """Redact credentials (when enabled) and, always, this build's own API key or token."""
-    secrets = context.session.secrets
-    if context.settings.redact_secrets:
-        return redact_secrets(text, extra_literals=secrets)
-    count = sum(text.count(secret) for secret in secrets)
-    for secret in secrets:
-        text = text.replace(secret, "<redacted:API key>")
-    return Redaction(text, count, ("API key",) if count else ())
+    return redact_source(text, context.session.secrets, detect=context.settings.redact_secrets)
 
 
 def _style_examples(obj: griffe.Object, documented: Sequence[griffe.Object], count: int) -> list[griffe.Object]:

@@ -1,14 +1,17 @@
 """One typed, validated settings object, built from plugin options, extension options or the CLI.
 
-An option's type is its annotation on [`Settings`][mkdocs_ai_docstrings.Settings] (checked for every field, NaN and
-infinities rejected for every number); its accepted values beyond the type are one line of `CONSTRAINTS`; rules
-that tie options together are in `RULES`. A new option needs a field and, when it is a number or a path, one line
-in `CONSTRAINTS`.
+The options are declared once, on [`Settings`][mkdocs_ai_docstrings.Settings]: a field's annotation is its type,
+its default is the default, the string below it is its documentation (the README's table is written from them).
+MkDocs' own config options (`mkdocs.config.config_options`) check each value against its annotation (NaN and
+infinities rejected for every number); accepted values beyond the type are one line of `CONSTRAINTS`; rules that
+tie options together are in `RULES`. A new option is a field with its docstring and, when it is a number or a
+path, one line in `CONSTRAINTS`.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import functools
 import math
 import re
 import types
@@ -18,6 +21,10 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 from urllib.parse import urlsplit
 
+from mkdocs.config import config_options as opt
+from mkdocs.config.base import BaseConfigOption, ValidationError
+
+from mkdocs_ai_docstrings._internal.errors import SettingsError
 from mkdocs_ai_docstrings._internal.prices import validate_prices
 
 Provider = Literal["azure", "openai"]
@@ -28,10 +35,6 @@ Publish = Literal["all", "accepted"]
 
 DEFAULT_API_VERSION = "2024-10-21"
 """Latest GA Azure OpenAI data-plane API version with structured outputs."""
-
-
-class SettingsError(ValueError):
-    """An option has a wrong name, type or value; the message names the option."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class Settings:
     output_mode: OutputMode = "auto"
     """How the answer is constrained: `json_schema`, `tool` (forced tool call), `json_object`, or `auto` (fall back)."""
     temperature: float = 0.0
+    """Sampling temperature; 0 gives the most repeatable answers."""
     max_completion_tokens: int = 700
     """Output cap per request."""
     max_input_tokens: int = 2500
@@ -98,11 +102,15 @@ class Settings:
     exclude: tuple[str, ...] = ()
     """Glob patterns on dotted paths never generated."""
     include_private: bool = False
+    """Also document private objects (`_name`)."""
     include_special: bool = False
+    """Also document special methods and attributes (`__name__`)."""
     include_attributes: bool = False
     """Also document plain attributes (module constants, class attributes)."""
     include_properties: bool = True
+    """Document properties."""
     include_modules: bool = True
+    """Document modules and packages."""
     min_docstring_length: int = 5
     """Docstrings shorter than this (or placeholders like TODO) count as missing."""
     strict: bool = False
@@ -158,11 +166,11 @@ class Settings:
     def from_options(cls, options: Mapping[str, Any] | None = None, **overrides: Any) -> Settings:
         """Build settings from a mapping of options; the first wrong option raises `SettingsError` naming it."""
         data = {**(options or {}), **overrides}
-        hints = get_type_hints(cls)
-        unknown = sorted(set(data) - set(hints))
+        known = option_types()
+        unknown = sorted(set(data) - set(known))
         if unknown:
-            raise SettingsError(f"unknown option(s) {', '.join(map(repr, unknown))}; known: {', '.join(sorted(hints))}")
-        values = {name: _checked(name, value, hints[name]) for name, value in data.items()}
+            raise SettingsError(f"unknown option(s) {', '.join(map(repr, unknown))}; known: {', '.join(sorted(known))}")
+        values = {name: _checked(name, value, known[name]) for name, value in data.items()}
         settings = cls(**values)
         for rule in RULES:
             rule(settings)
@@ -170,101 +178,138 @@ class Settings:
 
 
 # Types ---------------------------------------------------------------------------------------------------------
+#
+# Each annotation becomes one of MkDocs' own config options (`mkdocs.config.config_options`, already imported by
+# mkdocstrings under every host); it checks the value, and the annotation gives the words of the message.
 
 
-class _Mismatch(Exception):
-    """A value does not have the expected type; `args[0]` says what was expected."""
+class _Integer(opt.Type):
+    """An `int` that is not a `bool`."""
+
+    def __init__(self) -> None:
+        super().__init__(int)
+
+    def run_validation(self, value: object) -> int:
+        if isinstance(value, bool):
+            raise ValidationError("a bool is not an integer")
+        return super().run_validation(value)
 
 
-def _as_bool(value: Any, hint: Any) -> bool:
-    if not isinstance(value, bool):
-        raise _Mismatch("true or false")
-    return value
+class _NotFinite(ValidationError):
+    """A number that is NaN or infinite."""
 
 
-def _as_int(value: Any, hint: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _Mismatch("an integer")
-    return value
+class _Number(opt.Type):
+    """An `int` or `float` (not a `bool`), finite, returned as a `float`."""
 
+    def __init__(self) -> None:
+        super().__init__((int, float))
 
-def _as_float(value: Any, hint: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _Mismatch("a number")
-    try:
-        number = float(value)
-    except OverflowError:
-        number = math.inf
-    if not math.isfinite(number):
-        raise _Mismatch("a finite number")
-    return number
-
-
-def _as_str(value: Any, hint: Any) -> str:
-    if not isinstance(value, str):
-        raise _Mismatch("a string")
-    return value
-
-
-def _as_literal(value: Any, hint: Any) -> Any:
-    allowed = get_args(hint)
-    if not any(value == choice and type(value) is type(choice) for choice in allowed):
-        raise _Mismatch(f"one of {', '.join(map(repr, allowed))}")
-    return value
-
-
-def _as_strings(value: Any, hint: Any) -> tuple[str, ...]:
-    items = [value] if isinstance(value, str) else value
-    if not isinstance(items, (list, tuple)) or not all(isinstance(item, str) for item in items):
-        raise _Mismatch("a list of strings")
-    return tuple(items)
-
-
-def _as_mapping(value: Any, hint: Any) -> dict[Any, Any]:
-    if not isinstance(value, Mapping):
-        raise _Mismatch("a mapping")
-    return dict(value)
-
-
-def _as_either(value: Any, hint: Any) -> Any:
-    """A union such as `bool | str`: the first alternative that accepts the value."""
-    expected = []
-    for arg in get_args(hint):
+    def run_validation(self, value: object) -> float:
+        if isinstance(value, bool):
+            raise ValidationError("a bool is not a number")
         try:
-            return _converter(arg)(value, arg)
-        except _Mismatch as mismatch:
-            expected.append(str(mismatch.args[0]))
-    raise _Mismatch(" or ".join(expected))
+            number = float(super().run_validation(value))
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):
+            raise _NotFinite("not finite")
+        return number
 
 
-_CONVERTERS: dict[Any, Callable[[Any, Any], Any]] = {
-    bool: _as_bool,
-    int: _as_int,
-    float: _as_float,
-    str: _as_str,
-    Literal: _as_literal,
-    tuple: _as_strings,
-    Mapping: _as_mapping,
-    types.UnionType: _as_either,
-    Union: _as_either,
+class _Strings(opt.ListOfItems):
+    """A list (or tuple) of strings, or one string, returned as a tuple."""
+
+    def __init__(self) -> None:
+        super().__init__(opt.Type(str), default=[])
+
+    def run_validation(self, value: object) -> tuple[str, ...]:
+        items = [value] if isinstance(value, str) else list(value) if isinstance(value, tuple) else value
+        return tuple(super().run_validation(items))
+
+
+class _Mapping(opt.Type):
+    """Any mapping, copied into a plain `dict`."""
+
+    def __init__(self) -> None:
+        super().__init__(Mapping)
+
+    def run_validation(self, value: object) -> dict[Any, Any]:
+        return dict(super().run_validation(value))
+
+
+def _literal_words(hint: Any) -> str:
+    return f"one of {', '.join(map(repr, get_args(hint)))}"
+
+
+_OPTIONS: dict[Any, tuple[Callable[[Any], BaseConfigOption[Any]], Callable[[Any], str]]] = {
+    bool: (lambda hint: opt.Type(bool), lambda hint: "true or false"),
+    int: (lambda hint: _Integer(), lambda hint: "an integer"),
+    float: (lambda hint: _Number(), lambda hint: "a number"),
+    str: (lambda hint: opt.Type(str), lambda hint: "a string"),
+    Literal: (lambda hint: opt.Choice(get_args(hint)), _literal_words),
+    tuple: (lambda hint: _Strings(), lambda hint: "a list of strings"),
+    Mapping: (lambda hint: _Mapping(), lambda hint: "a mapping"),
 }
-"""Type checks by annotation (or its origin: `Literal[...]`, `tuple[str, ...]`, `Mapping[...]`)."""
+"""The MkDocs config option checking each annotation (or its origin), and the words naming what it accepts."""
 
 
 def _split_optional(hint: Any) -> tuple[Any, bool]:
     """`X | None` -> `(X, True)`; anything else -> `(hint, False)`."""
     if get_origin(hint) in (Union, types.UnionType):
         rest = [arg for arg in get_args(hint) if arg is not type(None)]
-        if len(rest) == 1:
-            return rest[0], len(rest) < len(get_args(hint))
+        if len(rest) < len(get_args(hint)):
+            return (rest[0] if len(rest) == 1 else Union[tuple(rest)]), True  # noqa: UP007
     return hint, False
 
 
-def _converter(hint: Any) -> Callable[[Any, Any], Any]:
+def _alternatives(hint: Any) -> tuple[Any, ...]:
+    return get_args(hint) if get_origin(hint) in (Union, types.UnionType) else (hint,)
+
+
+def _entry(hint: Any) -> tuple[Callable[[Any], BaseConfigOption[Any]], Callable[[Any], str]]:
     try:
-        return _CONVERTERS[get_origin(hint) or hint]
+        return _OPTIONS[get_origin(hint) or hint]
     except KeyError:
-        raise TypeError(f"no type check for the annotation {hint!r}; add one to _CONVERTERS") from None
+        raise TypeError(f"no config option for the annotation {hint!r}; add one to _OPTIONS") from None
+
+
+@dataclass(frozen=True)
+class OptionType:
+    """How one option's value is checked: MkDocs config options for its annotation (`bool | str`: first match)."""
+
+    checks: tuple[BaseConfigOption[Any], ...]
+    expected: str
+    """What the option accepts, in words: `an integer or null`, `true or false or a string`."""
+    optional: bool
+
+    @classmethod
+    def of(cls, hint: Any) -> OptionType:
+        """The checks for an annotation such as `int`, `float | None`, `tuple[str, ...]` or `bool | str`."""
+        inner, optional = _split_optional(hint)
+        entries = [(_entry(alternative), alternative) for alternative in _alternatives(inner)]
+        words = " or ".join(describe(alternative) for (_, describe), alternative in entries)
+        return cls(
+            tuple(make(alternative) for (make, _), alternative in entries),
+            words + (" or null" if optional else ""),
+            optional,
+        )
+
+    def check(self, name: str, value: Any) -> Any:
+        """The value, normalised (lists to tuples, numbers to floats); `SettingsError` naming the option if wrong."""
+        if value is None:
+            if self.optional:
+                return None
+            raise SettingsError(f"option '{name}' must not be empty")
+        expected = self.expected
+        for check in self.checks:
+            try:
+                return check.validate(value)
+            except _NotFinite:
+                expected = "a finite number" + (" or null" if self.optional else "")
+            except ValidationError:
+                continue
+        raise SettingsError(f"option '{name}' must be {expected}, got {_show(value)}")
 
 
 def _show(value: Any) -> str:
@@ -272,20 +317,17 @@ def _show(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _checked(name: str, value: Any, hint: Any) -> Any:
-    """Check `value` against the annotation `hint`, normalise it (lists to tuples), then apply its constraint."""
-    inner, optional = _split_optional(hint)
-    if value is None:
-        if optional:
-            return None
-        raise SettingsError(f"option '{name}' must not be empty")
-    try:
-        value = _converter(inner)(value, inner)
-    except _Mismatch as mismatch:
-        expected = f"{mismatch.args[0]}{' or null' if optional else ''}"
-        raise SettingsError(f"option '{name}' must be {expected}, got {_show(value)}") from None
+@functools.cache
+def option_types() -> dict[str, OptionType]:
+    """Every option by name, in declaration order, with the checks of its annotation on `Settings`."""
+    return {name: OptionType.of(hint) for name, hint in get_type_hints(Settings).items()}
+
+
+def _checked(name: str, value: Any, option: OptionType) -> Any:
+    """Check `value` against the option's type, normalise it (lists to tuples), then apply its constraint."""
+    value = option.check(name, value)
     constraint = CONSTRAINTS.get(name)
-    if constraint is not None:
+    if constraint is not None and value is not None:
         constraint.check(name, value)
     return value
 

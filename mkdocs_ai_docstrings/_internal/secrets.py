@@ -1,0 +1,73 @@
+"""Keeping credentials out of everything the build writes or sends: messages, URLs, and the source shown to the model.
+
+Every other module goes through these functions: `scrub` for a message or log line, `scrub_url` for a URL shown
+to people, `redact_source` for the code about to be sent to the model, `find_secrets` to tell whether an object's
+code holds one. The detectors themselves (`detect-secrets` plugins and targeted patterns) are in `redact.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from mkdocs_ai_docstrings._internal.redact import Redaction, SecretFinding, find_secrets, redact_secrets
+
+__all__ = ["Redaction", "SecretFinding", "find_secrets", "redact_source", "scrub", "scrub_url", "scrub_urls"]
+
+MASK = "***"
+"""What a credential becomes in messages and URLs."""
+BUILD_KEY = "API key"
+"""The kind named in `<redacted:KIND>` for this build's own key or token."""
+
+_SECRET_PARAMS = frozenset(
+    {"api-key", "api_key", "apikey", "key", "sig", "signature", "token", "access_token", "code", "password", "secret"}
+)
+"""Query parameters whose values are credentials (Azure SAS `sig`, `api-key`, OAuth tokens)."""
+_URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
+_AUTH_VALUE = re.compile(r"(?i)(api-key|authorization)(['\"]?\s*[:=]\s*['\"]?)(bearer\s+)?[^\s'\",}]+")
+
+
+def scrub_url(url: str) -> str:
+    """`url` without credentials: no `user:password@`, and `***` for secret query parameters (`api-key`, `sig`...)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return re.sub(r"//[^/@\s]*@", f"//{MASK}@", url)
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc += f":{port}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode(
+            [(name, MASK if name.lower() in _SECRET_PARAMS else value) for name, value in pairs], safe="*"
+        )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def scrub_urls(text: str) -> str:
+    """`text` with every URL in it passed through [`scrub_url`][mkdocs_ai_docstrings._internal.secrets.scrub_url]."""
+    return _URL.sub(lambda match: scrub_url(match.group(0)), text)
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """A message without the build's `secrets`, URL credentials, or anything that looks like an auth header value."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, MASK)
+    return _AUTH_VALUE.sub(rf"\1\2{MASK}", scrub_urls(text))
+
+
+def redact_source(text: str, secrets: Iterable[str], *, detect: bool = True) -> Redaction:
+    """Source about to be sent to the model, with every credential the detectors see (when `detect`) and, always,
+    the build's own `secrets` replaced by `<redacted:KIND>`."""
+    secrets = tuple(secret for secret in secrets if secret)
+    if detect:
+        return redact_secrets(text, extra_literals=secrets)
+    count = sum(text.count(secret) for secret in secrets)
+    for secret in secrets:
+        text = text.replace(secret, f"<redacted:{BUILD_KEY}>")
+    return Redaction(text, count, (BUILD_KEY,) if count else ())
