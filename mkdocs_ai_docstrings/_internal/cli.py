@@ -315,7 +315,9 @@ def _register_cache(commands: Any) -> None:
         if args.action == "invalidate" and not args.patterns:
             parser.error("invalidate needs at least one pattern")
         if args.cache_url is not None and redis_url_problem(args.cache_url) is not None:
-            parser.error("--cache-url must be a redis:// or rediss:// URL (the value is not shown: it may hold a password)")
+            parser.error(
+                "--cache-url must be a redis:// or rediss:// URL (the value is not shown: it may hold a password)"
+            )
         if args.cache_dir:
             return cache_command(
                 args.action, args.cache_dir, args.patterns, cache_url=args.cache_url, namespace=args.namespace
