@@ -15,7 +15,7 @@ from mkdocs_ai_docstrings._internal.sanitize import code_fence
 from mkdocs_ai_docstrings._internal.settings import SettingsError
 from mkdocs_ai_docstrings._internal.tokens import PromptSection, TokenCounter, fit_sections
 
-TEMPLATE_VERSION = "2"
+TEMPLATE_VERSION = "3"
 """Bump when the built-in templates change: it is part of every cache key."""
 
 SYSTEM_TEMPLATE = """\
@@ -243,6 +243,21 @@ def _parameters(parameters: griffe.Parameters) -> str:
     return ", ".join(parts)
 
 
+def _import_hint(obj: griffe.Object) -> str:
+    """How an example imports the target (for a method: its class, then an instance), or nothing."""
+    if obj.is_module or obj.is_alias:
+        return ""
+    owner = obj
+    while owner.parent is not None and not owner.parent.is_module:
+        owner = owner.parent
+    if owner.parent is None or not (owner.is_class or owner.is_function):
+        return ""
+    line = f"\nAn example imports it with `from {owner.parent.path} import {owner.name}`"
+    if owner is not obj:
+        line += f" and uses `{obj.name}` on an instance of `{owner.name}`" if obj.parent is owner else ""
+    return line + "."
+
+
 def _block(title: str, body: str, language: str = "python") -> str:
     fence = code_fence(body)
     return f"## {title}\n{fence}{language}\n{body.rstrip()}\n{fence}"
@@ -287,7 +302,8 @@ class ContextInputs:
 def build_sections(inputs: ContextInputs) -> list[PromptSection]:
     """Order the facts by importance: the target first, then its surroundings, then style examples."""
     obj = inputs.obj
-    sections = [PromptSection("target signature", _block("Target signature", format_signature(obj)), 0)]
+    signature = _block("Target signature", format_signature(obj)) + _import_hint(obj)
+    sections = [PromptSection("target signature", signature, 0)]
     if obj.is_module:
         sections.append(
             PromptSection("module outline", _block("Members of the target module", _module_outline(obj)), 0)
