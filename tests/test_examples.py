@@ -14,6 +14,7 @@ from mkdocs_ai_docstrings._internal.discovery import discover
 from mkdocs_ai_docstrings._internal.examples import example_code, static_problems
 from mkdocs_ai_docstrings._internal.generator import Generator
 from mkdocs_ai_docstrings._internal.mark import SUMMARY_MARK
+from mkdocs_ai_docstrings._internal.prompts import ContextInputs, build_sections
 from mkdocs_ai_docstrings._internal.report import BuildReport, ObjectOutcome
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings
@@ -366,3 +367,14 @@ def test_a_statically_checked_cached_example_is_not_published_once_execution_is_
 
     assert report.outcomes[TARGET].status == "cached"
     assert "Examples" not in published(pkg)
+
+
+def test_the_prompt_tells_the_model_how_an_example_imports_the_target(package: griffe.Module) -> None:
+    def signature(path: str) -> str:
+        return build_sections(ContextInputs(package[path], source=""))[0].text
+
+    assert "`from pkg.core import add`" in signature("core.add")
+    assert "`from pkg.core import Counter` and uses `bump` on an instance of `Counter`" in signature(
+        "core.Counter.bump"
+    )
+    assert "imports it" not in signature("core")
