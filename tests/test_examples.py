@@ -378,3 +378,21 @@ def test_the_prompt_tells_the_model_how_an_example_imports_the_target(package: g
         "core.Counter.bump"
     )
     assert "imports it" not in signature("core")
+
+
+@pytest.mark.parametrize("run_examples", [True, False])
+def test_a_hazardous_example_is_neither_run_nor_published(
+    load: Callable[[], griffe.Module], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_examples: bool
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    hostile = "import os\nfrom pkg.core import add\nos.system('touch pwned')\nprint(add(1))"
+    pkg = load()
+    with AzureEmulator(api_key=API_KEY, answer=answering(hostile)) as emu:
+        report = build(pkg, emu, tmp_path / "cache", run_examples=run_examples)
+        feedback = retry_feedback(emu)
+
+    assert "calls `os.system`" in feedback
+    assert counts(report.outcomes[TARGET]) == (2, 0, 0, 0, 1)
+    assert report.outcomes[TARGET].status == "generated"
+    assert "os.system" not in published(pkg)
+    assert not any(tmp_path.rglob("pwned"))
