@@ -396,3 +396,12 @@ def test_a_hazardous_example_is_neither_run_nor_published(
     assert report.outcomes[TARGET].status == "generated"
     assert "os.system" not in published(pkg)
     assert not any(tmp_path.rglob("pwned"))
+
+
+def test_the_documented_package_is_never_hazardous_itself() -> None:
+    with griffe.temporary_visited_package(
+        "requests", {"__init__.py": "def get(url: str) -> str:\n    return url\n"}
+    ) as pkg:
+        code = example_code("import requests\nprint(requests.get('http://127.0.0.1/'))")
+
+        assert static_problems(code, pkg["get"], pkg) == []

@@ -470,6 +470,8 @@ def _unsafe_problems(tree: ast.Module, imports: _Imports, usage: _Usage, bound: 
     modules += list(imports.aliases.values())
     found: dict[str, None] = {}
     for module in modules:
+        if _in_package(module, imports.package):  # the documented package itself (`requests` documenting itself)
+            continue
         parts = module.split(".")
         for end in range(1, len(parts) + 1):
             if ".".join(parts[:end]) in UNSAFE_MODULES:
