@@ -7,7 +7,8 @@ Usage (a local OpenAI-compatible server, e.g. ../shared/tools/real-model-server.
 
 Each module (installed in this environment: the standard library or a dependency) is copied into a scratch
 package with every docstring removed (`ast`; relative imports made absolute so the copy imports like the
-original). The first `--limit` undocumented public objects (by path) are generated twice, on the same objects:
+original). The first `--limit` undocumented public objects (by path, taken in turn from each module) are
+generated twice, on the same objects:
 
 - product: a build session of mkdocs-ai-docstrings (`provider: openai`: schema, grounding, prose checks,
   examples checked and run, one targeted retry);
@@ -28,6 +29,8 @@ import ast
 import asyncio
 import importlib.util
 import inspect
+import json
+import os
 import re
 import sys
 import tempfile
@@ -53,6 +56,7 @@ from mkdocs_ai_docstrings._internal.examples import (  # noqa: E402
 )
 from mkdocs_ai_docstrings._internal.facts import code_facts  # noqa: E402
 from mkdocs_ai_docstrings._internal.generator import fill  # noqa: E402
+from mkdocs_ai_docstrings._internal.mark import SUMMARY_MARK  # noqa: E402
 from mkdocs_ai_docstrings._internal.session import BuildSession  # noqa: E402
 from mkdocs_ai_docstrings._internal.settings import Settings  # noqa: E402
 
@@ -128,6 +132,8 @@ class Measure:
     raises_agree: int = 0
     summary_words: list[int] = field(default_factory=list)
     human_summary_words: list[int] = field(default_factory=list)
+    log: list[str] | None = None
+    """With `--dump`: what was found wrong, for the dump file."""
 
 
 def parse(text: str, obj: griffe.Object) -> dict[str, Any]:
@@ -173,17 +179,22 @@ async def measure(
 ) -> None:
     """Add one object's docstring (`None`: not filled) to the figures."""
     measure_.objects += 1
+    facts = code_facts(obj)
+    measure_.parameters += len(facts.parameters)  # over every object: an unfilled one documents none
     if not text or not text.strip():
         return
     measure_.filled += 1
-    answer = parse(text, obj)
-    facts = code_facts(obj)
+    answer = parse(text.replace(SUMMARY_MARK, ""), obj)
     for code in answer["examples"]:
         measure_.examples += 1
         parsed = example_code(code)
         problems = static_problems(parsed, obj, package) or [p for p in [await runner.run(parsed)] if p]
         measure_.examples_bad += bool(problems)
+        if problems and measure_.log is not None:
+            measure_.log.append(f"  example problem: {problems[0].kind}: {problems[0].detail}")
     kinds = [p.kind for p in prose_problems(answer, obj, paths=(path,))]
+    if measure_.log is not None and kinds:
+        measure_.log.append(f"  prose problems: {', '.join(kinds)}")
     measure_.summary_paths += "summary_path" in kinds
     measure_.wrong_defaults += kinds.count("wrong_default")
     measure_.return_contradictions += "return_contradiction" in kinds
@@ -191,7 +202,6 @@ async def measure(
         answer["summary"], obj.name, facts.parameters
     )
     documented = {str(p["name"]).lstrip("*") for p in answer["parameters"] if str(p.get("description", "")).strip()}
-    measure_.parameters += len(facts.parameters)
     measure_.parameters_covered += sum(name.lstrip("*") in documented for name in facts.parameters)
     measure_.summary_words.append(len(answer["summary"].split()))
     if human is None or not human.docstring:
@@ -225,16 +235,20 @@ def product(package: griffe.Module, candidates: Sequence[Candidate], args: argpa
             "max_attempts": 2,
         }
     )
-    session = BuildSession(settings, environ={"OPENAI_BASE_URL": args.base_url, "OPENAI_API_KEY": "local"})
+    session = BuildSession(settings, environ={"OPENAI_BASE_URL": args.base_url, "OPENAI_API_KEY": args.api_key})
     session.run(fill(session, package, candidates))
     report = session.finish()
     print(f"# product summary: {report.summary()}", file=sys.stderr)
+    for outcome in report.outcomes.values():
+        if outcome.status != "generated" or outcome.repairs:
+            repairs = "; ".join(outcome.repairs)[:600]
+            print(f"# product {outcome.path}: {outcome.status} {outcome.reason or ''} [{repairs}]", file=sys.stderr)
     return sum(outcome.total_tokens for outcome in report.outcomes.values())
 
 
 async def naive(candidates: Sequence[Candidate], args: argparse.Namespace) -> tuple[dict[str, str], int]:
     """One plain request per object; return the docstrings by path and the billed tokens."""
-    client = openai.AsyncOpenAI(base_url=args.base_url, api_key="local", timeout=args.timeout, max_retries=1)
+    client = openai.AsyncOpenAI(base_url=args.base_url, api_key=args.api_key, timeout=args.timeout, max_retries=1)
     gate = asyncio.Semaphore(args.concurrency)
     texts: dict[str, str] = {}
     tokens = 0
@@ -273,7 +287,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--module", action="append", required=True, help="installed module to document (repeatable)")
     parser.add_argument("--limit", type=int, default=20, help="objects generated (the first by path)")
-    parser.add_argument("--base-url", default="http://127.0.0.1:8768/v1")
+    parser.add_argument("--base-url", default=os.environ.get("OPENAI_BASE_URL", "http://127.0.0.1:8768/v1"))
+    parser.add_argument("--api-key", default=os.environ.get("OPENAI_API_KEY", "local"))
+    parser.add_argument("--dump", type=Path, help="write every docstring of both approaches to this file")
+    parser.add_argument(
+        "--naive-cache", type=Path, help="JSON file keeping the baseline's answers: reused when the objects match"
+    )
     parser.add_argument("--model", default="qwen2.5-coder-1.5b-instruct")
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=180.0)
@@ -284,7 +303,7 @@ def main() -> None:
         names = {copy_without_docstrings(module, root / "src"): module for module in args.module}
         loads = [griffe.load(PACKAGE, search_paths=[str(root / "src")]) for _ in range(2)]
         settings = Settings.from_options({"include_modules": False})
-        chosen = sorted(discover(loads[0], settings), key=lambda c: c.path)[: args.limit]
+        chosen = _spread(sorted(discover(loads[0], settings), key=lambda c: c.path), args.limit)
         paths = [candidate.path for candidate in chosen]
         print(f"# {len(chosen)} objects of {', '.join(args.module)}", file=sys.stderr)
         humans = {name: griffe.load(module, docstring_parser=griffe.Parser.google) for name, module in names.items()}
@@ -293,13 +312,23 @@ def main() -> None:
         product_tokens = product(loads[0], chosen, args, root / "cache")
         product_time = time.monotonic() - started
         naive_candidates = [c for c in discover(loads[1], settings) if c.path in paths]
+        saved = _load_naive(args.naive_cache, paths)
         started = time.monotonic()
-        naive_texts, naive_tokens = asyncio.run(naive(naive_candidates, args))
-        naive_time = time.monotonic() - started
+        if saved is not None:  # the baseline does not depend on the product: reuse its earlier answers
+            naive_texts, naive_tokens, naive_time = saved
+        else:
+            naive_texts, naive_tokens = asyncio.run(naive(naive_candidates, args))
+            naive_time = time.monotonic() - started
+            if args.naive_cache:
+                args.naive_cache.write_text(
+                    json.dumps({"paths": paths, "texts": naive_texts, "tokens": naive_tokens, "time": naive_time}),
+                    encoding="utf-8",
+                )
 
         async def figures() -> tuple[Measure, Measure]:
             runner = ExampleRunner(package_search_paths(loads[0]), timeout=10)
-            ours, theirs = Measure(), Measure()
+            dump = [] if args.dump else None
+            ours, theirs = Measure(log=dump), Measure(log=dump)
             for path in paths:
                 module_name, _, rest = path.removeprefix(PACKAGE + ".").partition(".")
                 human_module = humans[module_name]
@@ -309,15 +338,44 @@ def main() -> None:
                     human = None
                 mine = loads[0][path.removeprefix(PACKAGE + ".")]
                 other = loads[1][path.removeprefix(PACKAGE + ".")]
-                await measure(
-                    ours, mine.docstring.value if mine.docstring else None, mine, human, loads[0], runner, path
-                )
+                mine_text = mine.docstring.value if mine.docstring else None
+                if dump is not None:
+                    dump.append(f"=== {path}\n--- product\n{mine_text}")
+                await measure(ours, mine_text, mine, human, loads[0], runner, path)
+                if dump is not None:
+                    dump.append(f"--- naive\n{naive_texts.get(path)}")
                 await measure(theirs, naive_texts.get(path), other, human, loads[1], runner, path)
+            if dump is not None:
+                args.dump.write_text("\n".join(dump) + "\n", encoding="utf-8")
             return ours, theirs
 
         ours, theirs = asyncio.run(figures())
     ours.tokens, theirs.tokens = product_tokens, naive_tokens
     report(ours, theirs, product_time, naive_time)
+
+
+def _load_naive(file: Path | None, paths: Sequence[str]) -> tuple[dict[str, str], int, float] | None:
+    """The baseline's answers saved by an earlier run on the same objects, or `None`."""
+    if file is None or not file.is_file():
+        return None
+    data = json.loads(file.read_text(encoding="utf-8"))
+    if data.get("paths") != list(paths):
+        return None
+    print(f"# naive: reused {file}", file=sys.stderr)
+    return data["texts"], data["tokens"], data["time"]
+
+
+def _spread(candidates: Sequence[Candidate], limit: int) -> list[Candidate]:
+    """The first `limit` candidates taken in turn from each module (by path within a module)."""
+    queues: dict[str, list[Candidate]] = {}
+    for candidate in candidates:
+        queues.setdefault(candidate.obj.module.path, []).append(candidate)
+    chosen: list[Candidate] = []
+    while len(chosen) < limit and any(queues.values()):
+        for queue in queues.values():
+            if queue and len(chosen) < limit:
+                chosen.append(queue.pop(0))
+    return chosen
 
 
 def _share(part: int, whole: int) -> str:
@@ -334,6 +392,11 @@ def report(ours: Measure, theirs: Measure, product_time: float, naive_time: floa
         ("objects", str(ours.objects), str(theirs.objects)),
         ("filled", _share(ours.filled, ours.objects), _share(theirs.filled, theirs.objects)),
         ("published examples", str(ours.examples), str(theirs.examples)),
+        (
+            "published examples that run and use their object",
+            str(ours.examples - ours.examples_bad),
+            str(theirs.examples - theirs.examples_bad),
+        ),
         (
             "examples failing or not using their object (target 0)",
             str(ours.examples_bad),

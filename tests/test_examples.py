@@ -14,6 +14,7 @@ from mkdocs_ai_docstrings._internal.discovery import discover
 from mkdocs_ai_docstrings._internal.examples import example_code, static_problems
 from mkdocs_ai_docstrings._internal.generator import fill
 from mkdocs_ai_docstrings._internal.mark import SUMMARY_MARK
+from mkdocs_ai_docstrings._internal.prompts import ContextInputs, build_sections
 from mkdocs_ai_docstrings._internal.report import BuildReport, ObjectOutcome
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings
@@ -43,6 +44,11 @@ SOURCE = {
                 """Add `step` to the count and return the new count."""
                 self.value += step
                 return self.value
+
+
+        def pack(words, sep=b","):
+            """Join byte strings with `sep`."""
+            return sep.join(words)
         '''
     ),
 }
@@ -163,6 +169,29 @@ def test_the_static_check_accepts_examples_that_bind_every_name_and_use_the_obje
         ("from pkg.core import add\nadd(second=2)", "example_call", "required argument(s) first"),
         ("from pkg.core import add\nadd(1, third=3)", "example_call", "no parameter 'third'"),
         ("from pkg.core import Counter\nCounter(1).value", "example_unused_object", "never uses `add`"),
+        (
+            "from pkg.core import add\nadd('1', 2)",
+            "example_argument_type",
+            "takes first: `int`, but the example passes a str",
+        ),
+        (
+            "from pkg.core import add, pack\nadd(1)\npack([b'a'], ',')",
+            "example_argument_type",
+            "sep: bytes (its default",
+        ),
+        (
+            "from pkg.core import Counter, add\nc = Counter()\nadd(c.bump([1]))",
+            "example_argument_type",
+            "passes a list",
+        ),
+        ("from pkg.core import Counter, add\nc = Counter()\nadd(c.reset())", "example_import", "no member `reset`"),
+        (
+            "import subprocess\nfrom pkg.core import add\nadd(1)\nsubprocess.run(['ls'])",
+            "example_unsafe",
+            "`subprocess`",
+        ),
+        ("from os import remove\nfrom pkg.core import add\nremove('x')\nadd(1)", "example_unsafe", "calls `os.remove`"),
+        ("from pkg.core import add\nadd(eval('1'))", "example_unsafe", "calls `eval`"),
     ],
 )
 def test_the_static_check_rejects_broken_examples_with_a_message_for_the_model(
@@ -181,6 +210,17 @@ def test_a_method_is_used_when_an_instance_calls_it(package: griffe.Module) -> N
 
     assert static_problems(example_code(calls), method, package) == []
     assert [p.kind for p in static_problems(example_code(reads_other), method, package)] == ["example_unused_object"]
+
+
+def test_an_instance_may_read_attributes_griffe_does_not_list_but_only_call_methods_its_class_has(
+    package: griffe.Module,
+) -> None:
+    method = package["core.Counter.bump"]
+    reads = "from pkg.core import Counter\ncounter = Counter(start=1)\ncounter.label = 'x'\nprint(counter.bump(), counter.label)"
+    rebound = "from pkg.core import Counter\ncounter = Counter()\ncounter = 'text'\ncounter.bump()\ncounter.upper()"
+
+    assert static_problems(example_code(reads), method, package) == []
+    assert static_problems(example_code(rebound), method, package) == []  # not known to be an instance any more
 
 
 # Pipeline: repair once, else drop --------------------------------------------------------------------------------
@@ -221,7 +261,8 @@ def test_an_example_that_fails_the_static_check_twice_is_dropped_and_the_rest_pu
         ("from pkg.core import add\nadd(1, 2) / 0", "ZeroDivisionError"),
         (">>> from pkg.core import add\n>>> add(1, 2)\n4", "Expected:\n    4\nGot:\n    3"),
         (
-            "import urllib.request\nfrom pkg.core import add\nurllib.request.urlopen('http://127.0.0.1:9/').read()\nadd(1)",
+            # a route the static screen does not list: the run's own socket block stops it
+            "import xmlrpc.client\nfrom pkg.core import add\nxmlrpc.client.ServerProxy('http://127.0.0.1:9/').f()\nadd(1)",
             "network access is disabled",
         ),
         ("import os\nfrom pkg.core import add\nadd(len(os.environ['AZURE_OPENAI_API_KEY']))", "KeyError"),
@@ -326,3 +367,41 @@ def test_a_statically_checked_cached_example_is_not_published_once_execution_is_
 
     assert report.outcomes[TARGET].status == "cached"
     assert "Examples" not in published(pkg)
+
+
+def test_the_prompt_tells_the_model_how_an_example_imports_the_target(package: griffe.Module) -> None:
+    def signature(path: str) -> str:
+        return build_sections(ContextInputs(package[path], source=""))[0].text
+
+    assert "`from pkg.core import add`" in signature("core.add")
+    assert "`from pkg.core import Counter` and uses `bump` on an instance of `Counter`" in signature(
+        "core.Counter.bump"
+    )
+    assert "imports it" not in signature("core")
+
+
+@pytest.mark.parametrize("run_examples", [True, False])
+def test_a_hazardous_example_is_neither_run_nor_published(
+    load: Callable[[], griffe.Module], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_examples: bool
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    hostile = "import os\nfrom pkg.core import add\nos.system('touch pwned')\nprint(add(1))"
+    pkg = load()
+    with AzureEmulator(api_key=API_KEY, answer=answering(hostile)) as emu:
+        report = build(pkg, emu, tmp_path / "cache", run_examples=run_examples)
+        feedback = retry_feedback(emu)
+
+    assert "calls `os.system`" in feedback
+    assert counts(report.outcomes[TARGET]) == (2, 0, 0, 0, 1)
+    assert report.outcomes[TARGET].status == "generated"
+    assert "os.system" not in published(pkg)
+    assert not any(tmp_path.rglob("pwned"))
+
+
+def test_the_documented_package_is_never_hazardous_itself() -> None:
+    with griffe.temporary_visited_package(
+        "requests", {"__init__.py": "def get(url: str) -> str:\n    return url\n"}
+    ) as pkg:
+        code = example_code("import requests\nprint(requests.get('http://127.0.0.1/'))")
+
+        assert static_problems(code, pkg["get"], pkg) == []

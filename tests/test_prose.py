@@ -40,6 +40,10 @@ class Store:
 
     def is_empty(self) -> bool:
         return True
+
+    @classmethod
+    def load(cls, raw: bytes, label: str = "") -> "Store":
+        return cls()
 ''',
 }
 
@@ -92,6 +96,59 @@ def test_a_description_sentence_repeating_the_summary_is_dropped(pkg: griffe.Mod
     assert fixed["description"] == "It is kept until the store is closed."
 
 
+def test_a_description_repeating_the_summary_under_the_object_s_path_is_dropped_too(pkg: griffe.Module) -> None:
+    answer = {
+        "summary": "The pkg.store.Store.append method adds an item to the store.",
+        "description": "The pkg.store.Store.append method adds an item to the store. It keeps the order.",
+    }
+    method = pkg["store.Store.append"]
+
+    fixed, _ = drop_prose(answer, method)
+
+    assert fixed["summary"] == "Adds an item to the store."
+    assert fixed["description"] == "It keeps the order."
+
+
+def test_the_object_s_own_path_in_the_description_becomes_its_name(pkg: griffe.Module) -> None:
+    answer = {"summary": "Add an item.", "description": "Unlike pkg.store.Store.append, `Store.append` is public."}
+
+    fixed, problems = drop_prose(answer, pkg["store.Store.append"])
+
+    assert problems == []
+    assert fixed["description"] == "Unlike append, `append` is public."
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "wrong"),
+    [
+        ("raw", "A hexadecimal string to read.", True),
+        ("raw", "The byte string to read, e.g. from a file.", False),
+        ("raw", "The bytes to read.", False),
+        ("label", "A name shown in messages.", False),
+        ("label", "The label as raw bytes.", True),
+    ],
+)
+def test_a_parameter_text_must_not_call_bytes_a_string_or_the_reverse(
+    pkg: griffe.Module, name: str, text: str, wrong: bool
+) -> None:
+    answer = {"parameters": [{"name": name, "description": text}]}
+
+    assert kinds(answer, pkg["store.Store.load"]) == (["type_contradiction"] if wrong else [])
+
+
+def test_a_contradicting_parameter_sentence_is_dropped(pkg: griffe.Module) -> None:
+    answer = {
+        "parameters": [
+            {"name": "raw", "description": "A hexadecimal string."},
+            {"name": "label", "description": "A name. It is never stored as bytes."},
+        ]
+    }
+
+    fixed, _ = drop_prose(answer, pkg["store.Store.load"])
+
+    assert fixed["parameters"] == [{"name": "label", "description": "A name."}]
+
+
 @pytest.mark.parametrize(
     ("name", "text", "wrong"),
     [
@@ -129,6 +186,8 @@ def test_a_wrong_default_clause_is_dropped_and_the_rest_kept(pkg: griffe.Module)
         ("store.Store.count", "A string with the count.", True),
         ("store.Store.is_empty", "True when the store holds nothing.", False),
         ("store.Store.is_empty", "A list of empty slots.", True),
+        ("store.Store.load", "A new list of the items read.", True),  # the annotation names a project class
+        ("store.Store.load", "A store holding the items read.", False),
     ],
 )
 def test_a_return_description_must_not_contradict_the_annotation(

@@ -465,6 +465,7 @@ PROSE_PROBLEM_KINDS = (
     "summary_restates_name",
     "repeated_summary",
     "wrong_default",
+    "type_contradiction",
     "return_contradiction",
     "unknown_member",
 )
@@ -555,9 +556,11 @@ def prose_problems(
             problems.append(
                 Problem("summary_restates_name", f"the summary opens with the name '{target.name}': say what it does")
             )
-        if _repeated_sentences(str(answer.get("description") or ""), summary):
+        description = str(answer.get("description") or "")
+        if _repeated_sentences(description, summary, target, paths):
             problems.append(Problem("repeated_summary", "the description repeats the summary"))
     defaults = _signature_defaults(target)
+    annotations = _signature_annotations(target)
     for item in answer.get("parameters") or []:
         if isinstance(item, Mapping):
             name = str(item.get("name", ""))
@@ -565,6 +568,9 @@ def prose_problems(
                 detail = _default_mismatch(name, stated, defaults)
                 if detail:
                     problems.append(Problem("wrong_default", detail))
+            detail = _type_mismatch(name, str(item.get("description") or ""), annotations)
+            if detail:
+                problems.append(Problem("type_contradiction", detail))
     returns = answer.get("returns")
     if isinstance(returns, Mapping):
         detail = _return_contradiction(str(returns.get("description") or ""), target)
@@ -581,25 +587,47 @@ def drop_prose(
 ) -> tuple[dict[str, Any], list[Problem]]:
     """Fix what `prose_problems` finds by removing it: the dotted path or the name at the summary's start, the
     repeated sentences, the wrong default clause, the contradicting return sentence, the sentence naming a
-    member that does not exist. Return the new answer and the problems fixed."""
+    member that does not exist. Return the new answer and the problems fixed.
+
+    The object's own dotted path in the description (`pkg.mod.Class.name`, `Class.name`) always becomes its
+    name, silently: nothing is wrong with it but length.
+    """
     fixed = copy.deepcopy(dict(answer))
+    target = final_object(obj) or obj
+    if not improve and isinstance(fixed.get("description"), str):  # the object's own path: its name says the same
+        fixed["description"] = _unpath(fixed["description"], target, paths)
     problems = prose_problems(fixed, obj, paths=paths, improve=improve)
     if not problems:
         return fixed, []
-    target = final_object(obj) or obj
     kinds = {problem.kind for problem in problems}
+    original = str(fixed.get("summary") or "")
     if kinds & {"summary_path", "summary_restates_name"}:
-        fixed["summary"] = _unname_summary(str(fixed.get("summary") or ""), target, paths)
+        fixed["summary"] = _unname_summary(original, target, paths)
     if "repeated_summary" in kinds:
-        summary = str(fixed.get("summary") or "")
         fixed["description"] = " ".join(
-            s for s in _sentences(str(fixed.get("description") or "")) if not _same_sentence(s, summary)
+            s
+            for s in _sentences(str(fixed.get("description") or ""))
+            if not _repeats(s, original, target, paths) and not _repeats(s, str(fixed["summary"]), target, paths)
         )
+    if "description_path" in kinds:
+        fixed["description"] = _unpath(str(fixed.get("description") or ""), target, paths)
     if "wrong_default" in kinds:
         defaults = _signature_defaults(target)
         for item in fixed.get("parameters") or []:
             if isinstance(item, dict):
                 item["description"] = _drop_wrong_defaults(str(item.get("description") or ""), item, defaults)
+    if "type_contradiction" in kinds:
+        annotations = _signature_annotations(target)
+        kept_items = []
+        for item in fixed.get("parameters") or []:
+            if isinstance(item, dict):
+                name = str(item.get("name", ""))
+                sentences = _sentences(str(item.get("description") or ""))
+                item["description"] = " ".join(s for s in sentences if not _type_mismatch(name, s, annotations))
+                if not item["description"]:
+                    continue  # nothing true left to say: the signature shows its name and type
+            kept_items.append(item)
+        fixed["parameters"] = kept_items
     if "return_contradiction" in kinds and isinstance(fixed.get("returns"), dict):
         sentences = _sentences(str(fixed["returns"].get("description") or ""))
         kept = [s for s in sentences if not _return_contradiction(s, target)]
@@ -627,8 +655,15 @@ def _same_sentence(sentence: str, summary: str) -> bool:
     return first == second or difflib.SequenceMatcher(None, first, second).ratio() >= 0.9
 
 
-def _repeated_sentences(description: str, summary: str) -> bool:
-    return any(_same_sentence(sentence, summary) for sentence in _sentences(description))
+def _repeats(sentence: str, summary: str, target: griffe.Object, paths: Sequence[str]) -> bool:
+    """Whether a sentence says what the summary says, also once both lose the object's path and name."""
+    if _same_sentence(sentence, summary):
+        return True
+    return _same_sentence(_unname_summary(sentence, target, paths), _unname_summary(summary, target, paths))
+
+
+def _repeated_sentences(description: str, summary: str, target: griffe.Object, paths: Sequence[str]) -> bool:
+    return any(_repeats(sentence, summary, target, paths) for sentence in _sentences(description))
 
 
 def _path_in(summary: str, target: griffe.Object, paths: Sequence[str]) -> bool:
@@ -646,11 +681,29 @@ def _restates_name(summary: str, name: str) -> bool:
     return re.search(rf"`{quoted}(?:\(\))?`|(?<![\w.]){quoted}\(", summary) is not None
 
 
+def _own_paths(target: griffe.Object, paths: Sequence[str]) -> list[str]:
+    """The dotted names of the object itself: its paths, and `Class.name` for a member of a class."""
+    found = {path for path in (target.path, *paths) if "." in path}
+    if target.parent is not None and target.parent.is_class:
+        found.add(f"{target.parent.name}.{target.name}")
+    return sorted(found, key=len, reverse=True)
+
+
+def _own_path_pattern(path: str) -> str:
+    return rf"(?<![\w.]){re.escape(path)}(?![\w])"
+
+
+def _unpath(text: str, target: griffe.Object, paths: Sequence[str], *, loose: bool = False) -> str:
+    """The text with the object's own dotted names replaced by its name (`loose`: any `a.b.name` too)."""
+    for path in _own_paths(target, paths):
+        text = re.sub(_own_path_pattern(path), target.name, text)
+    if not loose:
+        return text
+    return re.sub(rf"(?<![\w.])(?!self\.|cls\.)(?:[A-Za-z_]\w*\.)+{re.escape(target.name)}\b", target.name, text)
+
+
 def _unname_summary(summary: str, target: griffe.Object, paths: Sequence[str]) -> str:
-    for path in sorted({target.path, *paths}, key=len, reverse=True):
-        if "." in path:
-            summary = summary.replace(path, target.name)
-    summary = re.sub(rf"(?<![\w.])(?:[A-Za-z_]\w*\.)+{re.escape(target.name)}\b", target.name, summary)
+    summary = _unpath(summary, target, paths, loose=True)
     quoted = re.escape(target.name)
     opening = re.compile(rf"(?i)^\W*(?:(?:the|this|a|an)\s+)?`?(?-i:{quoted})(?:\(\))?`?(?:\s+{_KIND_NOUNS}\b)?\s+")
     rest = opening.sub("", summary, count=1)
@@ -665,6 +718,33 @@ def _signature_defaults(target: griffe.Object) -> dict[str, str | None]:
     except (AttributeError, griffe.AliasResolutionError, griffe.CyclicAliasError, ValueError):
         return {}
     return {p.name: (None if p.default is None else str(p.default)) for p in parameters}
+
+
+def _signature_annotations(target: griffe.Object) -> dict[str, str]:
+    try:
+        parameters = list(target.parameters) if target.is_function or target.is_class else []
+    except (AttributeError, griffe.AliasResolutionError, griffe.CyclicAliasError, ValueError):
+        return {}
+    return {p.name: str(p.annotation) for p in parameters if p.annotation is not None}
+
+
+_STRING_WORDS = re.compile(r"(?i)\b(?:strings?|str|text)\b")
+_BYTES_WORDS = re.compile(r"(?i)\b(?:bytes|byte\s+strings?|bytestrings?|bytearray|binary)\b")
+
+
+def _type_mismatch(name: str, text: str, annotations: Mapping[str, str]) -> str | None:
+    """A parameter annotated `bytes` described as a string, or annotated `str` described as bytes."""
+    annotation = annotations.get(name.lstrip("*"), "").replace(" ", "")
+    if annotation in ("bytes", "bytes|None", "Optional[bytes]"):
+        wrong, right, kind = _STRING_WORDS, _BYTES_WORDS, "bytes"
+    elif annotation in ("str", "str|None", "Optional[str]"):
+        wrong, right, kind = _BYTES_WORDS, _STRING_WORDS, "str"
+    else:
+        return None
+    said = wrong.search(text)
+    if said is None or right.search(text) is not None:
+        return None
+    return f"parameter '{name.lstrip('*')}' is annotated `{kind}`, yet its text calls it {said.group(0)!r}"
 
 
 def _stated_defaults(text: str) -> list[str]:
@@ -738,16 +818,40 @@ def _annotation_family(annotation: str) -> tuple[str | None, bool]:
     return _ANNOTATION_FAMILY.get(head), optional
 
 
+def _annotation_class(annotation: str, target: griffe.Object) -> griffe.Object | None:
+    """The project class a plain return annotation names (`"Buffer"`, `Buffer | None`), if it is one."""
+    text = annotation.strip().strip("'\"").replace(" ", "")
+    match = re.fullmatch(r"(?:typing\.)?Optional\[(.+)\]", text)
+    text = match.group(1) if match else text
+    parts = [part for part in text.split("|") if part != "None"]
+    if len(parts) != 1 or not re.fullmatch(r"[A-Za-z_][\w.]*", parts[0]) or parts[0] in _ANNOTATION_FAMILY:
+        return None
+    path = resolve_reference(parts[0], target)
+    if path is None:
+        return None
+    try:
+        found = final_object(target.modules_collection[path])
+    except (KeyError, ValueError, AttributeError, griffe.GriffeError):
+        return None
+    return found if found is not None and found.is_class else None
+
+
 def _return_contradiction(description: str, target: griffe.Object) -> str | None:
     if not target.is_function or not target.returns:
         return None
     family, optional = _annotation_family(str(target.returns))
-    if family is None:
+    cls = _annotation_class(str(target.returns), target) if family is None else None
+    if family is None and cls is None:
         return None
     claim = _RETURN_CLAIM.match(description.strip())
     if claim is None:
         return None
     claimed = _CLAIM_FAMILY[claim.group("noun").lower()]
+    if cls is not None:  # a class of the project: no builtin kind unless it derives from one
+        bases = {_ANNOTATION_FAMILY.get(str(base).rsplit(".", 1)[-1]) for base in cls.bases}
+        if claimed in bases or (claimed == "none" and optional):
+            return None
+        return f"the return annotation is `{target.returns}` (a {cls.name}), but the returns text says {claim.group('noun')!r}"
     compatible = {family} | ({"none"} if optional else set())
     if family == "float":
         compatible.add("int")

@@ -20,6 +20,7 @@ import doctest
 import importlib.util
 import json
 import os
+import re
 import signal
 import symtable
 import sys
@@ -38,6 +39,8 @@ EXAMPLE_PROBLEM_KINDS = (
     "example_undefined_name",
     "example_import",
     "example_call",
+    "example_argument_type",
+    "example_unsafe",
     "example_unused_object",
     "example_unverifiable",
     "example_failed",
@@ -47,6 +50,45 @@ EXAMPLE_PROBLEM_KINDS = (
 
 KEPT_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
 """The only variables of the build's environment an example process sees (no keys, tokens or proxies)."""
+
+UNSAFE_MODULES = frozenset(
+    {
+        "ctypes",
+        "subprocess",
+        "socket",
+        "_socket",
+        "multiprocessing",
+        "pty",
+        "signal",
+        "shutil",
+        "webbrowser",
+        "ftplib",
+        "smtplib",
+        "telnetlib",
+        "urllib.request",
+        "http.client",
+        "requests",
+        "httpx",
+        "asyncio.subprocess",
+    }
+)
+"""Modules an example must not use: they start programs, reach the network, send signals or delete trees."""
+UNSAFE_CALLS = frozenset(
+    {"eval", "exec", "compile", "__import__", "breakpoint", "input"}
+    | {
+        f"os.{name}"
+        for name in (
+            *("system", "popen", "kill", "killpg", "fork", "forkpty", "_exit", "abort"),
+            *("remove", "unlink", "rmdir", "removedirs", "rename", "renames", "replace", "chmod", "chown", "truncate"),
+            *(
+                f"{prefix}{suffix}"
+                for prefix in ("exec", "spawn")
+                for suffix in ("l", "le", "lp", "lpe", "v", "ve", "vp", "vpe")
+            ),
+        )
+    }
+)
+"""Builtins and `os` functions an example must not call: dynamic code, prompts, process control, deletions."""
 
 _IMPLICIT_GLOBALS = frozenset({"__name__", "__doc__", "__builtins__"})
 _BUILTINS = frozenset(dir(builtins))
@@ -84,8 +126,10 @@ def static_problems(code: ExampleCode, obj: griffe.Object, package: griffe.Modul
     Checked: it parses; every name is a builtin or bound in the example (imports, assignments, `def`/`class`,
     `for`/`with`/`except` targets, walrus, comprehension variables, parameters, `global`), and module-level
     names are bound before they are used; imports name modules that are installed and members of the documented
-    package that exist; attribute chains into the package name existing members; calls of the package's
-    functions and classes fit their signatures; and the documented object is used.
+    package that exist; attribute chains into the package (also through an instance, `x = Class(...)`) name
+    existing members; calls of the package's functions, classes and methods fit their signatures, and literal
+    arguments fit the parameter's annotation (or its `str`/`bytes` default); it uses no module or call of
+    `UNSAFE_MODULES`/`UNSAFE_CALLS`; and the documented object is used.
     """
     if not code.source.strip():
         return [Problem("example_syntax", "the example has no code")]
@@ -107,9 +151,10 @@ def static_problems(code: ExampleCode, obj: griffe.Object, package: griffe.Modul
     imports = _Imports(package)
     imports.visit(tree)
     problems += imports.problems
-    usage = _Usage(imports.aliases, package)
+    usage = _Usage(imports.aliases, package, _assigned_once(tree))
     usage.visit(tree)
     problems += usage.problems
+    problems += _unsafe_problems(tree, imports, usage, _module_bound(table))
     if not _uses(obj, usage, package):
         problems.append(Problem("example_unused_object", _unused_detail(obj, package)))
     return problems
@@ -308,9 +353,13 @@ class _Imports(ast.NodeVisitor):
 class _Usage(ast.NodeVisitor):
     """Dotted paths the example refers to (through its imports), attribute names it accesses, call problems."""
 
-    def __init__(self, aliases: dict[str, str], package: griffe.Module) -> None:
+    def __init__(self, aliases: dict[str, str], package: griffe.Module, once: frozenset[str] = frozenset()) -> None:
         self.aliases = aliases
         self.package = package
+        self.once = once
+        """Module-level names bound exactly once (by an assignment): they may stand for an instance."""
+        self.instances: dict[str, str] = {}
+        """Names bound to an instance of one of the package's classes (`x = Class(...)`), to the class path."""
         self.paths: set[str] = set()
         self.attributes: set[str] = set()
         self.problems: list[Problem] = []
@@ -320,9 +369,23 @@ class _Usage(ast.NodeVisitor):
         while isinstance(node, ast.Attribute):
             parts.append(node.attr)
             node = node.value
-        if not isinstance(node, ast.Name) or node.id not in self.aliases:
+        if not isinstance(node, ast.Name):
             return None
-        return ".".join([self.aliases[node.id], *reversed(parts)])
+        if node.id in self.aliases:
+            return ".".join([self.aliases[node.id], *reversed(parts)])
+        if node.id in self.instances and parts:
+            return ".".join([self.instances[node.id], *reversed(parts)])
+        return None
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self.generic_visit(node)
+        target = node.targets[0] if len(node.targets) == 1 else None
+        if not isinstance(target, ast.Name) or target.id not in self.once or target.id in self.aliases:
+            return
+        path = self._path(node.value.func) if isinstance(node.value, ast.Call) else None
+        cls = _resolve(self.package, path) if path is not None and _in_package(path, self.package) else None
+        if cls is not None and cls.is_class and _closed(cls):
+            self.instances[target.id] = cls.path
 
     def visit_Name(self, node: ast.Name) -> None:
         path = self._path(node)
@@ -336,6 +399,15 @@ class _Usage(ast.NodeVisitor):
             self.generic_visit(node)
             return
         self.paths.add(path)
+        if not self._through_instance(node):  # an instance may gain attributes outside `__init__`: see calls
+            self._check_member(path)
+
+    def _through_instance(self, node: ast.expr) -> bool:
+        while isinstance(node, ast.Attribute):
+            node = node.value
+        return isinstance(node, ast.Name) and node.id not in self.aliases and node.id in self.instances
+
+    def _check_member(self, path: str) -> None:
         if _in_package(path, self.package) and _resolve(self.package, path) is None:
             owner, _, name = path.rpartition(".")
             parent = _resolve(self.package, owner)
@@ -345,11 +417,86 @@ class _Usage(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         self.generic_visit(node)
         path = self._path(node.func)
+        if path is not None and self._through_instance(node.func):
+            self._check_member(path)  # a method the class does not have
         target = _resolve(self.package, path) if path is not None and _in_package(path, self.package) else None
         if target is not None and (target.is_function or target.is_class):
             problem = _call_problem(node, target, path or "")
             if problem is not None:
                 self.problems.append(problem)
+
+
+def _assigned_once(tree: ast.Module) -> frozenset[str]:
+    """Names that exactly one module-level statement binds, by a plain assignment, and nothing else rebinds."""
+    counts: dict[str, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            counts[node.id] = counts.get(node.id, 0) + 1
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            counts[node.name] = counts.get(node.name, 0) + 2
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                bound = alias.asname or alias.name.split(".")[0]
+                counts[bound] = counts.get(bound, 0) + 2
+        elif isinstance(node, ast.Global):
+            for bound in node.names:
+                counts[bound] = counts.get(bound, 0) + 2
+    single = {
+        target.id
+        for statement in tree.body
+        if isinstance(statement, ast.Assign)
+        for target in statement.targets
+        if isinstance(target, ast.Name)
+    }
+    return frozenset(name for name in single if counts.get(name) == 1)
+
+
+def _closed(cls: griffe.Object) -> bool:
+    """Whether griffe knows every member of the class's instances: no outside bases, no dynamic attributes."""
+    try:
+        bases = list(cls.resolved_bases)
+        members = cls.all_members
+    except (griffe.AliasResolutionError, griffe.CyclicAliasError, ValueError, AttributeError, KeyError):
+        return False
+    if len(bases) != len(cls.bases) or any(not _closed(base) for base in bases):
+        return False
+    return not any(name in members for name in ("__getattr__", "__getattribute__", "__slots__", "__dict__"))
+
+
+def _unsafe_problems(tree: ast.Module, imports: _Imports, usage: _Usage, bound: set[str]) -> list[Problem]:
+    """Uses of `UNSAFE_MODULES` and calls of `UNSAFE_CALLS`: never in a published example."""
+    modules = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
+    modules += [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module]
+    modules += list(imports.aliases.values())
+    found: dict[str, None] = {}
+    for module in modules:
+        if _in_package(module, imports.package):  # the documented package itself (`requests` documenting itself)
+            continue
+        parts = module.split(".")
+        for end in range(1, len(parts) + 1):
+            if ".".join(parts[:end]) in UNSAFE_MODULES:
+                found[".".join(parts[:end])] = None
+    problems = [
+        Problem(
+            "example_unsafe",
+            f"the example uses `{module}`: show the object without starting programs, "
+            "sending signals, deleting files or reaching the network",
+        )
+        for module in found
+    ]
+    calls: dict[str, None] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        if isinstance(node.func, ast.Name) and node.func.id not in bound and node.func.id in UNSAFE_CALLS:
+            calls[node.func.id] = None
+        path = usage._path(node.func)
+        if path in UNSAFE_CALLS:
+            calls[path] = None
+    problems += [
+        Problem("example_unsafe", f"the example calls `{name}`: show the object with plain code only") for name in calls
+    ]
+    return problems
 
 
 def _in_package(path: str, package: griffe.Module) -> bool:
@@ -427,7 +574,95 @@ def _call_problem(node: ast.Call, target: griffe.Object, path: str) -> Problem |
     ]
     if missing:
         return Problem("example_call", f"the call of `{name}` lacks the required argument(s) {', '.join(missing)}")
+    by_name = {p.name: p for p in parameters}
+    pairs = [
+        *zip(node.args, positional, strict=False),
+        *((kw.value, by_name.get(kw.arg or "")) for kw in node.keywords),
+    ]
+    for value, parameter in pairs:
+        problem = _argument_type_problem(value, parameter, name)
+        if problem is not None:
+            return problem
     return None
+
+
+_LITERAL_KINDS: dict[type, str] = {bool: "bool", int: "int", float: "float", str: "str", bytes: "bytes"}
+_DISPLAY_KINDS: dict[type, str] = {
+    ast.JoinedStr: "str",
+    ast.List: "list",
+    ast.ListComp: "list",
+    ast.Dict: "dict",
+    ast.DictComp: "dict",
+    ast.Tuple: "tuple",
+    ast.Set: "set",
+    ast.SetComp: "set",
+}
+_ANNOTATION_KINDS = {
+    "str": "str",
+    "bytes": "bytes",
+    "int": "int",
+    "float": "float",
+    "bool": "bool",
+    "list": "list",
+    "List": "list",
+    "dict": "dict",
+    "Dict": "dict",
+    "tuple": "tuple",
+    "Tuple": "tuple",
+    "set": "set",
+    "Set": "set",
+    "None": "None",
+}
+_ACCEPTS = {"float": {"float", "int", "bool"}, "int": {"int", "bool"}}
+
+
+def _literal_kind(node: ast.expr) -> str | None:
+    """The type of a literal argument (`"str"`, `"bytes"`, `"list"`, …), or `None` for anything computed."""
+    if isinstance(node, ast.Constant):
+        return "None" if node.value is None else _LITERAL_KINDS.get(type(node.value))
+    return _DISPLAY_KINDS.get(type(node))
+
+
+def _annotation_kinds(annotation: str) -> set[str] | None:
+    """The types a simple annotation admits (`str | None` → {str, None}); `None` when it is not that simple."""
+    text = annotation.replace(" ", "").replace("typing.", "")
+    match = re.fullmatch(r"(Optional|Union)\[(.+)\]", text)
+    if match:
+        text = match.group(2).replace(",", "|") + ("|None" if match.group(1) == "Optional" else "")
+    kinds = set()
+    for part in text.split("|"):
+        kind = _ANNOTATION_KINDS.get(part.split("[", 1)[0])
+        if kind is None or ("[" in part and "]" not in part):
+            return None
+        kinds.add(kind)
+    return kinds
+
+
+def _argument_type_problem(value: ast.expr, parameter: griffe.Parameter | None, name: str) -> Problem | None:
+    """A literal argument of a type the parameter cannot take (by its annotation, or `str` vs `bytes` default)."""
+    given = _literal_kind(value)
+    if parameter is None or given is None:
+        return None
+    if parameter.annotation is not None:
+        expected = _annotation_kinds(str(parameter.annotation))
+        wanted = f"`{parameter.annotation}`"
+    else:
+        default = _literal_kind(_parse_expression(str(parameter.default))) if parameter.default is not None else None
+        expected = {default} if default in ("str", "bytes") else None
+        wanted = f"{default} (its default is {parameter.default})"
+    if expected is None or any(given in _ACCEPTS.get(kind, {kind}) for kind in expected):
+        return None
+    return Problem(
+        "example_argument_type",
+        f"`{name}` takes {parameter.name}: {wanted}, but the example passes a {given} literal",
+    )
+
+
+def _parse_expression(text: str) -> ast.expr:
+    try:
+        return ast.parse(text, mode="eval").body
+    except (SyntaxError, ValueError):
+        return ast.Name("?", ast.Load())
 
 
 def _uses(obj: griffe.Object, usage: _Usage, package: griffe.Module) -> bool:
