@@ -319,6 +319,22 @@ def test_an_unusable_answer_fails_the_object(
     assert_unpublished(member(pkg, TARGET))
 
 
+def test_a_truncated_answer_is_retried_with_limits_the_model_can_follow(
+    emu: AzureEmulator, load: Callable[..., Any], tmp_path: Path
+) -> None:
+    emu.script("length", "ok")
+    pkg = load()
+
+    build = generate(pkg, emu, tmp_path)
+
+    assert build.outcome().status == "generated"
+    feedback = build.requests[1].body["messages"][-1]
+    assert feedback["role"] == "user"
+    assert f"cut off at {build.requests[0].body['max_tokens']} tokens" in feedback["content"]
+    assert "one sentence for the description" in feedback["content"]
+    assert "an empty example" in feedback["content"]
+
+
 @pytest.mark.parametrize(
     ("fault", "repair"),
     [

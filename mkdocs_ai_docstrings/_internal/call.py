@@ -67,7 +67,11 @@ async def generate(context: PackageContext, job: Job, request: PreparedRequest, 
             feedback = "Please document the target object: a factual description of what the code does."
         elif response.finish_reason == "length":
             failure = f"truncated: the answer hit max_completion_tokens ({settings.max_completion_tokens})"
-            feedback = "Your answer was cut off. Answer again with the same JSON, much more concisely."
+            feedback = (
+                f"Your answer was cut off at {settings.max_completion_tokens} tokens. Answer again with the same JSON "
+                "keys, much shorter: one sentence for the description, at most ten words for each parameter, "
+                "attribute or exception entry, and an empty example."
+            )
         else:
             try:
                 answer = parse_content(response.content)
