@@ -193,24 +193,9 @@ def build(
 
     Returns `(returncode, output, site_dir, report)` (unpackable), plus the emulator requests of this build.
     """
-    before = len(emulator.requests) if emulator is not None else 0
-    completed = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "-f", str(site.config_file), *args],
-        cwd=site.root,
-        env=dict(env),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
+    return build_with(
+        "mkdocs", site, env, *args, cwd=site.root, emulator=emulator, report_path=report_path, timeout=timeout
     )
-    requests = len(emulator.requests) - before if emulator is not None else 0
-    report_file = report_path or site.site_dir / "ai-docstrings.json"
-    report = json.loads(report_file.read_text(encoding="utf-8")) if report_file.exists() else None
-    html = {
-        str(path.relative_to(site.site_dir)): path.read_text(encoding="utf-8")
-        for path in sorted(site.site_dir.rglob("*.html"))
-    }
-    return BuildResult(completed.returncode, completed.stdout + completed.stderr, site.site_dir, report, requests, html)
 
 
 # --- The same site under every builder (mkdocs, properdocs, zensical) with only the griffe extension configured ---
@@ -245,6 +230,7 @@ def build_with(
     *args: str,
     cwd: Path | None = None,
     emulator: AzureEmulator | None = None,
+    report_path: Path | None = None,
     timeout: float = 180,
 ) -> BuildResult:
     """Run a real `<builder> build -f mkdocs.yml` (from `cwd`, default the site's parent folder) in a subprocess."""
@@ -262,7 +248,7 @@ def build_with(
         check=False,
     )
     requests = len(emulator.requests) - before if emulator is not None else 0
-    report_file = site.site_dir / "ai-docstrings.json"
+    report_file = report_path or site.site_dir / "ai-docstrings.json"
     report = json.loads(report_file.read_text(encoding="utf-8")) if report_file.exists() else None
     html = {
         str(path.relative_to(site.site_dir)): path.read_text(encoding="utf-8")
