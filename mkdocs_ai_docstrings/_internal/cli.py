@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from mkdocs_ai_docstrings._internal.batch import add_batch_parser, run_batch
 from mkdocs_ai_docstrings._internal.cache import AnswerCache
 from mkdocs_ai_docstrings._internal.lock import DEFAULT_LOCK_FILE, LockFile, LockRecord
 from mkdocs_ai_docstrings._internal.prices import format_cost
@@ -180,7 +181,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     cache_parser.add_argument("action", choices=["stats", "clear", "invalidate"])
     cache_parser.add_argument("patterns", nargs="*", help="glob patterns on dotted paths (invalidate)")
     cache_parser.add_argument("--cache-dir", default=".cache/ai-docstrings")
+    add_batch_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "batch":
+        return run_batch(args)
     if args.command == "plan":
         return plan(args.config_file, budget=args.budget, as_json=args.json)
     if args.command == "review":
