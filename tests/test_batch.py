@@ -39,12 +39,22 @@ INDEPENDENT = {
     + "\n\n".join(f"def op_{n}(value: int, step: int) -> int:\n    return value * {n + 2} + step\n" for n in range(3)),
 }
 """Three undocumented functions calling nothing: one batch round covers them."""
+INDEPENDENT_OBJECTS = {f"calc.ops.op_{n}" for n in range(3)}
 
 
 def batch(site: Site, env: Mapping[str, str], action: str, *args: str) -> subprocess.CompletedProcess[str]:
     """Run `mkdocs-ai-docstrings batch ACTION -f mkdocs.yml` in a subprocess."""
     return subprocess.run(
-        [sys.executable, "-m", "mkdocs_ai_docstrings._internal.cli", "batch", action, "-f", str(site.config_file), *args],
+        [
+            sys.executable,
+            "-m",
+            "mkdocs_ai_docstrings._internal.cli",
+            "batch",
+            action,
+            "-f",
+            str(site.config_file),
+            *args,
+        ],
         cwd=site.root,
         env=dict(env),
         capture_output=True,
@@ -56,20 +66,6 @@ def batch(site: Site, env: Mapping[str, str], action: str, *args: str) -> subpro
 
 def state(site: Site) -> dict[str, Any]:
     return json.loads((site.root / STATE_FILE).read_text(encoding="utf-8"))
-
-
-def round_trip(site: Site, env: Mapping[str, str]) -> list[dict[str, Any]]:
-    """Submit and collect until nothing is pending; return each round's state."""
-    rounds = []
-    for _ in range(5):
-        submitted = batch(site, env, "submit")
-        assert submitted.returncode == 0, submitted.stderr
-        if submitted.stdout.startswith("Nothing to submit"):
-            return rounds
-        collected = batch(site, env, "collect")
-        assert collected.returncode == 0, collected.stdout + collected.stderr
-        rounds.append(state(site))
-    raise AssertionError("batch rounds did not converge")
 
 
 def ai_sections(result: BuildResult) -> str:
@@ -84,7 +80,7 @@ def test_a_round_trip_caches_every_answer_so_the_next_build_sends_nothing_and_pu
     live = build(live_site, build_env(emulator, tmp_path), emulator=emulator)
     assert live.returncode == 0 and live.requests == 3, live.output
 
-    emulator.batch_polls = 2
+    emulator.batch_polls = 3
     site = make_site(tmp_path / "batch", PACKAGE, PAGES)
     env = build_env(emulator, tmp_path)
     before = len(emulator.requests)
@@ -97,16 +93,24 @@ def test_a_round_trip_caches_every_answer_so_the_next_build_sends_nothing_and_pu
     assert not [r for r in emulator.requests[before:] if r.path.endswith("/chat/completions")]
     in_progress = batch(site, env, "status")
     assert "in_progress; 0/2 answered" in in_progress.stdout, in_progress.stdout + in_progress.stderr
+    early = batch(site, env, "collect")
+    assert early.returncode == 1 and "is not finished yet: in_progress" in early.stdout
+    refused = batch(site, env, "submit")  # one batch at a time: the first one's answers are not lost
+    assert refused.returncode != 0 and "is not collected yet" in refused.stderr
     collected = batch(site, env, "collect")
     assert collected.returncode == 0, collected.stdout + collected.stderr
     assert "2 answer(s) stored in the cache, 0 left for the live path" in collected.stdout
-    assert batch(site, env, "status").stdout.startswith(f"Batch {first['batch_id']} (round 1): completed (collected)")
-    emulator.batch_polls = 0
-    second = round_trip(site, env)
-    assert [sorted(r["collected"]["stored"]) for r in second] == [["calc.ops.combine"]]
+    assert "1 object(s) waited for these answers: run `batch submit` again" in collected.stdout
 
+    emulator.batch_polls = 0
+    assert batch(site, env, "submit").returncode == 0
+    second = state(site)
+    assert [item["path"] for item in second["requests"].values()] == ["calc.ops.combine"]
+    assert second["round"] == 2 and second["waiting"] == []
+    assert batch(site, env, "collect").returncode == 0
     again = batch(site, env, "collect")  # collecting twice is harmless
     assert again.returncode == 0 and "0 answer(s) stored" in again.stdout and "1 not needed" in again.stdout
+    assert state(site)["collected"]["stored"] == []
     after = build(site, env, emulator=emulator)
 
     assert after.returncode == 0, after.output
@@ -117,14 +121,31 @@ def test_a_round_trip_caches_every_answer_so_the_next_build_sends_nothing_and_pu
     assert (site.root / "ai-docstrings.lock").read_text() == (live_site.root / "ai-docstrings.lock").read_text()
 
 
-def test_the_batch_is_billed_at_the_batch_price_and_no_file_holds_the_key(tmp_path: Path, emulator: AzureEmulator) -> None:
-    site = make_site(tmp_path / "batch", INDEPENDENT, PAGES)
-    env = build_env(emulator, tmp_path)
+def test_openai_and_the_extension_alone_billed_at_the_batch_price_with_the_live_bodies_and_no_key(
+    tmp_path: Path, emulator: AzureEmulator
+) -> None:
+    def extension_site(root: Path) -> Site:
+        options = {"provider": "openai", "base_url": f"{emulator.url}/v1"}
+        extensions = {"extensions": [{"mkdocs_ai_docstrings": options}]}
+        return make_site(root, INDEPENDENT, PAGES, handler_options=extensions, plugins_order=("mkdocstrings",))
+
+    site = extension_site(tmp_path / "batch")
+    env = build_env(None, tmp_path, OPENAI_API_KEY=TEST_KEY)
 
     submitted = batch(site, env, "submit")
     collected = batch(site, env, "collect")
+    after = build(site, env, emulator=emulator)
 
     assert submitted.returncode == 0 and collected.returncode == 0, submitted.stderr + collected.stderr
+    [batch_id] = emulator.batches
+    output_file = emulator.batches[batch_id]["output_file_id"]
+    assert [r.path for r in emulator.requests] == [
+        "/v1/files",
+        "/v1/batches",
+        f"/v1/batches/{batch_id}",
+        f"/v1/files/{output_file}/content",
+    ]
+    assert after.requests == 0 and after.statuses() == dict.fromkeys(INDEPENDENT_OBJECTS, "cached")
     lines = emulator.batch_lines
     assert len(lines) == 3 and all(line.status == 200 for line in lines)
     prompt = sum(line.usage["prompt_tokens"] for line in lines if line.usage)
@@ -141,9 +162,9 @@ def test_the_batch_is_billed_at_the_batch_price_and_no_file_holds_the_key(tmp_pa
     for path in (site.root / STATE_FILE, site.root / (STATE_FILE + "l")):
         assert TEST_KEY not in path.read_text(encoding="utf-8")
     # What was sent is exactly what a live build sends: the same body for each object.
-    sent = sorted(json.dumps(line.body, sort_keys=True) for line in lines)
-    live = build(make_site(tmp_path / "live", INDEPENDENT, PAGES), env, emulator=emulator)
+    live = build(extension_site(tmp_path / "live"), env, emulator=emulator)
     assert live.requests == 3
+    sent = sorted(json.dumps(line.body, sort_keys=True) for line in lines)
     assert sorted(json.dumps(r.body, sort_keys=True) for r in emulator.requests[-3:]) == sent
 
 
@@ -151,10 +172,11 @@ def test_failed_and_expired_lines_are_left_for_the_live_path(tmp_path: Path, emu
     emulator.batch_end = "expired"
     emulator.batch_answered = 2  # the third line expires unanswered
     emulator.script("500")  # the first line fails
+    emulator.deployments = frozenset({"gpt-4o-mini", "gpt-4o-mini-batch"})
     site = make_site(tmp_path / "batch", INDEPENDENT, PAGES)
     env = build_env(emulator, tmp_path)
 
-    assert batch(site, env, "submit").returncode == 0
+    assert batch(site, env, "submit", "--deployment", "gpt-4o-mini-batch").returncode == 0
     collected = batch(site, env, "collect")
 
     assert collected.returncode == 0, collected.stdout + collected.stderr
@@ -164,15 +186,18 @@ def test_failed_and_expired_lines_are_left_for_the_live_path(tmp_path: Path, emu
         "batch line failed: batch_expired: This request could not be executed before the completion window expired.",
     ]
     [stored] = state(site)["collected"]["stored"]
+    assert [line.deployment for line in emulator.batch_lines] == ["gpt-4o-mini-batch"] * 2
     after = build(site, env, emulator=emulator)
     assert after.requests == 2
+    assert {request.deployment for request in emulator.requests[-2:]} == {"gpt-4o-mini"}
     assert after.statuses() == {stored: "cached", **dict.fromkeys(left, "generated")}
 
 
-@pytest.mark.parametrize("fault", ["schema_invalid", "malformed_json", "invent_param", "hostile"])
+@pytest.mark.parametrize(("fault", "live_requests"), [("hostile", 2), ("invent_param", 1)])
 def test_answers_in_the_output_file_are_checked_exactly_as_live_ones(
-    tmp_path: Path, emulator: AzureEmulator, fault: str
+    tmp_path: Path, emulator: AzureEmulator, fault: str, live_requests: int
 ) -> None:
+    """A hostile answer (its example is not Python) is rejected; an invented parameter is dropped, as live."""
     source = {"calc/__init__.py": '"""Calc."""\n', "calc/ops.py": PACKAGE["calc/ops.py"].split("\n\n\ndef offset")[0]}
     env = build_env(emulator, tmp_path)
     emulator.script(fault)  # the first answer of the live build; its retry, if any, is sound
@@ -185,6 +210,7 @@ def test_answers_in_the_output_file_are_checked_exactly_as_live_ones(
     after = build(site, env, emulator=emulator)
 
     [outcome] = live.report["objects"] if live.report else []
+    assert live.requests == live_requests
     if live.requests == 1:  # the live build published the first answer (repaired, or made inert)
         assert collected["stored"] == ["calc.ops.scale"] and after.requests == 0
         assert ai_sections(after) == ai_sections(live)
@@ -195,42 +221,20 @@ def test_answers_in_the_output_file_are_checked_exactly_as_live_ones(
         assert after.requests == 1 and after.statuses() == {"calc.ops.scale": "generated"}
 
 
-def test_openai_provider_and_the_extension_alone(tmp_path: Path, emulator: AzureEmulator) -> None:
-    options = {"provider": "openai", "base_url": f"{emulator.url}/v1"}
-    site = make_site(
-        tmp_path / "batch",
-        INDEPENDENT,
-        PAGES,
-        handler_options={"extensions": [{"mkdocs_ai_docstrings": options}]},
-        plugins_order=("mkdocstrings",),
-    )
-    env = build_env(None, tmp_path, OPENAI_API_KEY=TEST_KEY)
-
-    assert batch(site, env, "submit").returncode == 0
-    collected = batch(site, env, "collect")
-    after = build(site, env, emulator=emulator)
-
-    assert "3 answer(s) stored" in collected.stdout, collected.stdout + collected.stderr
-    assert {r.path for r in emulator.requests} == {"/v1/files", "/v1/batches", *_batch_paths(emulator)}
-    assert after.requests == 0 and set(after.statuses().values()) == {"cached"}
-
-
-def _batch_paths(emulator: AzureEmulator) -> set[str]:
-    [batch_id] = emulator.batches
-    output = emulator.batches[batch_id]["output_file_id"]
-    return {f"/v1/batches/{batch_id}", f"/v1/files/{output}/content"}
-
-
-def test_collect_before_the_batch_ends_stores_nothing_and_says_so(tmp_path: Path, emulator: AzureEmulator) -> None:
-    emulator.batch_polls = 3
+def test_dry_run_writes_the_requests_without_sending_them_and_the_budget_caps_the_batch(
+    tmp_path: Path, emulator: AzureEmulator
+) -> None:
     site = make_site(tmp_path / "batch", INDEPENDENT, PAGES)
     env = build_env(emulator, tmp_path)
-    assert batch(site, env, "submit").returncode == 0
 
-    early = batch(site, env, "collect")
+    planned = batch(site, env, "submit", "--dry-run")
+    capped = batch(site, env, "submit", "--dry-run", "--budget", "0")
 
-    assert early.returncode == 1
-    assert "is not finished yet: in_progress" in early.stdout
-    assert state(site)["collected"] is None
-    resubmitted = batch(site, env, "submit")  # one batch at a time: the first one's answers are not lost
-    assert resubmitted.returncode != 0 and "is not collected yet" in resubmitted.stderr
+    assert planned.returncode == 0 and planned.stdout.startswith("Wrote "), planned.stdout + planned.stderr
+    lines = [json.loads(line) for line in (site.root / (STATE_FILE + "l")).read_text().splitlines()]
+    assert len(lines) == 3
+    assert {(line["method"], line["url"], line["body"]["model"]) for line in lines} == {
+        ("POST", "/chat/completions", "gpt-4o-mini")
+    }
+    assert emulator.requests == [] and not (site.root / STATE_FILE).exists()
+    assert capped.stdout.count(": budget") == 3 and "Nothing to submit" in capped.stdout

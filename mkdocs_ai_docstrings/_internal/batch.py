@@ -158,6 +158,7 @@ def generator_hooks(
 
     original_plan, original_generate, original_ask = Generator.plan, Generator.generate, Generator.ask
     priced: set[int] = set()
+    clients: dict[int, Any] = {}
 
     def plan(generator: Any, job: Any, messages: list[dict[str, str]], schema: Mapping[str, Any], **common: Any) -> Any:
         outcome = original_plan(generator, job, messages, schema, **common)
@@ -165,14 +166,16 @@ def generator_hooks(
             session = generator.session
             key = generator.key_for(messages, schema)
             remembered = None if session.retry_failed else session.cache.failure(key)
-            client = ChatClient(
-                session.connection,
-                session.settings,
-                ledger=session.ledger,
-                limiter=session.limiter,
-                policy=session.policy,
-                retry_budget=session.retry_budget,
-            )
+            client = clients.get(id(session))
+            if client is None:  # only for its request body: it sends nothing
+                client = clients[id(session)] = ChatClient(
+                    session.connection,
+                    session.settings,
+                    ledger=session.ledger,
+                    limiter=session.limiter,
+                    policy=session.policy,
+                    retry_budget=session.retry_budget,
+                )
             body = {"model": session.connection.deployment, **client.request_body(messages, schema)}
             left_out = "budget" if outcome.reason == "budget" else None
             if remembered is not None:
@@ -331,7 +334,7 @@ def load_site(config_file: str, site_dir: str | None = None, **overrides: Any) -
     for name, value in overrides.items():
         options[name] = value
         if value is None and not hasattr(options, "data"):  # an extension's plain dict
-            options.pop(name)
+            options.pop(name, None)
     try:
         settings = Settings.from_options({key: value for key, value in options.items() if value is not None})
         settings = with_prompt_files_from(config_dir, settings)
@@ -397,8 +400,19 @@ def _endpoint(connection: Connection) -> str:
 # Commands
 
 
-def submit(config_file: str, *, budget: int | None = None, dry_run: bool = False, state_file: str | None = None) -> int:
-    """Write the pending requests as JSONL, upload them and start a batch; record it in the state file."""
+def submit(
+    config_file: str,
+    *,
+    budget: int | None = None,
+    dry_run: bool = False,
+    state_file: str | None = None,
+    deployment: str | None = None,
+) -> int:
+    """Write the pending requests as JSONL, upload them and start a batch; record it in the state file.
+
+    `deployment` names the deployment that runs the batch (Azure: a Global Batch deployment of the configured
+    model), when it is not the configured one; answers are cached under the configured deployment's keys.
+    """
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     state_path = _state_path(config_file, state_file)
     previous = BatchState.load(state_path)
@@ -425,7 +439,10 @@ def submit(config_file: str, *, budget: int | None = None, dry_run: bool = False
             ready.setdefault(request.key, request)
     left_out = [p for p in planned if p.left_out is not None]
     url = _endpoint(connection)
-    lines = [{"custom_id": p.key, "method": "POST", "url": url, "body": p.body} for p in ready.values()]
+    batch_model = {"model": deployment} if deployment else {}
+    lines = [
+        {"custom_id": p.key, "method": "POST", "url": url, "body": {**p.body, **batch_model}} for p in ready.values()
+    ]
     input_path = state_path.with_name(state_path.name + INPUT_SUFFIX)
     price = price_for(connection.model, site.settings.prices)
     tokens = sum(p.estimated_tokens for p in ready.values())
@@ -463,7 +480,7 @@ def submit(config_file: str, *, budget: int | None = None, dry_run: bool = False
         batch_id=created.id,
         input_file_id=uploaded.id,
         provider=connection.provider,
-        deployment=connection.deployment,
+        deployment=deployment or connection.deployment,
         model=connection.model,
         round=(previous.round + 1) if previous is not None else 1,
         submitted_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -656,12 +673,21 @@ def add_batch_parser(commands: Any) -> None:
         if name == "submit":
             action.add_argument("--budget", type=int, default=None, help="token cap of the batch (default: none)")
             action.add_argument("--dry-run", action="store_true", help="write the JSONL file, do not submit it")
+            action.add_argument(
+                "--deployment", default=None, help="deployment that runs the batch (Azure: Global Batch; same model)"
+            )
 
 
 def run_batch(args: argparse.Namespace) -> int:
     """Run the `batch` command parsed by `add_batch_parser`."""
     if args.batch_action == "submit":
-        return submit(args.config_file, budget=args.budget, dry_run=args.dry_run, state_file=args.state)
+        return submit(
+            args.config_file,
+            budget=args.budget,
+            dry_run=args.dry_run,
+            state_file=args.state,
+            deployment=args.deployment,
+        )
     if args.batch_action == "status":
         return status(args.config_file, state_file=args.state)
     if args.batch_action == "cancel":
