@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import openai
 import pytest
 
 from mkdocs_ai_docstrings._internal.batch import STATE_FILE
@@ -238,3 +239,50 @@ def test_dry_run_writes_the_requests_without_sending_them_and_the_budget_caps_th
     }
     assert emulator.requests == [] and not (site.root / STATE_FILE).exists()
     assert capped.stdout.count(": budget") == 3 and "Nothing to submit" in capped.stdout
+
+
+def test_a_cancelled_batch_is_collected_for_what_it_finished_and_the_rest_is_left(
+    tmp_path: Path, emulator: AzureEmulator
+) -> None:
+    emulator.batch_polls = 5
+    site = make_site(tmp_path / "batch", INDEPENDENT, PAGES)
+    env = build_env(emulator, tmp_path)
+    assert batch(site, env, "submit").returncode == 0
+
+    cancelled = batch(site, env, "cancel")
+    collected = batch(site, env, "collect")
+
+    assert "cancelled" in cancelled.stdout, cancelled.stdout + cancelled.stderr
+    assert collected.returncode == 0, collected.stdout + collected.stderr
+    left = state(site)["collected"]["left_for_live"]
+    assert set(left) == INDEPENDENT_OBJECTS
+    assert set(left.values()) == {"batch line failed: batch_cancelled: This request was cancelled."}
+
+
+def test_the_emulator_fails_a_batch_whose_lines_do_not_match_its_endpoint(emulator: AzureEmulator) -> None:
+    client = openai.AzureOpenAI(azure_endpoint=emulator.url, api_key=TEST_KEY, api_version="2024-10-21")
+    line = {"custom_id": "a", "method": "POST", "url": "/v1/embeddings", "body": {"model": "gpt-4o-mini"}}
+    uploaded = client.files.create(file=("in.jsonl", json.dumps(line).encode()), purpose="batch")
+
+    created = client.batches.create(input_file_id=uploaded.id, endpoint="/chat/completions", completion_window="24h")
+
+    assert created.status == "failed"
+    assert created.errors is not None and [e.code for e in created.errors.data or []] == ["mismatched_endpoint"]
+    assert emulator.batch_lines == []
+    with pytest.raises(openai.BadRequestError):
+        client.files.create(file=("in.jsonl", b"{}"), purpose="fine-tune")
+
+
+def test_a_failed_batch_stores_nothing_and_its_objects_can_be_submitted_again(
+    tmp_path: Path, emulator: AzureEmulator
+) -> None:
+    emulator.batch_end = "failed"
+    site = make_site(tmp_path / "batch", INDEPENDENT, PAGES)
+    env = build_env(emulator, tmp_path)
+    assert batch(site, env, "submit").returncode == 0
+
+    collected = batch(site, env, "collect")
+    resubmitted = batch(site, env, "submit", "--dry-run")
+
+    assert collected.returncode == 1 and "failed: server_error: Emulated batch failure." in collected.stdout
+    assert resubmitted.returncode == 0 and "3 request(s)" in resubmitted.stdout, resubmitted.stdout

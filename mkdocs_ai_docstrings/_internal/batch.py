@@ -591,6 +591,13 @@ def collect(config_file: str, *, state_file: str | None = None) -> int:
         state.save(state_path)
         print(f"Batch {batch.id} is not finished yet: {batch.status}; {_counts(batch)}. Collect it later.")
         return 1
+    if batch.status == "failed":
+        errors = getattr(getattr(batch, "errors", None), "data", None) or []
+        shown = "; ".join(f"{e.code}: {e.message}" + (f" (line {e.line})" if e.line else "") for e in errors[:5])
+        state.collected = {"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "failed": shown}
+        state.save(state_path)
+        print(f"Batch {batch.id} failed: {shown or 'no reason given'}. Nothing to collect; its objects stay pending.")
+        return 1
 
     async def download(sdk: Any) -> tuple[bytes, bytes]:
         files = []
