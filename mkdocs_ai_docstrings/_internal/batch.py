@@ -141,7 +141,7 @@ def generator_hooks(
     *,
     on_plan: Callable[[PlannedRequest], None] | None = None,
     answer: Callable[[str], LineResult | None] | None = None,
-    on_outcome: Callable[[str, Any, bool], None] | None = None,
+    on_outcome: Callable[[str, Any, bool, bool], None] | None = None,
     price_factor: float | None = None,
 ) -> Iterator[None]:
     """Run a build whose generator reports its planned requests, or takes its answers from a batch.
@@ -150,8 +150,8 @@ def generator_hooks(
     `answer(key)` replaces the live call of the object with that key: its line of the batch output goes through
     the generator's own validation, grounding and checks; a retry, or a key without an answer, is a call that
     did not happen (the object is left for the live path; nothing is remembered as failed). `on_outcome(key,
-    outcome, stored)` follows each such object (`stored`: its answer went into the cache). `price_factor` prices
-    this build's usage at that share of the live price.
+    outcome, stored, accepted)` follows each such object (`accepted`: its answer passed the checks; `stored`: it
+    is in the cache). `price_factor` prices this build's usage at that share of the live price.
     """
     from mkdocs_ai_docstrings._internal.client import ChatClient
     from mkdocs_ai_docstrings._internal.generator import Generator
@@ -205,7 +205,8 @@ def generator_hooks(
         finally:
             _LINE.reset(token)
         if on_outcome is not None:
-            on_outcome(key, outcome, key in session.memory)
+            accepted = key in session.memory  # the generator keeps every answer it accepts, stored or not
+            on_outcome(key, outcome, accepted and session.cache.peek(key, schema) is not None, accepted)
         return outcome
 
     async def ask(generator: Any, messages: Any, schema: Any, usage: dict[str, int]) -> ChatResponse:
@@ -218,9 +219,10 @@ def generator_hooks(
         if result is None or result.body is None:
             reason = result.failure if result is not None and result.failure else LEFT_FOR_LIVE
             raise CallFailure("stopped", reason if calls == 0 else "a retry is for the live path")
-        usage["prompt_tokens"] += result.prompt_tokens
-        usage["completion_tokens"] += result.completion_tokens
-        return chat_response(result.body)
+        response = chat_response(result.body)
+        usage["prompt_tokens"] += response.prompt_tokens
+        usage["completion_tokens"] += response.completion_tokens
+        return response
 
     Generator.plan = plan  # type: ignore[method-assign]
     Generator.generate = generate  # type: ignore[method-assign]
@@ -611,9 +613,11 @@ def collect(config_file: str, *, state_file: str | None = None) -> int:
     results = read_results(output, errors, state.requests)
     outcomes: dict[str, tuple[str, str | None, bool]] = {}
 
-    def on_outcome(key: str, outcome: Any, stored: bool) -> None:
+    def on_outcome(key: str, outcome: Any, stored: bool, accepted: bool) -> None:
         reason = outcome.reason
-        if not stored and outcome.repairs and str(outcome.repairs[0]).startswith("retried: "):
+        if accepted and not stored:
+            reason = "accepted, but the answer cache could not store it (see the build's warning)"
+        elif not stored and outcome.repairs and str(outcome.repairs[0]).startswith("retried: "):
             reason = f"rejected: {str(outcome.repairs[0]).removeprefix('retried: ')}"
         outcomes[key] = (outcome.status, reason, stored)
 
