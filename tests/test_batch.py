@@ -286,3 +286,19 @@ def test_a_failed_batch_stores_nothing_and_its_objects_can_be_submitted_again(
 
     assert collected.returncode == 1 and "failed: server_error: Emulated batch failure." in collected.stdout
     assert resubmitted.returncode == 0 and "3 request(s)" in resubmitted.stdout, resubmitted.stdout
+
+
+def test_no_credentials_or_an_unreachable_endpoint_is_one_clear_line(tmp_path: Path, emulator: AzureEmulator) -> None:
+    site = make_site(tmp_path / "batch", INDEPENDENT, PAGES)
+
+    missing = batch(site, build_env(None, tmp_path), "submit")
+    unreachable = batch(site, build_env(emulator, tmp_path, AZURE_OPENAI_ENDPOINT="http://127.0.0.1:9"), "submit")
+
+    assert missing.returncode == 1
+    assert missing.stderr.strip().splitlines() == [
+        "not configured: no Azure OpenAI endpoint: set AZURE_OPENAI_ENDPOINT (or the `endpoint` option)"
+    ]
+    assert unreachable.returncode == 1
+    assert unreachable.stderr.strip().splitlines()[-1] == "the Batch API call failed: Connection error."
+    assert "Traceback" not in unreachable.stderr and TEST_KEY not in unreachable.stderr
+    assert not (site.root / STATE_FILE).exists()

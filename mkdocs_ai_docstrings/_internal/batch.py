@@ -387,6 +387,8 @@ def _sdk_call(connection: Connection, settings: Settings, call: Callable[[Any], 
 
     try:
         return asyncio.run(run())
+    except ConfigurationError as error:  # an Entra ID sign-in that does not work
+        raise SystemExit(f"not configured: {error}") from None
     except openai.APIError as error:
         status = getattr(error, "status_code", None)
         where = f" (HTTP {status})" if status else ""
@@ -429,7 +431,8 @@ def submit(
         connection = _connection(site)
         with generator_hooks(on_plan=planned.append):
             _build(site)
-    pending = {p.path for p in planned if p.left_out is None}
+    # Objects a later live build generates first; a remembered failure is not asked again, so it is not pending.
+    pending = {p.path for p in planned if p.left_out in (None, "budget")}
     ready: dict[str, PlannedRequest] = {}
     waiting: list[str] = []
     for request in planned:
