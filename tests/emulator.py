@@ -1006,12 +1006,15 @@ class AzureEmulator:
         """Answer a files or batches route (`None`: the path is not one)."""
         path = record.path.rstrip("/")
         prefix, azure = next(
-            (prefix, azure)
-            for prefix, azure in (("/openai/v1/", True), ("/openai/", True), ("/v1/", False), ("/", False))
-            if path.startswith(prefix)
+            (
+                (prefix, azure)
+                for prefix, azure in (("/openai/v1/", True), ("/openai/", True), ("/v1/", False), ("/", False))
+                if path.startswith(prefix)
+            ),
+            ("", False),
         )
         rest = path[len(prefix) :].split("/")
-        if rest[0] not in ("files", "batches"):
+        if not prefix or rest[0] not in ("files", "batches"):
             return None
         if prefix == "/openai/" and "api-version" not in record.query:
             return _error(404, "404", "Resource not found")
