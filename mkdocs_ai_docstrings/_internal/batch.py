@@ -16,27 +16,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import contextvars
 import dataclasses
 import json
 import logging
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mkdocs_ai_docstrings._internal.client import (
-    CallFailure,
-    ChatResponse,
-    ConfigurationError,
-    Connection,
-    resolve_connection,
-    scrub,
-)
+from mkdocs_ai_docstrings._internal.call import accept_answer
+from mkdocs_ai_docstrings._internal.client import CallFailure, ChatResponse, Connection, resolve_connection
+from mkdocs_ai_docstrings._internal.errors import ConfigurationError, SettingsError
+from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext, answer_route, outcome
 from mkdocs_ai_docstrings._internal.prices import (
     BATCH_PRICE_FACTOR,
     batch_price,
@@ -44,7 +38,10 @@ from mkdocs_ai_docstrings._internal.prices import (
     format_cost,
     price_for,
 )
-from mkdocs_ai_docstrings._internal.settings import Settings, SettingsError
+from mkdocs_ai_docstrings._internal.report import ObjectOutcome, Reason, Status
+from mkdocs_ai_docstrings._internal.request import PreparedRequest
+from mkdocs_ai_docstrings._internal.secrets import scrub
+from mkdocs_ai_docstrings._internal.settings import Settings
 
 STATE_FILE = ".ai-docstrings-batch.json"
 """The batch's state, beside `mkdocs.yml`: its id and which object each request is for (data only, no secret)."""
@@ -128,109 +125,114 @@ class BatchState:
 
 
 # ----------------------------------------------------------------------------------------------------------------------
-# Adapter: the ONLY place that depends on the generator's and the client's internals.
-# (`Generator.plan`, `.generate`, `.ask`, `.key_for`, `ChatClient.request_body`, `ChatClient._client`.)
-# Re-point it here when generator.py is split into modules; everything else in this module uses plain data.
-
-_LINE: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar("ai_docstrings_batch_line", default=None)
-"""Within one object's `generate`: `[cache key, calls so far]`."""
+# The route a batch build takes through the core: `jobs.AnswerRoute`, consulted by the generator's plan and by
+# `call.generate` in place of the live call; answers go through `call.accept_answer` (the live call's checks).
+# The only uses of the client's internals are `ChatClient.request_body` (the body as sent) and `_client` (its SDK).
 
 
-@contextlib.contextmanager
-def generator_hooks(
-    *,
-    on_plan: Callable[[PlannedRequest], None] | None = None,
-    answer: Callable[[str], LineResult | None] | None = None,
-    on_outcome: Callable[[str, Any, bool, bool], None] | None = None,
-    price_factor: float | None = None,
-) -> Iterator[None]:
-    """Run a build whose generator reports its planned requests, or takes its answers from a batch.
+class BatchRoute:
+    """A build whose plan reports each pending request, or whose answers come from a batch's output file.
 
     `on_plan` receives every request a plan-mode build finds pending, with its exact body and cache key.
-    `answer(key)` replaces the live call of the object with that key: its line of the batch output goes through
-    the generator's own validation, grounding and checks; a retry, or a key without an answer, is a call that
-    did not happen (the object is left for the live path; nothing is remembered as failed). `on_outcome(key,
-    outcome, stored, accepted)` follows each such object (`accepted`: its answer passed the checks; `stored`: it
-    is in the cache). `price_factor` prices this build's usage at that share of the live price.
+    `answers` replaces the live call of each object by its line of the batch output, checked by
+    `accept_answer`; a key without a sound answer is a call that did not happen (left for the live path: nothing
+    is remembered as failed, so the next live build asks, with its retry). `price_factor` prices the answers at
+    that share of the live price.
     """
-    from mkdocs_ai_docstrings._internal.client import ChatClient
-    from mkdocs_ai_docstrings._internal.generator import Generator
 
-    original_plan, original_generate, original_ask = Generator.plan, Generator.generate, Generator.ask
-    priced: set[int] = set()
-    clients: dict[int, Any] = {}
+    def __init__(
+        self,
+        *,
+        on_plan: Callable[[PlannedRequest], None] | None = None,
+        answers: Mapping[str, LineResult] | None = None,
+        price_factor: float = BATCH_PRICE_FACTOR,
+    ) -> None:
+        self.on_plan = on_plan
+        self.answers = answers or {}
+        self.price_factor = price_factor
+        self.outcomes: dict[str, Collected] = {}
+        """By request key: what became of each answer used."""
+        self._clients: dict[int, Any] = {}
+        self._priced: set[int] = set()
 
-    def plan(generator: Any, job: Any, messages: list[dict[str, str]], schema: Mapping[str, Any], **common: Any) -> Any:
-        outcome = original_plan(generator, job, messages, schema, **common)
-        if on_plan is not None:
-            session = generator.session
-            key = generator.key_for(messages, schema)
-            remembered = None if session.retry_failed else session.cache.failure(key)
-            client = clients.get(id(session))
-            if client is None:  # only for its request body: it sends nothing
-                client = clients[id(session)] = ChatClient(
-                    session.connection,
-                    session.settings,
-                    ledger=session.ledger,
-                    limiter=session.limiter,
-                    policy=session.policy,
-                    retry_budget=session.retry_budget,
-                )
-            body = {"model": session.connection.deployment, **client.request_body(messages, schema)}
-            left_out = "budget" if outcome.reason == "budget" else None
-            if remembered is not None:
-                left_out = f"failed in an earlier build: {remembered}"
-            on_plan(
-                PlannedRequest(
-                    key=key,
-                    path=job.candidate.path,
-                    kind=job.candidate.kind,
-                    deps=tuple(job.deps),
-                    body=body,
-                    estimated_tokens=outcome.estimated_tokens or 0,
-                    cost=outcome.cost,
-                    left_out=left_out,
-                )
+    def planned(self, context: PackageContext, job: Job, request: PreparedRequest, result: ObjectOutcome) -> None:
+        """Report the request (its body exactly as a live build sends it) to `on_plan`."""
+        if self.on_plan is None:
+            return
+        from mkdocs_ai_docstrings._internal.client import ChatClient
+
+        session = context.session
+        if session.connection is None:
+            return
+        client = self._clients.get(id(session))
+        if client is None:  # only for its request body: it sends nothing
+            client = self._clients[id(session)] = ChatClient(
+                session.connection,
+                session.settings,
+                ledger=session.ledger,
+                limiter=session.limiter,
+                policy=session.policy,
+                retry_budget=session.retry_budget,
             )
-        return outcome
+        body = {"model": session.connection.deployment, **client.request_body(request.messages, request.schema)}
+        self.on_plan(
+            PlannedRequest(
+                key=request.key,
+                path=job.candidate.path,
+                kind=str(job.candidate.kind),
+                deps=tuple(job.deps),
+                body=body,
+                estimated_tokens=result.estimated_tokens or 0,
+                cost=result.cost,
+                left_out="budget" if result.reason == Reason.BUDGET else None,
+            )
+        )
 
-    async def generate(generator: Any, job: Any, messages: Any, schema: Any, key: str, **common: Any) -> Any:
-        session = generator.session
-        if price_factor is not None and id(session) not in priced:
-            priced.add(id(session))
-            session.price = batch_price(session.price, price_factor)
-        token = _LINE.set([key, 0])
+    async def answer(self, context: PackageContext, job: Job, request: PreparedRequest) -> ObjectOutcome:
+        """The batch's answer for `request`, checked like a live call's last round; else left for the live path."""
+        session = context.session
+        if id(session) not in self._priced:
+            self._priced.add(id(session))
+            session.price = batch_price(session.price, self.price_factor)
+        line = self.answers.get(request.key)
+        if line is None or line.body is None:
+            reason = line.failure if line is not None and line.failure else LEFT_FOR_LIVE
+            return self._left(job, request, reason)
         try:
-            outcome = await original_generate(generator, job, messages, schema, key, **common)
-        finally:
-            _LINE.reset(token)
-        if on_outcome is not None:
-            accepted = key in session.memory  # the generator keeps every answer it accepts, stored or not
-            on_outcome(key, outcome, accepted and session.cache.peek(key, schema) is not None, accepted)
-        return outcome
+            response = chat_response(line.body)
+        except CallFailure as error:
+            return self._left(job, request, f"{error.kind.replace('_', ' ')}: {error.message}")
+        if response.finish_reason == "content_filter" or response.filtered:
+            return self._left(job, request, f"content filter: the answer was blocked ({', '.join(response.filtered)})")
+        if response.refusal:
+            return self._left(job, request, f"refused: {response.refusal[:200]}")
+        if response.finish_reason == "length":
+            return self._left(job, request, "truncated: the answer hit max_completion_tokens")
+        usage = {"prompt_tokens": response.prompt_tokens, "completion_tokens": response.completion_tokens}
+        # Judged as a live first answer: one a retry could fix is left to the live path, which can retry.
+        result = await accept_answer(context, job, request, response.content or "", usage, last=False)
+        if result.status is Status.GENERATED:
+            stored = session.cache.peek(request.key, request.schema) is not None
+            reason = None if stored else "accepted, but the answer cache could not store it (see the build's warning)"
+            self.outcomes[request.key] = Collected(stored, reason)
+        else:  # rejected: the live path asks again, with the retry a batch cannot make
+            session.cache.forget_failure(request.key)
+            self.outcomes[request.key] = Collected(False, f"rejected: {result.reason}")
+        return result
 
-    async def ask(generator: Any, messages: Any, schema: Any, usage: dict[str, int]) -> ChatResponse:
-        line = _LINE.get()
-        if answer is None or line is None:
-            return await original_ask(generator, messages, schema, usage)
-        key, calls = line
-        line[1] += 1
-        result = answer(key) if calls == 0 else None
-        if result is None or result.body is None:
-            reason = result.failure if result is not None and result.failure else LEFT_FOR_LIVE
-            raise CallFailure("stopped", reason if calls == 0 else "a retry is for the live path")
-        response = chat_response(result.body)
-        usage["prompt_tokens"] += response.prompt_tokens
-        usage["completion_tokens"] += response.completion_tokens
-        return response
+    def _left(self, job: Job, request: PreparedRequest, reason: str) -> ObjectOutcome:
+        self.outcomes[request.key] = Collected(False, reason)
+        return outcome(job, Status.SKIPPED, reason, **request.fields())
 
-    Generator.plan = plan  # type: ignore[method-assign]
-    Generator.generate = generate  # type: ignore[method-assign]
-    Generator.ask = ask  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        Generator.plan, Generator.generate, Generator.ask = original_plan, original_generate, original_ask  # type: ignore[method-assign]
+
+@dataclass
+class Collected:
+    """What became of one batch answer in the collecting build."""
+
+    stored: bool
+    """In the cache: the next build asks nothing for it."""
+    reason: str | None = None
+    """Why it was not stored."""
 
 
 def sdk_client(connection: Connection, settings: Settings) -> Any:
@@ -287,7 +289,7 @@ def chat_response(body: Mapping[str, Any]) -> ChatResponse:
     )
 
 
-# End of the adapter.
+# End of the route.
 # ----------------------------------------------------------------------------------------------------------------------
 
 
@@ -429,7 +431,7 @@ def submit(
     with tempfile.TemporaryDirectory(prefix="ai-docstrings-batch-") as site_dir:
         site = load_site(config_file, site_dir, dry_run=True, token_budget=budget, strict=False)
         connection = _connection(site)
-        with generator_hooks(on_plan=planned.append):
+        with answer_route(BatchRoute(on_plan=planned.append)):
             _build(site)
     # Objects a later live build generates first; a remembered failure is not asked again, so it is not pending.
     pending = {p.path for p in planned if p.left_out in (None, "budget")}
@@ -615,26 +617,18 @@ def collect(config_file: str, *, state_file: str | None = None) -> int:
     if batch.status in WITH_RESULTS:
         output, errors = _sdk_call(connection, site.settings, download)
     results = read_results(output, errors, state.requests)
-    outcomes: dict[str, tuple[str, str | None, bool]] = {}
-
-    def on_outcome(key: str, outcome: Any, stored: bool, accepted: bool) -> None:
-        reason = outcome.reason
-        if accepted and not stored:
-            reason = "accepted, but the answer cache could not store it (see the build's warning)"
-        elif not stored and outcome.repairs and str(outcome.repairs[0]).startswith("retried: "):
-            reason = f"rejected: {str(outcome.repairs[0]).removeprefix('retried: ')}"
-        outcomes[key] = (outcome.status, reason, stored)
-
+    route = BatchRoute(answers=results)
     with tempfile.TemporaryDirectory(prefix="ai-docstrings-batch-") as site_dir:
         build_site = load_site(config_file, site_dir, dry_run=False, strict=False)
-        with generator_hooks(answer=results.get, on_outcome=on_outcome, price_factor=BATCH_PRICE_FACTOR):
+        with answer_route(route):
             _build(build_site)
-    stored = sorted(state.requests[key]["path"] for key, (_, _, ok) in outcomes.items() if ok)
+    outcomes = route.outcomes
+    stored = sorted(state.requests[key]["path"] for key, used in outcomes.items() if used.stored)
     left: dict[str, str] = {}
     for key, result in results.items():
         path = state.requests[key]["path"]
-        if key in outcomes and not outcomes[key][2]:
-            left[path] = result.failure or outcomes[key][1] or outcomes[key][0]
+        if key in outcomes and not outcomes[key].stored:
+            left[path] = result.failure or outcomes[key].reason or "not stored"
         elif key not in outcomes and result.failure is not None:
             left[path] = result.failure
     unused = len(results) - len(outcomes) - sum(1 for k, r in results.items() if k not in outcomes and r.failure)
@@ -672,18 +666,20 @@ def collect(config_file: str, *, state_file: str | None = None) -> int:
 # Command line
 
 
-def add_batch_parser(commands: Any) -> None:
-    """Add the `batch submit|status|collect|cancel` command to the CLI's subcommands."""
-    parser = commands.add_parser("batch", help="send pending requests as one Batch API job at the batch price")
-    actions = parser.add_subparsers(dest="batch_action", required=True)
-    for name, text in (
-        ("submit", "write the pending requests as JSONL, upload them and start a batch"),
-        ("status", "print the batch's status and counts"),
-        ("collect", "download the answers, check them like live ones and store the good ones in the cache"),
-        ("cancel", "cancel the batch (what it finished can still be collected)"),
-    ):
-        action = actions.add_parser(name, help=text)
-        action.add_argument("-f", "--config-file", default="mkdocs.yml")
+ACTIONS = (
+    ("submit", "write the pending requests as JSONL, upload them and start a batch"),
+    ("status", "print the batch's status and counts"),
+    ("collect", "download the answers, check them like live ones and store the good ones in the cache"),
+    ("cancel", "cancel the batch (what it finished can still be collected)"),
+)
+
+
+def add_batch_actions(parser: argparse.ArgumentParser, add_config_file: Callable[[Any], None]) -> None:
+    """Add the `submit|status|collect|cancel` actions to the `batch` command's parser (`add_config_file`: `-f`)."""
+    actions = parser.add_subparsers(dest="batch_action", required=True, metavar="ACTION")
+    for name, text in ACTIONS:
+        action = actions.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+        add_config_file(action)
         action.add_argument("--state", default=None, metavar="FILE", help=f"state file (default: {STATE_FILE})")
         if name == "submit":
             action.add_argument("--budget", type=int, default=None, help="token cap of the batch (default: none)")
@@ -691,10 +687,11 @@ def add_batch_parser(commands: Any) -> None:
             action.add_argument(
                 "--deployment", default=None, help="deployment that runs the batch (Azure: Global Batch; same model)"
             )
+    parser.set_defaults(run=run_batch)
 
 
 def run_batch(args: argparse.Namespace) -> int:
-    """Run the `batch` command parsed by `add_batch_parser`."""
+    """Run the `batch` command parsed by `add_batch_actions`."""
     if args.batch_action == "submit":
         return submit(
             args.config_file,
