@@ -6,6 +6,7 @@ failed, expired or were rejected are left for the live path, and rejected exactl
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -303,3 +304,20 @@ def test_no_credentials_or_an_unreachable_endpoint_is_one_clear_line(tmp_path: P
     assert unreachable.stderr.strip().splitlines()[-1] == "the Batch API call failed: Connection error."
     assert "Traceback" not in unreachable.stderr and TEST_KEY not in unreachable.stderr
     assert not (site.root / STATE_FILE).exists()
+
+
+def test_the_batch_command_is_one_registrar_whose_actions_take_the_site_file() -> None:
+    from mkdocs_ai_docstrings._internal import cli
+
+    parser = cli.build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    group = commands.choices["batch"]
+    actions = next(a for a in group._actions if isinstance(a, argparse._SubParsersAction))
+
+    assert set(actions.choices) == {"submit", "status", "collect", "cancel"}
+    assert group.epilog and "mkdocs-ai-docstrings batch collect" in group.epilog
+    for name, action in actions.choices.items():
+        args = parser.parse_args(["batch", name, "-f", "docs/mkdocs.yml"])
+        assert (args.batch_action, args.config_file) == (name, "docs/mkdocs.yml")
+        for option in action._actions:
+            assert option.help, f"batch {name} {option.option_strings}"

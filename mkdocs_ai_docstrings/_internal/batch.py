@@ -42,6 +42,7 @@ from mkdocs_ai_docstrings._internal.report import ObjectOutcome, Reason, Status
 from mkdocs_ai_docstrings._internal.request import PreparedRequest
 from mkdocs_ai_docstrings._internal.secrets import scrub
 from mkdocs_ai_docstrings._internal.settings import Settings
+from mkdocs_ai_docstrings._internal.site_config import SiteConfig
 
 STATE_FILE = ".ai-docstrings-batch.json"
 """The batch's state, beside `mkdocs.yml`: its id and which object each request is for (data only, no secret)."""
@@ -347,7 +348,7 @@ def load_site(config_file: str, site_dir: str | None = None, **overrides: Any) -
     return Site(config, settings, config_dir)
 
 
-def _connection(site: Site) -> Connection:
+def _connection(site: Site | SiteConfig) -> Connection:
     settings = site.settings
     if not settings.enabled:
         raise SystemExit("generation is off (`enabled: false`): nothing to send")
@@ -503,7 +504,7 @@ def submit(
     return 0
 
 
-def _retrieve(site: Site, state: BatchState) -> Any:
+def _retrieve(site: Site | SiteConfig, state: BatchState) -> Any:
     connection = _connection(site)
     return _sdk_call(connection, site.settings, lambda sdk: sdk.batches.retrieve(state.batch_id))
 
@@ -521,7 +522,7 @@ def status(config_file: str, *, state_file: str | None = None) -> int:
     state = BatchState.load(state_path)
     if state is None:
         raise SystemExit(f"no batch submitted ({state_path} does not exist): run `batch submit`")
-    site = load_site(config_file)
+    site = SiteConfig.load(config_file)  # only its settings: nothing is built
     batch = _retrieve(site, state)
     state.status = batch.status
     state.save(state_path)
@@ -536,7 +537,7 @@ def cancel(config_file: str, *, state_file: str | None = None) -> int:
     state = BatchState.load(state_path)
     if state is None:
         raise SystemExit(f"no batch submitted ({state_path} does not exist)")
-    site = load_site(config_file)
+    site = SiteConfig.load(config_file)  # only its settings: nothing is built
     connection = _connection(site)
     batch = _sdk_call(connection, site.settings, lambda sdk: sdk.batches.cancel(state.batch_id))
     state.status = batch.status
@@ -591,7 +592,7 @@ def collect(config_file: str, *, state_file: str | None = None) -> int:
     state = BatchState.load(state_path)
     if state is None:
         raise SystemExit(f"no batch submitted ({state_path} does not exist): run `batch submit`")
-    site = load_site(config_file)
+    site = SiteConfig.load(config_file)  # only its settings: nothing is built
     connection = _connection(site)
     batch = _retrieve(site, state)
     state.status = batch.status
@@ -676,7 +677,7 @@ ACTIONS = (
 
 def add_batch_actions(parser: argparse.ArgumentParser, add_config_file: Callable[[Any], None]) -> None:
     """Add the `submit|status|collect|cancel` actions to the `batch` command's parser (`add_config_file`: `-f`)."""
-    actions = parser.add_subparsers(dest="batch_action", required=True, metavar="ACTION")
+    actions = parser.add_subparsers(dest="batch_action", required=True, metavar="ACTION", help="what to do")
     for name, text in ACTIONS:
         action = actions.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
         add_config_file(action)
