@@ -68,7 +68,7 @@ class PlannedRequest:
     estimated_tokens: int
     cost: float | None
     left_out: str | None = None
-    """Why it is not sent: the `--budget`, or a failure an earlier build remembered for these inputs."""
+    """Why it is not sent: the `--budget` (a failure remembered for these inputs is settled before the plan)."""
 
 
 @dataclass
@@ -434,8 +434,8 @@ def submit(
         connection = _connection(site)
         with answer_route(BatchRoute(on_plan=planned.append)):
             _build(site)
-    # Objects a later live build generates first; a remembered failure is not asked again, so it is not pending.
-    pending = {p.path for p in planned if p.left_out in (None, "budget")}
+    # Objects a later live build generates first (a remembered failure is settled before the plan: not here).
+    pending = {p.path for p in planned}
     ready: dict[str, PlannedRequest] = {}
     waiting: list[str] = []
     for request in planned:
