@@ -4,6 +4,8 @@ It listens on 127.0.0.1 (random free port) and speaks the wire protocol the offi
 (`AzureOpenAI`, `AsyncAzureOpenAI`, or `OpenAI(base_url=...)`): routes, auth, Azure response and error shapes,
 token usage, rate-limit headers, sliding-window quotas, and scripted or random faults.
 It synthesizes answers that validate against the JSON schema of the request.
+It also serves the Batch API (files upload and download, batches create, retrieve, cancel) for Azure
+(`/openai/...?api-version=V`) and OpenAI (`/v1/...`) routes, answering each line like a chat request.
 
 Example:
     ```python
@@ -18,6 +20,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import email.parser
+import email.policy
 import json
 import math
 import random
@@ -412,6 +416,8 @@ class RecordedRequest:
     usage: dict[str, Any] | None = None
     response_body: Any = None
     response_headers: dict[str, str] = field(default_factory=dict)
+    raw_body: bytes = field(default=b"", repr=False)
+    """The body as received (multipart file uploads are kept only here)."""
 
 
 @dataclass
@@ -548,6 +554,9 @@ class AzureEmulator:
         prompt_token_factor: float = 1.0,
         slots: int | None = None,
         unsupported_modes: Collection[str] = (),
+        batch_polls: int = 0,
+        batch_end: str = "completed",
+        batch_answered: int = 0,
     ) -> None:
         """Configure the emulator; `start()` (or `with`) opens the port.
 
@@ -567,6 +576,12 @@ class AzureEmulator:
             slots: At most this many chat requests are processed at once (latency included); the others queue,
                 like a local llama.cpp server started with `--parallel N` (None: unlimited).
             unsupported_modes: Output modes the server rejects with a 400 (`json_schema`, `tool`, `json_object`).
+            batch_polls: Retrievals of a batch that still see it `in_progress` before it ends (0: it ends as it is
+                created).
+            batch_end: How a batch ends: `completed` (every line answered, faults included), `expired` (only the
+                first `batch_answered` lines answered, the others in the error file as `batch_expired`) or
+                `failed` (no line answered).
+            batch_answered: Lines answered before an `expired` batch expires.
         """
         _check_faults(fault_rates or {})
         self.api_key = api_key
@@ -584,6 +599,16 @@ class AzureEmulator:
         self._slots = threading.BoundedSemaphore(slots) if slots is not None else None
         self._local = threading.local()
         self.unsupported_modes = frozenset(unsupported_modes)
+        self.batch_polls = batch_polls
+        self.batch_end = batch_end
+        self.batch_answered = batch_answered
+        self.batch_lines: list[RecordedRequest] = []
+        """Batch lines answered, in order (they are not HTTP requests: `requests` does not list them)."""
+        self.files: dict[str, dict[str, Any]] = {}
+        self.batches: dict[str, dict[str, Any]] = {}
+        self._file_content: dict[str, bytes] = {}
+        self._batch_state: dict[str, dict[str, Any]] = {}
+        self._batch_lock = threading.RLock()
         self.requests: list[RecordedRequest] = []
         self._billed_prompt_tokens = 0
         self._billed_completion_tokens = 0
@@ -703,7 +728,7 @@ class AzureEmulator:
             body: Any = json.loads(raw_body) if raw_body else None
         except ValueError:
             body = raw_body.decode(errors="replace")
-        record = RecordedRequest(method, split.path, query, headers, body)
+        record = RecordedRequest(method, split.path, query, headers, body, raw_body=raw_body)
         with self._lock:
             self.requests.append(record)
         try:
@@ -722,6 +747,9 @@ class AzureEmulator:
         return reply
 
     def _route(self, record: RecordedRequest) -> _Reply | None:
+        batch_reply = self._batch_route(record)
+        if batch_reply is not None:
+            return batch_reply
         path = record.path.rstrip("/")
         parts = path.strip("/").split("/")
         azure_route = False
@@ -798,17 +826,9 @@ class AzureEmulator:
         api_version = record.query.get("api-version", "v1")
         if fault == "disconnect":
             return None
-        if fault == "auth":
-            return _error(401, "401", _KEY_401_MESSAGE)
-        if fault in ("429", "429_daily"):
-            retry_ms = 200 if fault == "429" else 86_400_000
-            return _rate_limited(api_version, retry_ms / 1000, "token")
-        if fault == "500":
-            return _error(500, "InternalServerError", "The server had an error while processing your request.")
-        if fault == "503":
-            return _error(503, "ServiceUnavailable", "The service is temporarily unable to process your request.")
-        if fault == "content_filter_prompt":
-            return _content_filter_prompt_error()
+        failure = _fault_error(fault, api_version)
+        if failure is not None:
+            return failure
 
         prompt_tokens = math.ceil(count_prompt_tokens(body) * self.prompt_token_factor)
         max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
@@ -980,6 +1000,200 @@ class AzureEmulator:
         }
         return _Reply(200, response)
 
+    # -- Batch API: files and batches ---
+
+    def _batch_route(self, record: RecordedRequest) -> _Reply | None:
+        """Answer a files or batches route (`None`: the path is not one)."""
+        path = record.path.rstrip("/")
+        prefix, azure = next(
+            (
+                (prefix, azure)
+                for prefix, azure in (("/openai/v1/", True), ("/openai/", True), ("/v1/", False), ("/", False))
+                if path.startswith(prefix)
+            ),
+            ("", False),
+        )
+        rest = path[len(prefix) :].split("/")
+        if not prefix or rest[0] not in ("files", "batches"):
+            return None
+        if prefix == "/openai/" and "api-version" not in record.query:
+            return _error(404, "404", "Resource not found")
+        auth_failure = self._check_auth(record.headers)
+        if auth_failure is not None:
+            return auth_failure
+        with self._batch_lock:
+            if rest[0] == "files":
+                return self._files_route(record, rest[1:])
+            return self._batches_route(record, rest[1:], azure)
+
+    def _files_route(self, record: RecordedRequest, rest: list[str]) -> _Reply:
+        if not rest and record.method == "POST":
+            fields = _multipart(record.headers.get("content-type", ""), record.raw_body)
+            purpose = fields.get("purpose", (None, b""))[1].decode(errors="replace")
+            if "file" not in fields:
+                return _error(400, "invalid_request_error", "'file' is a required property", param="file")
+            if purpose != "batch":
+                return _error(400, "invalid_request_error", f"Invalid purpose {purpose!r}: expected 'batch'")
+            filename, content = fields["file"]
+            return _Reply(200, self._store_file(content, filename or "upload.jsonl", "batch"))
+        if not rest and record.method == "GET":
+            return _Reply(200, {"object": "list", "data": list(self.files.values()), "has_more": False})
+        file_id = rest[0]
+        if file_id not in self.files:
+            return _error(404, "404", f"File {file_id} not found")
+        if rest[1:] == ["content"] and record.method == "GET":
+            return _Reply(200, None, raw=self._file_content[file_id])
+        if not rest[1:] and record.method == "GET":
+            return _Reply(200, self.files[file_id])
+        if not rest[1:] and record.method == "DELETE":
+            del self.files[file_id], self._file_content[file_id]
+            return _Reply(200, {"id": file_id, "object": "file", "deleted": True})
+        return _error(404, "404", "Resource not found")
+
+    def _store_file(self, content: bytes, filename: str, purpose: str) -> dict[str, Any]:
+        file_id = f"file-{uuid.uuid4().hex[:24]}"
+        self.files[file_id] = {
+            "id": file_id,
+            "object": "file",
+            "bytes": len(content),
+            "created_at": int(time.time()),
+            "filename": filename,
+            "purpose": purpose,
+            "status": "processed",
+            "status_details": None,
+        }
+        self._file_content[file_id] = content
+        return self.files[file_id]
+
+    def _batches_route(self, record: RecordedRequest, rest: list[str], azure: bool) -> _Reply:
+        if not rest and record.method == "POST":
+            return self._create_batch(record.body if isinstance(record.body, dict) else {}, azure)
+        if not rest and record.method == "GET":
+            return _Reply(200, {"object": "list", "data": list(self.batches.values()), "has_more": False})
+        batch_id = rest[0]
+        batch = self.batches.get(batch_id)
+        if batch is None:
+            return _error(404, "404", f"Batch {batch_id} not found")
+        if rest[1:] == ["cancel"] and record.method == "POST":
+            if batch["status"] in ("validating", "in_progress", "finalizing"):
+                self._end_batch(batch_id, "cancelled")
+            return _Reply(200, batch)
+        if not rest[1:] and record.method == "GET":
+            state = self._batch_state[batch_id]
+            if batch["status"] == "in_progress":
+                state["polls"] -= 1
+                if state["polls"] <= 0:
+                    self._end_batch(batch_id, self.batch_end)
+            return _Reply(200, batch)
+        return _error(404, "404", "Resource not found")
+
+    def _create_batch(self, body: Mapping[str, Any], azure: bool) -> _Reply:
+        endpoints = ("/chat/completions", "/v1/chat/completions") if azure else ("/v1/chat/completions",)
+        endpoint = body.get("endpoint")
+        if endpoint not in endpoints:
+            return _error(400, "invalid_request_error", f"Unsupported endpoint {endpoint!r}", param="endpoint")
+        if body.get("completion_window") != "24h":
+            return _error(400, "invalid_request_error", "completion_window must be '24h'", param="completion_window")
+        file_id = body.get("input_file_id")
+        if file_id not in self.files:
+            return _error(404, "404", f"File {file_id} not found", param="input_file_id")
+        now = int(time.time())
+        batch_id = f"batch_{uuid.uuid4().hex[:24]}"
+        batch: dict[str, Any] = {
+            "id": batch_id,
+            "object": "batch",
+            "endpoint": endpoint,
+            "errors": None,
+            "input_file_id": file_id,
+            "completion_window": "24h",
+            "status": "validating",
+            "output_file_id": None,
+            "error_file_id": None,
+            "created_at": now,
+            "in_progress_at": None,
+            "expires_at": now + 86_400,
+            "finalizing_at": None,
+            "completed_at": None,
+            "failed_at": None,
+            "expired_at": None,
+            "cancelling_at": None,
+            "cancelled_at": None,
+            "request_counts": {"total": 0, "completed": 0, "failed": 0},
+            "metadata": body.get("metadata"),
+        }
+        self.batches[batch_id] = batch
+        lines, errors = _batch_lines(self._file_content[file_id], endpoint)
+        if errors:
+            batch.update(status="failed", failed_at=now, errors={"object": "list", "data": errors})
+            return _Reply(200, batch)
+        self._batch_state[batch_id] = {"lines": lines, "azure": azure, "polls": self.batch_polls}
+        batch.update(status="in_progress", in_progress_at=now)
+        batch["request_counts"]["total"] = len(lines)
+        if self.batch_polls <= 0:
+            self._end_batch(batch_id, self.batch_end)
+        return _Reply(200, copy.deepcopy(batch))
+
+    def _end_batch(self, batch_id: str, end: str) -> None:
+        """Answer the batch's lines as `end` says and write its output and error files."""
+        batch, state = self.batches[batch_id], self._batch_state[batch_id]
+        now = int(time.time())
+        if end == "failed":
+            batch.update(
+                status="failed",
+                failed_at=now,
+                errors={"object": "list", "data": [{"code": "server_error", "message": "Emulated batch failure."}]},
+            )
+            return
+        lines = state["lines"]
+        answered = {"completed": len(lines), "expired": self.batch_answered, "cancelled": 0}[end]
+        outputs, failures = [], []
+        for index, line in enumerate(lines):
+            entry: dict[str, Any] = {"id": f"batch_req_{uuid.uuid4().hex[:24]}", "custom_id": line["custom_id"]}
+            if index >= answered:
+                code, message = (
+                    ("batch_expired", "This request could not be executed before the completion window expired.")
+                    if end == "expired"
+                    else ("batch_cancelled", "This request was cancelled.")
+                )
+                failures.append({**entry, "response": None, "error": {"code": code, "message": message}})
+                continue
+            reply = self._answer_line(line["body"], azure=state["azure"])
+            result = {"status_code": reply.status, "request_id": str(uuid.uuid4()), "body": reply.body}
+            (outputs if reply.status == 200 else failures).append({**entry, "response": result, "error": None})
+        for name, entries in (("output_file_id", outputs), ("error_file_id", failures)):
+            if entries:
+                content = "".join(json.dumps(entry) + "\n" for entry in entries).encode()
+                batch[name] = self._store_file(content, f"{batch_id}_{name[:-8]}.jsonl", "batch_output")["id"]
+        batch["request_counts"].update(
+            completed=len(outputs), failed=sum(1 for entry in failures if entry["response"] is not None)
+        )
+        batch.update(status=end, finalizing_at=now, **{f"{end}_at": now})
+
+    def _answer_line(self, body: dict[str, Any], *, azure: bool) -> _Reply:
+        """Answer one batch line like a chat request: the same faults and answers, without quotas or latency."""
+        record = RecordedRequest("POST", "(batch line)", {}, {}, body, deployment=body.get("model"))
+        fault = self._next_fault()
+        record.fault = None if fault == "ok" else fault
+        mode = _output_mode(body)
+        reply = _fault_error(fault, "batch")
+        if azure and record.deployment not in self.deployments:
+            reply = _error(404, "DeploymentNotFound", "The API deployment for this resource does not exist.")
+        elif not isinstance(body.get("messages"), list):
+            reply = _error(400, "BadRequest", "'messages' is a required property", param="messages")
+        elif mode in self.unsupported_modes:
+            reply = _unsupported_mode(mode or "")
+        elif fault in ("disconnect", "timeout", "hang"):
+            reply = _error(500, "InternalServerError", "The server had an error while processing your request.")
+        if reply is None:
+            prompt_tokens = math.ceil(count_prompt_tokens(body) * self.prompt_token_factor)
+            max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
+            reply = self._answer(record, fault, prompt_tokens, max_tokens)
+        record.status = reply.status
+        record.response_body = reply.body
+        with self._lock:
+            self.batch_lines.append(record)
+        return reply
+
 
 # ----------------------------------------------------------------------------------------------------------------------
 # Response helpers
@@ -1011,6 +1225,66 @@ def _unsupported_mode(mode: str) -> _Reply:
         param="response_format",
         type="invalid_request_error",
     )
+
+
+def _fault_error(fault: str, api_version: str) -> _Reply | None:
+    """The error a fault answers with before any answer is made (`None`: the fault is not one of those)."""
+    if fault == "auth":
+        return _error(401, "401", _KEY_401_MESSAGE)
+    if fault in ("429", "429_daily"):
+        retry_ms = 200 if fault == "429" else 86_400_000
+        return _rate_limited(api_version, retry_ms / 1000, "token")
+    if fault == "500":
+        return _error(500, "InternalServerError", "The server had an error while processing your request.")
+    if fault == "503":
+        return _error(503, "ServiceUnavailable", "The service is temporarily unable to process your request.")
+    if fault == "content_filter_prompt":
+        return _content_filter_prompt_error()
+    return None
+
+
+def _multipart(content_type: str, body: bytes) -> dict[str, tuple[str | None, bytes]]:
+    """The fields of a `multipart/form-data` body: name -> (file name, bytes)."""
+    head = f"Content-Type: {content_type}\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    fields: dict[str, tuple[str | None, bytes]] = {}
+    if not message.is_multipart():
+        return fields
+    for part in message.iter_parts():  # type: ignore[attr-defined]
+        name = part.get_param("name", header="content-disposition")
+        if name:
+            fields[str(name)] = (part.get_filename(), part.get_payload(decode=True) or b"")
+    return fields
+
+
+def _batch_lines(content: bytes, endpoint: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Parse a batch input file: its lines, and validation errors like the service's (one per bad line)."""
+    lines, errors, seen = [], [], set()
+    for number, text in enumerate(content.decode(errors="replace").splitlines(), start=1):
+        if not text.strip():
+            continue
+        try:
+            line = json.loads(text)
+        except ValueError:
+            errors.append({"code": "invalid_json_line", "line": number, "message": "This line is not valid JSON."})
+            continue
+        problem = None
+        if not isinstance(line, dict) or not isinstance(line.get("body"), dict):
+            problem = ("missing_required_parameter", "Each line needs a JSON object `body`.")
+        elif not isinstance(line.get("custom_id"), str) or line["custom_id"] in seen:
+            problem = ("duplicate_custom_id", "Each line needs a unique string `custom_id`.")
+        elif line.get("method") != "POST":
+            problem = ("invalid_method", "The method must be POST.")
+        elif line.get("url") != endpoint:
+            problem = ("mismatched_endpoint", f"The line's url {line.get('url')!r} is not the batch's endpoint.")
+        if problem is not None:
+            errors.append({"code": problem[0], "line": number, "message": problem[1]})
+            continue
+        seen.add(line["custom_id"])
+        lines.append(line)
+    if not lines and not errors:
+        errors.append({"code": "empty_file", "line": None, "message": "The input file has no request."})
+    return lines, errors
 
 
 def _error(http_status: int, code: str, message: str, **extra: Any) -> _Reply:

@@ -43,7 +43,7 @@ def test_version_prints_the_installed_version(capsys: pytest.CaptureFixture[str]
 def test_every_subcommand_has_a_summary_a_description_and_examples() -> None:
     parser = cli.build_parser()
     summaries = {a.dest: a.help for a in parser._subparsers._group_actions[0]._choices_actions}  # type: ignore[union-attr]
-    assert set(summaries) == {"plan", "review", "apply", "cache", "options"}
+    assert set(summaries) == {"plan", "review", "apply", "cache", "options", "batch"}
     for name, sub in subcommands().items():
         assert summaries[name], name
         assert sub.description, name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from mkdocs_ai_docstrings._internal.client import CallFailure, CallTally, ChatResponse, parse_content
@@ -39,6 +40,8 @@ async def ask(
 async def generate(context: PackageContext, job: Job, request: PreparedRequest, **common: Any) -> ObjectOutcome:
     """Call the model, with one targeted retry for a fixable answer; publish or fail."""
     session, settings = context.session, context.settings
+    if context.route is not None:  # answers come by another route (a batch job): no live call
+        return await context.route.answer(context, job, request)
     obj = job.candidate.obj
     CURRENT_CALL.set(CallContext(path=job.candidate.path, module=obj.module.path, key=request.key))  # for the monitor
     messages = request.messages
@@ -104,25 +107,44 @@ async def generate(context: PackageContext, job: Job, request: PreparedRequest, 
     )
 
 
-async def accept_answer(context: PackageContext, job: Job, request: PreparedRequest, content: str) -> ObjectOutcome:
+async def accept_answer(
+    context: PackageContext,
+    job: Job,
+    request: PreparedRequest,
+    content: str,
+    usage: Mapping[str, int] | None = None,
+    *,
+    last: bool = True,
+) -> ObjectOutcome:
     """Validate, ground and publish (or fail) an answer obtained outside a live call, as a live call's last round.
 
     For answers that come back by another route (a batch job): no retry is possible, so what can be dropped is
-    dropped, and an answer that still fails is remembered as failed like a live one.
+    dropped, and an answer that still fails is remembered as failed like a live one. With `last=False` it is
+    judged as a live call's first answer instead: one a retry could fix fails (and the caller may leave it to
+    the live path, which retries). `usage` is what the answer was billed (`prompt_tokens`,
+    `completion_tokens`), priced at the session's price.
     """
     attempt = Attempt()
-    usage = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "possibly_billed_tokens": 0}
+    usage = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "possibly_billed_tokens": 0, **(usage or {})}
     common = request.fields()
     try:
         answer = parse_content(content)
     except (ValueError, TypeError) as error:
         failure = f"malformed JSON: {str(error)[:120]}"
     else:
-        verdict = await judge(context, job, request, answer, attempt, last=True)
+        verdict = await judge(context, job, request, answer, attempt, last=last)
         if verdict.problems is None:
             return commit(
                 context, job, verdict.answer, request.key, attempt.repairs, usage, **common, **attempt.examples.fields()
             )
         failure = verdict.problems[0]
     context.session.cache.put_failure(request.key, job.candidate.path, failure)
-    return outcome(job, Status.FAILED, failure, repairs=attempt.repairs, **common, **attempt.examples.fields())
+    return outcome(
+        job,
+        Status.FAILED,
+        failure,
+        **usage_fields(context, usage),
+        repairs=attempt.repairs,
+        **common,
+        **attempt.examples.fields(),
+    )

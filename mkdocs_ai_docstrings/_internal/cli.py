@@ -349,12 +349,32 @@ def _register_options(commands: Any) -> None:
     parser.set_defaults(run=lambda args: options_command(args.write))
 
 
+def _register_batch(commands: Any) -> None:
+    """Send the pending requests as one Batch API job at the batch price, then cache its answers.
+
+    `submit` writes the request each pending object would send (same body, its cache key as `custom_id`) as
+    JSONL, uploads it and starts a batch (Azure OpenAI Global Batch or OpenAI's Batch API); `status` shows its
+    progress; `collect` checks each answer exactly like a live one and stores the sound ones in the cache, so
+    the next build asks nothing for them. The state file beside mkdocs.yml holds the batch id (no secret).
+
+    Examples:
+        mkdocs-ai-docstrings batch submit --dry-run
+        mkdocs-ai-docstrings batch submit -f docs/mkdocs.yml --deployment gpt-4o-mini-batch
+        mkdocs-ai-docstrings batch status
+        mkdocs-ai-docstrings batch collect
+    """
+    from mkdocs_ai_docstrings._internal.batch import add_batch_actions
+
+    add_batch_actions(_subcommand(commands, "batch", _register_batch), add_config_file)
+
+
 REGISTRARS: list[Callable[[Any], None]] = [
     _register_plan,
     _register_review,
     _register_apply,
     _register_cache,
     _register_options,
+    _register_batch,
 ]
 """One function per subcommand (or group): each adds its parser to the subcommands and sets `run`."""
 

@@ -173,9 +173,12 @@ class _Run:
         """Dry run: the plan's verdict on one job, with its estimate."""
         status, reason = (Status.PLANNED, None) if plan.lists(item) else (Status.SKIPPED, Reason.BUDGET)
         fields = item.request.fields()
-        return outcome(
+        result = outcome(
             item.job, status, reason, estimated_tokens=item.estimate.expected, cost=item.estimate.cost, **fields
         )
+        if self.context.route is not None:  # the `batch` command sends the planned requests as one job
+            self.context.route.planned(self.context, item.job, item.request, result)
+        return result
 
     async def call(self, item: Pending, gate: PriorityGate) -> ObjectOutcome:
         """Claim, call, validate and publish one job."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import griffe
 
@@ -16,6 +17,9 @@ from mkdocs_ai_docstrings._internal.fingerprint import code_fingerprint
 from mkdocs_ai_docstrings._internal.render import render_docstring
 from mkdocs_ai_docstrings._internal.report import ObjectOutcome, Status
 from mkdocs_ai_docstrings._internal.session import BuildSession
+
+if TYPE_CHECKING:
+    from mkdocs_ai_docstrings._internal.request import PreparedRequest
 
 
 @dataclass
@@ -56,6 +60,30 @@ def job_for(candidate: Candidate) -> Job:
     return Job(candidate, facts)
 
 
+class AnswerRoute(Protocol):
+    """Another route for a build's answers (the `batch` command): told the plan, consulted instead of the model."""
+
+    def planned(self, context: PackageContext, job: Job, request: PreparedRequest, result: ObjectOutcome) -> None:
+        """A dry run planned (or, under the budget, left out) `request`: the exact request a live build sends."""
+
+    async def answer(self, context: PackageContext, job: Job, request: PreparedRequest) -> ObjectOutcome:
+        """The outcome of `job` with the answer this route has for `request`, in place of the live call."""
+        ...
+
+
+_ROUTE: list[AnswerRoute] = []
+
+
+@contextlib.contextmanager
+def answer_route(route: AnswerRoute) -> Iterator[None]:
+    """Builds started inside this block (in this process) take their answers from `route`, not from the model."""
+    _ROUTE.append(route)
+    try:
+        yield
+    finally:
+        _ROUTE.remove(route)
+
+
 class PackageContext:
     """One package's build: the session, the docstring parser and style, and the human docstrings to imitate."""
 
@@ -72,6 +100,8 @@ class PackageContext:
         self.style = self.parser.value if isinstance(self.parser, griffe.Parser) else str(self.parser)
         self.documented: Sequence[griffe.Object] = human_documented(package, self.settings)
         self.example_runner: ExampleRunner | None = None
+        self.route: AnswerRoute | None = _ROUTE[-1] if _ROUTE else None
+        """Where answers come from instead of the model (`answer_route`); `None`: the live call."""
 
     def render(self, answer: Any, obj: griffe.Object) -> str:
         """An answer as docstring text in the site's style."""

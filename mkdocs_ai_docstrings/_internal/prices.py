@@ -47,6 +47,9 @@ DEFAULT_PRICES: Mapping[str, Price] = {
 }
 """Built-in prices by model name; dated versions (`gpt-4o-mini-2024-07-18`) match their base name."""
 
+BATCH_PRICE_FACTOR = 0.5
+"""Share of the live price a Batch API request costs (Azure Global Batch and OpenAI's Batch API: 50% off)."""
+
 _PRICE_KEYS = frozenset({"input", "cached_input", "output"})
 _REQUIRED_KEYS = ("input", "output")
 
@@ -141,3 +144,10 @@ def format_cost(cost: float | None) -> str:
     if cost is None:
         return "unknown (set `prices` for this model)"
     return f"${cost:.4f}"
+
+
+def batch_price(price: Price | None, factor: float = BATCH_PRICE_FACTOR) -> Price | None:
+    """The price of a model's Batch API requests: its live price times `factor` (`None` when unknown)."""
+    if price is None:
+        return None
+    return Price(input=price.input * factor, cached_input=price.cached_input * factor, output=price.output * factor)
