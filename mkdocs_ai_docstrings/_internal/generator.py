@@ -9,7 +9,7 @@ import itertools
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import griffe
 
@@ -39,12 +39,15 @@ from mkdocs_ai_docstrings._internal.logger import logger
 from mkdocs_ai_docstrings._internal.mark import append_sections, attach_docstring, mark_summary_line
 from mkdocs_ai_docstrings._internal.prices import estimate_cost
 from mkdocs_ai_docstrings._internal.prompts import ContextInputs, build_sections, class_skeleton, render_context
-from mkdocs_ai_docstrings._internal.redact import Redaction, redact_secrets
 from mkdocs_ai_docstrings._internal.render import render_docstring, structure_problems
 from mkdocs_ai_docstrings._internal.report import ObjectOutcome
 from mkdocs_ai_docstrings._internal.sanitize import sanitize_code
 from mkdocs_ai_docstrings._internal.schema import SCHEMA_VERSION, answer_schema, improve_schema, validate_answer
 from mkdocs_ai_docstrings._internal.session import BuildSession
+from mkdocs_ai_docstrings._internal.warm import find_or_build
+
+if TYPE_CHECKING:
+    from mkdocs_ai_docstrings._internal.redact import Redaction
 
 WAITING_FOR_REVIEW = "waiting for review (`publish: accepted`)"
 """Reason of an object whose AI text is in the lock file but not accepted by a maintainer yet."""
@@ -331,6 +334,8 @@ class Generator:
 
     def _redact(self, text: str) -> Redaction:
         """Redact credentials (when enabled) and, always, this build's own API key or token."""
+        from mkdocs_ai_docstrings._internal.redact import Redaction, redact_secrets  # only when a prompt is built
+
         if self.settings.redact_secrets:
             return redact_secrets(text, extra_literals=self.session.secrets)
         count = sum(text.count(secret) for secret in self.session.secrets)
@@ -372,8 +377,10 @@ class Generator:
             schema = improve_schema(candidate.missing_parameters, candidate.missing_returns)
         else:
             schema = answer_schema(facts)
-        messages, redactions, truncated = self.build_messages(job)
-        key = self.key_for(messages, schema)
+        prompt = find_or_build(self, job, schema)  # warm.py: a cached answer by fingerprint, else the prompt
+        if prompt.outcome is not None:
+            return prompt.outcome
+        messages, redactions, truncated, key = prompt.messages or [], prompt.redactions, prompt.truncated, prompt.key
         common = {"redactions": redactions, "truncated_context": truncated}
         entry = session.memory.get(key)
         if entry is not None:
