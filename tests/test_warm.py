@@ -17,7 +17,7 @@ from typing import Any
 import griffe
 import pytest
 
-from mkdocs_ai_docstrings._internal import discovery, redact
+from mkdocs_ai_docstrings._internal import discovery, redact, warm
 from mkdocs_ai_docstrings._internal.discovery import SecretScans, discover
 from mkdocs_ai_docstrings._internal.generator import Generator, plan_jobs
 from mkdocs_ai_docstrings._internal.schema import answer_schema
@@ -312,3 +312,12 @@ def test_importing_the_package_imports_no_sdk() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_change_to_the_product_code_changes_the_fingerprint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = fingerprint_and_key(FILES, "pkg.core.add", tmp_path)
+    monkeypatch.setattr(warm, "_prompt_code_version", lambda: "another version of the code")
+    after = fingerprint_and_key(FILES, "pkg.core.add", tmp_path)
+
+    assert after[1] == before[1]  # the same prompt
+    assert after[0] != before[0]  # found by its full key once, then indexed again

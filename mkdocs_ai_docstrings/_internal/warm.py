@@ -32,9 +32,6 @@ if TYPE_CHECKING:
 INDEX_PREFIX = "fingerprint:"
 """Prefix of the `fingerprint -> key` records, in the answer cache and in the build's memory."""
 
-_PROMPT_CODE = ("generator.py", "prompts.py", "redact.py", "literals.py", "sanitize.py", "tokens.py", "warm.py")
-"""The modules that turn a prompt's inputs into messages: a change to any of them changes every fingerprint."""
-
 _KEY = re.compile(r"[0-9a-f]{64}")
 
 
@@ -76,14 +73,16 @@ class Prompt:
 
 @functools.cache
 def _prompt_code_version() -> str:
-    """A hash of the modules that build prompts, and of the secret detectors' version."""
+    """A hash of the product's code (whichever modules build prompts) and of the secret detectors' version.
+
+    Any change to the code changes every fingerprint: the first build after it finds answers by their full key.
+    """
     digest = hashlib.sha256()
-    folder = Path(__file__).parent
-    for name in _PROMPT_CODE:
+    for path in sorted(Path(__file__).parent.glob("*.py")):
         try:
-            digest.update((folder / name).read_bytes())
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
         except OSError:
-            digest.update(f"missing {name}".encode())
+            digest.update(f"unreadable {path.name}".encode())
     try:
         digest.update(importlib.metadata.version("detect-secrets").encode())
     except importlib.metadata.PackageNotFoundError:
