@@ -30,7 +30,7 @@ import griffe  # noqa: E402
 
 from bench.throughput import write_package  # noqa: E402
 from mkdocs_ai_docstrings._internal.discovery import discover  # noqa: E402
-from mkdocs_ai_docstrings._internal.generator import Generator  # noqa: E402
+from mkdocs_ai_docstrings._internal.generator import fill  # noqa: E402
 from mkdocs_ai_docstrings._internal.session import BuildSession  # noqa: E402
 from mkdocs_ai_docstrings._internal.settings import Settings  # noqa: E402
 from tests.emulator import AzureEmulator, count_prompt_tokens  # noqa: E402
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             candidates = discover(package, settings)
             started = time.monotonic()
-            session.run(Generator(session, package, None).run(candidates))
+            session.run(fill(session, package, candidates))
             elapsed = time.monotonic() - started
             report = session.finish()
             records = list(emulator.requests)

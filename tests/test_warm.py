@@ -17,10 +17,11 @@ from typing import Any
 import griffe
 import pytest
 
-from mkdocs_ai_docstrings._internal import discovery, redact, warm
+from mkdocs_ai_docstrings._internal import discovery, redact, request, warm
 from mkdocs_ai_docstrings._internal.discovery import SecretScans, discover
-from mkdocs_ai_docstrings._internal.generator import Generator, plan_jobs
-from mkdocs_ai_docstrings._internal.schema import answer_schema
+from mkdocs_ai_docstrings._internal.generator import fill
+from mkdocs_ai_docstrings._internal.jobs import PackageContext
+from mkdocs_ai_docstrings._internal.schedule import plan_jobs
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings
 from mkdocs_ai_docstrings._internal.warm import prompt_fingerprint
@@ -87,7 +88,7 @@ def counts(monkeypatch: pytest.MonkeyPatch) -> Counts:
 
         return wrapper
 
-    monkeypatch.setattr(Generator, "build_messages", counting("prompts", Generator.build_messages))
+    monkeypatch.setattr(request, "build_messages", counting("prompts", request.build_messages))
     monkeypatch.setattr(redact, "redact_secrets", counting("redactions", redact.redact_secrets))
     monkeypatch.setattr(redact, "find_secrets", counting("scans", redact.find_secrets))
     monkeypatch.setattr(discovery, "_SCANNED", {})  # a fresh process: nothing scanned yet
@@ -98,7 +99,7 @@ def run(files: dict[str, str], session: BuildSession) -> dict[str, tuple[str, st
     """One build the way the extension does it; status, published docstring, redactions and truncation by path."""
     with loaded(files) as package:
         scans = SecretScans(session.cache, package.path, session.secrets)
-        outcomes = session.run(Generator(session, package).run(discover(package, session.settings, scans=scans)))
+        outcomes = session.run(fill(session, package, discover(package, session.settings, scans=scans)))
         docstrings = {o.canonical_path: package[o.canonical_path.removeprefix("pkg.")].docstring for o in outcomes}
         result = {
             o.canonical_path: (
@@ -173,11 +174,10 @@ def fingerprint_and_key(files: dict[str, str], target: str, tmp_path: Path, **op
     """The target's fingerprint and full cache key, as a build with these files and options computes them."""
     session = session_for(tmp_path / "cache", **options)
     with loaded(files) as package:
-        generator = Generator(session, package)
+        context = PackageContext(session, package)
         job = next(job for job in plan_jobs(discover(package, session.settings)) if job.candidate.path == target)
-        schema = answer_schema(job.facts)
-        fingerprint = prompt_fingerprint(generator, job, schema)
-        key = generator.key_for(generator.build_messages(job)[0], schema)
+        fingerprint = prompt_fingerprint(context, job, request.schema_for(job))
+        key = request.request_for(context, job).key
     session.finish()
     return fingerprint, key
 

@@ -201,8 +201,6 @@ class SecretScans:
         if found is None:
             found = self._load().get(digest)
         if found is None:
-            from mkdocs_ai_docstrings._internal.redact import find_secrets  # detect-secrets: only for new content
-
             found = tuple((finding.kind, finding.line) for finding in find_secrets(source))
             self.scanned += 1
         _SCANNED[digest] = self._used[digest] = found

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import griffe
 
@@ -14,7 +14,10 @@ from mkdocs_ai_docstrings._internal.discovery import resolve_in_package
 from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext
 from mkdocs_ai_docstrings._internal.prompts import ContextInputs, build_sections, class_skeleton, render_context
 from mkdocs_ai_docstrings._internal.schema import SCHEMA_VERSION, answer_schema, improve_schema
-from mkdocs_ai_docstrings._internal.secrets import Redaction, redact_source
+from mkdocs_ai_docstrings._internal.secrets import redact_source
+
+if TYPE_CHECKING:
+    from mkdocs_ai_docstrings._internal.secrets import Redaction
 
 
 @dataclass(frozen=True)
@@ -40,11 +43,7 @@ class PreparedRequest:
 def request_for(context: PackageContext, job: Job) -> PreparedRequest:
     """The request a live build would send for `job` now (prompts quote docstrings already published)."""
     settings = context.settings
-    candidate = job.candidate
-    if candidate.improve:
-        schema = improve_schema(candidate.missing_parameters, candidate.missing_returns)
-    else:
-        schema = answer_schema(job.facts)
+    schema = schema_for(job)
     messages, redactions, truncated = build_messages(context, job)
     return PreparedRequest(
         messages=messages,
@@ -57,9 +56,17 @@ def request_for(context: PackageContext, job: Job) -> PreparedRequest:
     )
 
 
-def build_messages(context: PackageContext, job: Job) -> tuple[list[dict[str, str]], int, bool]:
-    """Messages for one object; also the number of redacted secrets and whether context was truncated."""
-    session, settings, package = context.session, context.settings, context.package
+def schema_for(job: Job) -> Mapping[str, Any]:
+    """The schema of `job`'s answer."""
+    candidate = job.candidate
+    if candidate.improve:
+        return improve_schema(candidate.missing_parameters, candidate.missing_returns)
+    return answer_schema(job.facts)
+
+
+def context_inputs(context: PackageContext, job: Job) -> ContextInputs:
+    """What the prompt about `job`'s object is built from, before redaction and truncation."""
+    settings, package = context.settings, context.package
     obj = job.candidate.obj
     source = ""
     try:
@@ -72,7 +79,7 @@ def build_messages(context: PackageContext, job: Job) -> tuple[list[dict[str, st
         source = class_skeleton(obj, source)
     callees = [o for o in (resolve_in_package(package, path) for path in job.facts.callees) if o is not None]
     bases = [o for o in (resolve_in_package(package, path) for path in job.facts.bases) if o is not None]
-    inputs = ContextInputs(
+    return ContextInputs(
         obj=obj,
         source=source,
         callees=callees[:8],
@@ -80,6 +87,12 @@ def build_messages(context: PackageContext, job: Job) -> tuple[list[dict[str, st
         style_examples=_style_examples(obj, context.documented, settings.style_examples),
         generated_ok=frozenset(job.deps),
     )
+
+
+def build_messages(context: PackageContext, job: Job) -> tuple[list[dict[str, str]], int, bool]:
+    """Messages for one object; also the number of redacted secrets and whether context was truncated."""
+    session, settings, package = context.session, context.settings, context.package
+    inputs = context_inputs(context, job)
     # Redact each section once, before truncation can cut a secret in half.
     sections = []
     redactions = 0

@@ -22,11 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mkdocs_ai_docstrings._internal.discovery import resolve_in_package
-from mkdocs_ai_docstrings._internal.prompts import ContextInputs, build_sections, class_skeleton
+from mkdocs_ai_docstrings._internal.grounding import cached_answer
+from mkdocs_ai_docstrings._internal.prompts import build_sections
+from mkdocs_ai_docstrings._internal.publish import publish
+from mkdocs_ai_docstrings._internal.report import Status
+from mkdocs_ai_docstrings._internal.request import PreparedRequest, context_inputs, key_for, request_for, schema_for
 
 if TYPE_CHECKING:
-    from mkdocs_ai_docstrings._internal.generator import Generator, Job
+    from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext
     from mkdocs_ai_docstrings._internal.report import ObjectOutcome
 
 INDEX_PREFIX = "fingerprint:"
@@ -59,18 +62,6 @@ class IndexRecord:
         return cls(key, redactions, truncated)
 
 
-@dataclass
-class Prompt:
-    """What `find_or_build` returns: a published cached answer, or the prompt and key to go on with."""
-
-    outcome: ObjectOutcome | None = None
-    """The outcome of a cached answer found by fingerprint (then nothing else is set)."""
-    messages: list[dict[str, str]] | None = None
-    redactions: int = 0
-    truncated: bool = False
-    key: str = ""
-
-
 @functools.cache
 def _prompt_code_version() -> str:
     """A hash of the product's code (whichever modules build prompts) and of the secret detectors' version.
@@ -90,43 +81,15 @@ def _prompt_code_version() -> str:
     return digest.hexdigest()
 
 
-def context_inputs(generator: Generator, job: Job) -> ContextInputs:
-    """What the prompt about `job`'s object says, before redaction (the same inputs `build_messages` uses)."""
-    from mkdocs_ai_docstrings._internal.generator import _style_examples
-
-    obj = job.candidate.obj
-    try:
-        source = obj.source or ""
-    except (OSError, ValueError, TypeError):
-        source = ""
-    if obj.is_module:
-        source = ""
-    elif obj.is_class and source:
-        source = class_skeleton(obj, source)
-    package = generator.package
-    callees = [o for o in (resolve_in_package(package, path) for path in job.facts.callees) if o is not None]
-    bases = [o for o in (resolve_in_package(package, path) for path in job.facts.bases) if o is not None]
-    return ContextInputs(
-        obj=obj,
-        source=source,
-        callees=callees[:8],
-        bases=bases[:4],
-        style_examples=_style_examples(obj, generator.documented, generator.settings.style_examples),
-        generated_ok=frozenset(job.deps),
-    )
-
-
-def prompt_fingerprint(generator: Generator, job: Job, schema: Mapping[str, Any]) -> str | None:
+def prompt_fingerprint(context: PackageContext, job: Job, schema: Mapping[str, Any]) -> str | None:
     """A hash of everything the prompt (and so the cache key) of `job` is made from; `None` when there is none.
 
     There is none when the context contains this build's API key or token: the prompt then depends on a secret the
     fingerprint must not hash.
     """
-    session = generator.session
-    settings = generator.settings
-    candidate = job.candidate
+    session, settings, candidate = context.session, context.settings, job.candidate
     sections = [
-        (section.name, section.text, section.priority) for section in build_sections(context_inputs(generator, job))
+        (section.name, section.text, section.priority) for section in build_sections(context_inputs(context, job))
     ]
     if any(secret in text for secret in session.secrets if secret for _, text, _ in sections):
         return None
@@ -134,47 +97,47 @@ def prompt_fingerprint(generator: Generator, job: Job, schema: Mapping[str, Any]
     inputs = {
         "sections": sections,
         "task": [candidate.improve, list(candidate.missing_parameters), candidate.missing_returns],
-        "target": [generator.package.path, generator.style, candidate.kind, candidate.path],
+        "target": [context.package.path, context.style, candidate.kind, candidate.path],
         "templates": [session.templates.system, session.templates.user],
         "context": [settings.max_input_tokens, settings.redact_secrets, settings.style_examples],
         "counter": [counter.encoding_name, counter.source, counter.exact, counter.bytes_per_token],
         "code": _prompt_code_version(),
     }
-    return generator.key_for(inputs, schema)  # every other part of the cache key, exactly as the key has it
+    return key_for(context, inputs, schema)  # type: ignore[arg-type]  # every other part of the key, as the key has it
 
 
-def find_or_build(generator: Generator, job: Job, schema: Mapping[str, Any]) -> Prompt:
-    """Publish `job`'s cached answer found by fingerprint; else build its prompt and key, and index them."""
-    session = generator.session
-    fingerprint = prompt_fingerprint(generator, job, schema)
-    record = None if fingerprint is None else _lookup(generator, fingerprint)
+def find_or_build(context: PackageContext, job: Job) -> ObjectOutcome | PreparedRequest:
+    """Publish `job`'s cached answer found by fingerprint; else build its request, and index its key."""
+    session = context.session
+    schema = schema_for(job)
+    fingerprint = prompt_fingerprint(context, job, schema)
+    record = None if fingerprint is None else _lookup(context, fingerprint)
     if record is not None:
         entry = session.memory.get(record.key)
         if entry is None:
             entry = session.cache.peek(record.key, schema)
         if entry is not None:
             session.cache.stats.hits += 1
-            outcome = generator.publish(
+            return publish(
+                context,
                 job,
-                generator._cached_answer(entry),
-                "cached",
+                cached_answer(context, entry),
+                Status.CACHED,
                 repairs=list(entry.get("repairs", [])),
                 cost=0.0,
                 redactions=record.redactions,
                 truncated_context=record.truncated,
             )
-            return Prompt(outcome=outcome)
-    messages, redactions, truncated = generator.build_messages(job)
-    key = generator.key_for(messages, schema)
-    if fingerprint is not None and (record is None or record.key != key):
-        built = IndexRecord(key, redactions, truncated)
+    request = request_for(context, job)
+    if fingerprint is not None and (record is None or record.key != request.key):
+        built = IndexRecord(request.key, request.redactions, request.truncated)
         session.memory[INDEX_PREFIX + fingerprint] = built.to_dict()
         session.cache.put_index(fingerprint, built.to_dict())
-    return Prompt(messages=messages, redactions=redactions, truncated=truncated, key=key)
+    return request
 
 
-def _lookup(generator: Generator, fingerprint: str) -> IndexRecord | None:
-    session = generator.session
+def _lookup(context: PackageContext, fingerprint: str) -> IndexRecord | None:
+    session = context.session
     record = IndexRecord.parse(session.memory.get(INDEX_PREFIX + fingerprint))
     if record is None:
         record = IndexRecord.parse(session.cache.index(fingerprint))
