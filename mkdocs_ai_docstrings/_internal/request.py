@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -147,14 +148,37 @@ def _redact(context: PackageContext, text: str) -> Redaction:
 
 
 def _style_examples(obj: griffe.Object, documented: Sequence[griffe.Object], count: int) -> list[griffe.Object]:
+    """The `count` documented objects closest to `obj` (same parent, then same module; same kind first; by path)."""
     if count <= 0:
         return []
+    parent, kind = obj.parent, obj.kind
+    module = obj if obj.is_module else obj.module
 
-    def closeness(other: griffe.Object) -> tuple[int, int]:
-        same_parent = other.parent is obj.parent
-        same_module = other.module is obj.module if not obj.is_module else other.module is obj
-        same_kind = other.kind is obj.kind
-        return (0 if same_parent else 1 if same_module else 2, 0 if same_kind else 1)
+    def closeness(entry: _Documented) -> tuple[int, int, str]:
+        place = 0 if entry.parent is parent else 1 if entry.module is module else 2
+        return (place, 0 if entry.kind is kind else 1, entry.path)
 
-    ranked = sorted((o for o in documented if o is not obj), key=lambda other: (closeness(other), other.path))
-    return ranked[:count]
+    entries = (entry for entry in _documented_index(documented) if entry.obj is not obj)
+    return [entry.obj for entry in heapq.nsmallest(count, entries, key=closeness)]
+
+
+@dataclass(frozen=True)
+class _Documented:
+    """A documented object with what ranking it as a style example reads (griffe computes these on each access)."""
+
+    obj: griffe.Object
+    path: str
+    parent: griffe.Object | None
+    module: griffe.Object
+    kind: griffe.Kind
+
+
+_INDEX: list[tuple[Sequence[griffe.Object], list[_Documented]]] = []
+"""The index of the last `documented` sequence (held, so its identity stays its own)."""
+
+
+def _documented_index(documented: Sequence[griffe.Object]) -> list[_Documented]:
+    if not (_INDEX and _INDEX[0][0] is documented):
+        entries = [_Documented(other, other.path, other.parent, other.module, other.kind) for other in documented]
+        _INDEX[:] = [(documented, entries)]
+    return _INDEX[0][1]
