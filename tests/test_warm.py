@@ -321,3 +321,59 @@ def test_a_change_to_the_product_code_changes_the_fingerprint(tmp_path: Path, mo
 
     assert after[1] == before[1]  # the same prompt
     assert after[0] != before[0]  # found by its full key once, then indexed again
+
+
+# Style examples come from an index, in the same order ---------------------------------------------------------------
+
+NEIGHBOURS = {
+    "__init__.py": '"""Top."""\n',
+    "a.py": textwrap.dedent(
+        '''\
+        """Module a."""
+
+
+        def zeta():
+            """Z."""
+
+
+        def alpha():
+            """A."""
+
+
+        class Box:
+            """A box."""
+
+            def lid(self):
+                """The lid."""
+
+            def target(self):
+                return 1
+
+            class Inner:
+                """Inner."""
+        '''
+    ),
+    "b.py": '"""Module b."""\n\n\ndef beta():\n    """B."""\n',
+}
+
+
+def test_style_examples_are_the_closest_documented_objects_in_order() -> None:
+    with loaded(NEIGHBOURS) as package:
+        names = ("b", "a.zeta", "b.beta", "a.Box", "a.Box.Inner", "a.alpha", "a", "a.Box.lid", "a.Box.target")
+        documented = [package, *(package[name] for name in names)]
+        ranked = [obj.path for obj in request._style_examples(package["a.Box.target"], documented, 20)]
+        again = [obj.path for obj in request._style_examples(package["a.alpha"], documented, 2)]
+
+    # same parent (same kind first), then same module (same kind first), then the rest; ties by path
+    assert ranked == [
+        "pkg.a.Box.lid",
+        "pkg.a.Box.Inner",
+        "pkg.a.alpha",
+        "pkg.a.zeta",
+        "pkg.a",
+        "pkg.a.Box",
+        "pkg.b.beta",
+        "pkg",
+        "pkg.b",
+    ]
+    assert again == ["pkg.a.zeta", "pkg.a.Box"]
