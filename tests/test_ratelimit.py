@@ -399,9 +399,26 @@ def test_limit_headers_reveal_an_unconfigured_request_quota() -> None:
 def test_limit_headers_reveal_an_unconfigured_token_quota() -> None:
     clock = AutoClock()
     limiter = limiter_on(clock)
-    limiter.observe_headers({"X-RateLimit-Limit-Tokens": "6000", "x-ratelimit-remaining-tokens": "5900"})
+    limiter.observe_headers({"X-RateLimit-Limit-Tokens": "6000"})
     assert (limiter.rpm, limiter.tpm) == (None, 6000)
+    # without a remaining count, requests may have gone out unpaced: the learned quota starts with an empty bucket
     assert run(lambda: start_times(limiter, clock, [500, 500])) == pytest.approx([5, 10])
+
+
+def test_a_learned_token_quota_starts_with_what_remains_less_what_went_out_unpaced() -> None:
+    clock = AutoClock()
+    limiter = limiter_on(clock)
+    run(lambda: start_times(limiter, clock, [300]))  # sent before any header: unpaced
+    limiter.observe_headers({"x-ratelimit-limit-tokens": "6000", "x-ratelimit-remaining-tokens": "5700"})
+    # the bucket holds a 10-second share (1000) less the 300 sent: 700; then it refills at 100 per second
+    assert run(lambda: start_times(limiter, clock, [500, 500])) == pytest.approx([0, 3])
+
+
+def test_a_learned_token_quota_never_starts_above_what_the_server_says_remains() -> None:
+    clock = AutoClock()
+    limiter = limiter_on(clock)
+    limiter.observe_headers({"x-ratelimit-limit-tokens": "6000", "x-ratelimit-remaining-tokens": "200"})
+    assert run(lambda: start_times(limiter, clock, [500])) == pytest.approx([3])
 
 
 def test_limit_headers_do_not_override_a_configured_quota() -> None:

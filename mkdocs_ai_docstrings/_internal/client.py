@@ -19,13 +19,12 @@ import socket
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import openai
 
 from mkdocs_ai_docstrings._internal.budget import PromptRatio, Reservation, TokenLedger
 from mkdocs_ai_docstrings._internal.errors import ConfigurationError
+from mkdocs_ai_docstrings._internal.lazy import lazy_module
 from mkdocs_ai_docstrings._internal.logger import logger
 from mkdocs_ai_docstrings._internal.monitor import Attempt, Monitor, Outcome, classify
 from mkdocs_ai_docstrings._internal.ratelimit import AdaptiveConcurrency, RateLimiter
@@ -33,6 +32,11 @@ from mkdocs_ai_docstrings._internal.retry import RetryBudget, RetryDecision, Ret
 from mkdocs_ai_docstrings._internal.secrets import scrub, scrub_url
 from mkdocs_ai_docstrings._internal.settings import DEFAULT_API_VERSION, Settings
 from mkdocs_ai_docstrings._internal.tokens import TokenCounter
+
+if TYPE_CHECKING:
+    import openai
+else:
+    openai = lazy_module("openai")  # imported when the first request is built: a warm build never needs it
 
 ENTRA_SCOPE = "https://cognitiveservices.azure.com/.default"
 TOOL_NAME = "write_docstring"

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import fnmatch
+import hashlib
+import hmac
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import griffe
 
@@ -12,6 +15,9 @@ from mkdocs_ai_docstrings._internal.facts import code_facts, final_object, objec
 from mkdocs_ai_docstrings._internal.scope import DocumentedRoot
 from mkdocs_ai_docstrings._internal.secrets import find_secrets
 from mkdocs_ai_docstrings._internal.settings import Settings
+
+if TYPE_CHECKING:
+    from mkdocs_ai_docstrings._internal.cache import AnswerCache
 
 PLACEHOLDERS = frozenset({"todo", "tbd", "fixme", "xxx", "...", "docstring", "todo: docstring", "no docstring", "wip"})
 """Docstring texts (lower-cased, without trailing dots) that mean "not written yet"."""
@@ -163,12 +169,95 @@ def walk_public(
     return found
 
 
+_SCANNED: dict[str, tuple[tuple[str, int], ...]] = {}
+"""Secret-scan findings (kind, line) by source hash, kept for the life of the process (`mkdocs serve` rebuilds)."""
+
+
+@dataclass
+class SecretScans:
+    """Secret-scan findings by source hash: scanned once per content, not once per build.
+
+    Findings live in the process, and in the answer cache when this build has an API key or token: a stored
+    verdict is sealed with an HMAC keyed by it, and one whose seal does not match (written by anyone without the
+    key, such as whoever can write a shared cache folder) is scanned again. Nothing about the key is stored but
+    the seal.
+    """
+
+    cache: AnswerCache | None = None
+    name: str = ""
+    """The package whose findings these are (one cache record per package)."""
+    secrets: tuple[str, ...] = ()
+    """The build's API key or token: seals what is stored (none: nothing is read from or written to the cache)."""
+    scanned: int = 0
+    """Sources actually scanned (not found by hash) this build."""
+    _used: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
+    _stored: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
+    _loaded: bool = False
+
+    def findings(self, source: str) -> tuple[tuple[str, int], ...]:
+        """The secrets in `source` as (kind, line) pairs, scanned only when this content was never scanned."""
+        digest = hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
+        found = _SCANNED.get(digest)
+        if found is None:
+            found = self._load().get(digest)
+        if found is None:
+            found = tuple((finding.kind, finding.line) for finding in find_secrets(source))
+            self.scanned += 1
+        _SCANNED[digest] = self._used[digest] = found
+        return found
+
+    def _seal(self, digest: str, found: Sequence[Sequence[Any]]) -> str:
+        text = digest + "\0" + "\0".join(f"{kind}\1{line}" for kind, line in found)
+        return hmac.new("\0".join(self.secrets).encode(), text.encode(), hashlib.sha256).hexdigest()
+
+    def _load(self) -> dict[str, tuple[tuple[str, int], ...]]:
+        if self._loaded:
+            return self._stored
+        self._loaded = True
+        data = self.cache.scans(self.name) if self.cache is not None and self.secrets else None
+        for digest, item in (data or {}).items() if isinstance(data, dict) else ():
+            if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)):
+                continue
+            found = item[1]
+            if not (
+                isinstance(found, list)
+                and all(
+                    isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str) and type(pair[1]) is int
+                    for pair in found
+                )
+            ):
+                continue
+            if hmac.compare_digest(item[0], self._seal(digest, found)):
+                self._stored[digest] = tuple((kind, line) for kind, line in found)
+        return self._stored
+
+    def save(self) -> None:
+        """Store this build's findings (sealed) when any was new to the cache."""
+        if self.cache is None or not self.secrets or not (self._used.keys() - self._load().keys()):
+            return
+        self.cache.put_scans(
+            self.name,
+            {
+                digest: [self._seal(digest, found), [list(pair) for pair in found]]
+                for digest, found in self._used.items()
+            },
+        )
+
+
 def discover(
-    package: griffe.Module, settings: Settings, roots: Sequence[DocumentedRoot] | None = None
+    package: griffe.Module,
+    settings: Settings,
+    roots: Sequence[DocumentedRoot] | None = None,
+    *,
+    scans: SecretScans | None = None,
 ) -> list[Candidate]:
-    """Collect the objects the site renders from `package` that need a docstring, in walk order."""
+    """Collect the objects the site renders from `package` that need a docstring, in walk order.
+
+    `scans` keeps secret-scan findings by source hash (default: for this process only).
+    """
     candidates = []
     secrets: dict[str, str | None] = {}
+    scans = scans if scans is not None else SecretScans()
     for obj, exported, shown_as in walk_public(package, settings, roots):
         if not _wanted_kind(obj, settings):
             continue
@@ -179,7 +268,7 @@ def discover(
         reason = missing_reason(obj, settings.min_docstring_length)
         kind = object_kind(obj)
         if reason is not None:
-            secret = secret_reason(obj, secrets) if settings.skip_objects_with_secrets else None
+            secret = secret_reason(obj, secrets, scans) if settings.skip_objects_with_secrets else None
             candidates.append(Candidate(obj, obj.path, kind, exported, reason, shown_as=shown_as, secret=secret))
         elif settings.improve and (obj.is_function or obj.is_class):
             parameters, returns = missing_sections(obj)
@@ -187,32 +276,35 @@ def discover(
                 candidates.append(
                     Candidate(obj, obj.path, kind, exported, "incomplete", parameters, returns, shown_as=shown_as)
                 )
+    scans.save()
     return candidates
 
 
-def _source_secret(obj: griffe.Object) -> str | None:
+def _source_secret(obj: griffe.Object, scans: SecretScans | None = None) -> str | None:
     """The first credential in the source `show_source` would show for `obj`, as a skip reason."""
     try:
         source = obj.source or ""
     except (OSError, ValueError, TypeError):
         return None
-    findings = find_secrets(source)
+    findings = (scans or SecretScans()).findings(source)
     if not findings:
         return None
     try:
         filepath = str(obj.relative_filepath)
     except (ValueError, AttributeError):
         filepath = str(obj.filepath)
-    first = findings[0]
+    kind, first_line = findings[0]
     more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
-    line = (obj.lineno or 1) + first.line - 1
+    line = (obj.lineno or 1) + first_line - 1
     return (
-        f"secret: {first.kind} at {filepath}:{line}{more}; "
+        f"secret: {kind} at {filepath}:{line}{more}; "
         "remove it from the code (objects holding credentials are not published)"
     )
 
 
-def secret_reason(obj: griffe.Object, memo: dict[str, str | None] | None = None) -> str | None:
+def secret_reason(
+    obj: griffe.Object, memo: dict[str, str | None] | None = None, scans: SecretScans | None = None
+) -> str | None:
     """Why documenting `obj` would publish a credential, or `None`.
 
     Documenting an object makes it visible with its source (`show_source`): a function's signature and body, a
@@ -224,7 +316,7 @@ def secret_reason(obj: griffe.Object, memo: dict[str, str | None] | None = None)
     current: griffe.Object | None = obj
     while current is not None and not current.is_module and not current.has_docstrings:
         if current.path not in memo:
-            memo[current.path] = _source_secret(current)
+            memo[current.path] = _source_secret(current, scans)
         if memo[current.path] is not None:
             return memo[current.path]
         current = current.parent

@@ -13,7 +13,7 @@ from typing import Any
 
 import griffe
 
-from mkdocs_ai_docstrings._internal.discovery import discover
+from mkdocs_ai_docstrings._internal.discovery import SecretScans, discover
 from mkdocs_ai_docstrings._internal.generator import fill
 from mkdocs_ai_docstrings._internal.host import collected_root
 from mkdocs_ai_docstrings._internal.logger import logger
@@ -74,7 +74,8 @@ class AIDocstringsExtension(griffe.Extension):
     def _generate(
         self, session: BuildSession, pkg: griffe.Module, loader: Any, roots: list[DocumentedRoot] | None
     ) -> None:
-        candidates = discover(pkg, session.settings, roots)
+        scans = SecretScans(session.cache, pkg.path, session.secrets)  # each source scanned once, not once a build
+        candidates = discover(pkg, session.settings, roots, scans=scans)
         if not candidates:
             logger.info("AI docstrings: every documented object of %s has a docstring", pkg.path)
             session.prune_lock(pkg)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -171,9 +172,8 @@ def _definition(obj: griffe.Object) -> ast.FunctionDef | ast.AsyncFunctionDef | 
         # `dedent` gives up when a multi-line string starts at column 0: wrap the indented block instead.
         candidates.append("if True:\n" + source)
     for text in candidates:
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError):
+        tree = _parse(text)
+        if tree is None:
             continue
         statements = tree.body
         if statements and isinstance(statements[0], ast.If) and text is not source:
@@ -186,6 +186,15 @@ def _definition(obj: griffe.Object) -> ast.FunctionDef | ast.AsyncFunctionDef | 
                 return node
         return definitions[0] if definitions else None
     return None
+
+
+@functools.lru_cache(maxsize=4096)  # a class and its `__init__`, a callee followed for its raises: parsed once
+def _parse(text: str) -> ast.Module | None:
+    """The AST of `text` (shared: never modified), or `None` when it does not parse."""
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
 
 
 class _BodyVisitor(ast.NodeVisitor):

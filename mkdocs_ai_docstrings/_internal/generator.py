@@ -33,6 +33,7 @@ from mkdocs_ai_docstrings._internal.request import PreparedRequest, request_for
 from mkdocs_ai_docstrings._internal.schedule import Pending, Plan, PriorityGate, make_plan, plan_jobs, priority_order
 from mkdocs_ai_docstrings._internal.secrets import scrub
 from mkdocs_ai_docstrings._internal.session import BuildSession
+from mkdocs_ai_docstrings._internal.warm import find_or_build
 
 PROGRESS_INTERVAL = 10.0
 """Seconds between two progress lines in the build log."""
@@ -144,8 +145,10 @@ class _Run:
         locked, stale = from_lock(context, job)
         if locked is not None:
             return locked
-        # "Is there an answer already?" A lookup by a cheap fingerprint, before the prompt is built, goes here.
-        request = request_for(context, job)
+        found = find_or_build(context, job)  # warm.py: an answer cached under a cheap fingerprint, else the request
+        if isinstance(found, ObjectOutcome):
+            return found
+        request = found
         cached = self._cached(job, request)
         if cached is not None:
             return cached

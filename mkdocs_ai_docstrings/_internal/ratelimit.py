@@ -6,7 +6,9 @@ request starts evenly, keeps a token bucket holding at most a 10-second share of
 server's `x-ratelimit-*` headers when they say less is left, and holds every request back after a 429.
 
 The token bucket starts empty except that the first request may start at once: a full bucket plus its
-refill would put twice the 10-second share into the first window of a cold build, and draw 429s.
+refill would put twice the 10-second share into the first window of a cold build, and draw 429s. A quota learned
+from the headers starts with what the server says remains, less what went out unpaced before it was known, and
+never more than the 10-second share: the server's own count, without a second burst on top of the first.
 """
 
 from __future__ import annotations
@@ -106,6 +108,8 @@ class RateLimiter:
         self._tokens = None if tpm is None else self._token_bucket(tpm, now, first_free=True)
         self._paused_until = -math.inf
         self._head_tokens = 0.0
+        self._unpaced_tokens = 0.0
+        """Tokens of requests started before the token quota was known (configured or learned)."""
         self._lock: asyncio.Lock | None = None
         self._lock_loop: asyncio.AbstractEventLoop | None = None
         self._waits = 0
@@ -160,6 +164,8 @@ class RateLimiter:
             self._requests.charge(1.0, now, _REQUEST_BURST)
         if self._tokens is not None:
             self._tokens.charge(cost, now, self._token_ceiling(self._tokens))
+        else:
+            self._unpaced_tokens += cost
 
     async def acquire(self, tokens: int) -> None:
         """Wait until a request charged `tokens` (prompt + `max_tokens`) may start, then charge it.
@@ -202,7 +208,12 @@ class RateLimiter:
         if not self._rpm_configured and limit_requests:
             self._requests = self._adopt(self._requests, limit_requests, now, tokens=False)
         if not self._tpm_configured and limit_tokens:
+            learned = self._tokens is None
             self._tokens = self._adopt(self._tokens, limit_tokens, now, tokens=True)
+            if learned and remaining_tokens is not None:
+                # The server's count of what is left, less what this build sent unpaced, within one short window.
+                start = min(remaining_tokens, self._tokens.capacity - self._unpaced_tokens)
+                self._tokens.set_level(max(start, 0.0), now)
 
         if self._requests is not None and remaining_requests is not None:
             current = self._requests.level_at(now, _REQUEST_BURST)
@@ -214,7 +225,7 @@ class RateLimiter:
                 self._tokens.set_level(remaining_tokens, now)
 
     def _adopt(self, bucket: _Bucket | None, per_minute: float, now: float, *, tokens: bool) -> _Bucket:
-        """The bucket of a quota learned from the server; a new one starts empty (requests went out unpaced)."""
+        """The bucket of a quota learned from the server; a new one starts empty (`observe_headers` may fill it)."""
         if bucket is not None:
             level = bucket.level_at(now, self._token_ceiling(bucket) if tokens else _REQUEST_BURST)
             bucket.rate = per_minute / 60

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import griffe
 
@@ -14,7 +15,10 @@ from mkdocs_ai_docstrings._internal.discovery import resolve_in_package
 from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext
 from mkdocs_ai_docstrings._internal.prompts import ContextInputs, build_sections, class_skeleton, render_context
 from mkdocs_ai_docstrings._internal.schema import SCHEMA_VERSION, answer_schema, improve_schema
-from mkdocs_ai_docstrings._internal.secrets import Redaction, redact_source
+from mkdocs_ai_docstrings._internal.secrets import redact_source
+
+if TYPE_CHECKING:
+    from mkdocs_ai_docstrings._internal.secrets import Redaction
 
 
 @dataclass(frozen=True)
@@ -40,11 +44,7 @@ class PreparedRequest:
 def request_for(context: PackageContext, job: Job) -> PreparedRequest:
     """The request a live build would send for `job` now (prompts quote docstrings already published)."""
     settings = context.settings
-    candidate = job.candidate
-    if candidate.improve:
-        schema = improve_schema(candidate.missing_parameters, candidate.missing_returns)
-    else:
-        schema = answer_schema(job.facts)
+    schema = schema_for(job)
     messages, redactions, truncated = build_messages(context, job)
     return PreparedRequest(
         messages=messages,
@@ -57,9 +57,17 @@ def request_for(context: PackageContext, job: Job) -> PreparedRequest:
     )
 
 
-def build_messages(context: PackageContext, job: Job) -> tuple[list[dict[str, str]], int, bool]:
-    """Messages for one object; also the number of redacted secrets and whether context was truncated."""
-    session, settings, package = context.session, context.settings, context.package
+def schema_for(job: Job) -> Mapping[str, Any]:
+    """The schema of `job`'s answer."""
+    candidate = job.candidate
+    if candidate.improve:
+        return improve_schema(candidate.missing_parameters, candidate.missing_returns)
+    return answer_schema(job.facts)
+
+
+def context_inputs(context: PackageContext, job: Job) -> ContextInputs:
+    """What the prompt about `job`'s object is built from, before redaction and truncation."""
+    settings, package = context.settings, context.package
     obj = job.candidate.obj
     source = ""
     try:
@@ -72,7 +80,7 @@ def build_messages(context: PackageContext, job: Job) -> tuple[list[dict[str, st
         source = class_skeleton(obj, source)
     callees = [o for o in (resolve_in_package(package, path) for path in job.facts.callees) if o is not None]
     bases = [o for o in (resolve_in_package(package, path) for path in job.facts.bases) if o is not None]
-    inputs = ContextInputs(
+    return ContextInputs(
         obj=obj,
         source=source,
         callees=callees[:8],
@@ -80,6 +88,12 @@ def build_messages(context: PackageContext, job: Job) -> tuple[list[dict[str, st
         style_examples=_style_examples(obj, context.documented, settings.style_examples),
         generated_ok=frozenset(job.deps),
     )
+
+
+def build_messages(context: PackageContext, job: Job) -> tuple[list[dict[str, str]], int, bool]:
+    """Messages for one object; also the number of redacted secrets and whether context was truncated."""
+    session, settings, package = context.session, context.settings, context.package
+    inputs = context_inputs(context, job)
     # Redact each section once, before truncation can cut a secret in half.
     sections = []
     redactions = 0
@@ -134,14 +148,37 @@ def _redact(context: PackageContext, text: str) -> Redaction:
 
 
 def _style_examples(obj: griffe.Object, documented: Sequence[griffe.Object], count: int) -> list[griffe.Object]:
+    """The `count` documented objects closest to `obj` (same parent, then same module; same kind first; by path)."""
     if count <= 0:
         return []
+    parent, kind = obj.parent, obj.kind
+    module = obj if obj.is_module else obj.module
 
-    def closeness(other: griffe.Object) -> tuple[int, int]:
-        same_parent = other.parent is obj.parent
-        same_module = other.module is obj.module if not obj.is_module else other.module is obj
-        same_kind = other.kind is obj.kind
-        return (0 if same_parent else 1 if same_module else 2, 0 if same_kind else 1)
+    def closeness(entry: _Documented) -> tuple[int, int, str]:
+        place = 0 if entry.parent is parent else 1 if entry.module is module else 2
+        return (place, 0 if entry.kind is kind else 1, entry.path)
 
-    ranked = sorted((o for o in documented if o is not obj), key=lambda other: (closeness(other), other.path))
-    return ranked[:count]
+    entries = (entry for entry in _documented_index(documented) if entry.obj is not obj)
+    return [entry.obj for entry in heapq.nsmallest(count, entries, key=closeness)]
+
+
+@dataclass(frozen=True)
+class _Documented:
+    """A documented object with what ranking it as a style example reads (griffe computes these on each access)."""
+
+    obj: griffe.Object
+    path: str
+    parent: griffe.Object | None
+    module: griffe.Object
+    kind: griffe.Kind
+
+
+_INDEX: list[tuple[Sequence[griffe.Object], list[_Documented]]] = []
+"""The index of the last `documented` sequence (held, so its identity stays its own)."""
+
+
+def _documented_index(documented: Sequence[griffe.Object]) -> list[_Documented]:
+    if not (_INDEX and _INDEX[0][0] is documented):
+        entries = [_Documented(other, other.path, other.parent, other.module, other.kind) for other in documented]
+        _INDEX[:] = [(documented, entries)]
+    return _INDEX[0][1]

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from mkdocs_ai_docstrings._internal.facts import CodeFacts
 
 SCHEMA_VERSION = "3"
@@ -91,6 +89,8 @@ def improve_schema(missing_parameters: tuple[str, ...], missing_returns: bool) -
 
 def validate_answer(answer: Any, schema: Mapping[str, Any]) -> list[str]:
     """Return the schema violations of `answer` as readable messages (empty when valid)."""
+    from jsonschema import Draft202012Validator  # imported when an answer arrives: a warm build needs none
+
     validator = Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(answer), key=lambda error: list(error.absolute_path))
     return [f"{'/'.join(map(str, error.absolute_path)) or '<root>'}: {error.message}" for error in errors]

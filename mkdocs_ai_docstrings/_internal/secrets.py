@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from mkdocs_ai_docstrings._internal.redact import Redaction, SecretFinding, find_secrets, redact_secrets
+if TYPE_CHECKING:  # `redact` imports detect-secrets: only a build that scans or redacts pays for it
+    from mkdocs_ai_docstrings._internal.redact import Redaction, SecretFinding
 
 __all__ = ["Redaction", "SecretFinding", "find_secrets", "redact_source", "scrub", "scrub_url", "scrub_urls"]
 
@@ -61,9 +63,18 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     return _AUTH_VALUE.sub(rf"\1\2{MASK}", scrub_urls(text))
 
 
+def find_secrets(text: str) -> tuple[SecretFinding, ...]:
+    """The credentials the detectors see in `text` (see `redact.find_secrets`)."""
+    from mkdocs_ai_docstrings._internal import redact
+
+    return redact.find_secrets(text)
+
+
 def redact_source(text: str, secrets: Iterable[str], *, detect: bool = True) -> Redaction:
     """Source about to be sent to the model, with every credential the detectors see (when `detect`) and, always,
     the build's own `secrets` replaced by `<redacted:KIND>`."""
+    from mkdocs_ai_docstrings._internal.redact import Redaction, redact_secrets
+
     secrets = tuple(secret for secret in secrets if secret)
     if detect:
         return redact_secrets(text, extra_literals=secrets)
@@ -71,3 +82,12 @@ def redact_source(text: str, secrets: Iterable[str], *, detect: bool = True) -> 
     for secret in secrets:
         text = text.replace(secret, f"<redacted:{BUILD_KEY}>")
     return Redaction(text, count, (BUILD_KEY,) if count else ())
+
+
+def __getattr__(name: str) -> Any:
+    """`Redaction` and `SecretFinding`, imported from `redact` on first use."""
+    if name in {"Redaction", "SecretFinding"}:
+        from mkdocs_ai_docstrings._internal import redact
+
+        return getattr(redact, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

