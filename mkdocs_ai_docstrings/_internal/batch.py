@@ -28,7 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from mkdocs_ai_docstrings._internal.call import accept_answer
-from mkdocs_ai_docstrings._internal.client import CallFailure, ChatResponse, Connection, resolve_connection
+from mkdocs_ai_docstrings._internal.client import (
+    CallFailure,
+    ChatResponse,
+    Connection,
+    read_completion,
+    resolve_connection,
+)
 from mkdocs_ai_docstrings._internal.errors import ConfigurationError, SettingsError
 from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext, answer_route, outcome
 from mkdocs_ai_docstrings._internal.prices import (
@@ -258,36 +264,11 @@ def chat_response(body: Mapping[str, Any]) -> ChatResponse:
     """Read a chat completion body like `ChatClient._send` reads a live response."""
     import openai
 
-    from mkdocs_ai_docstrings._internal.client import _filtered_categories
-
     try:
         completion = openai.types.chat.ChatCompletion.model_validate(body)
     except Exception as error:  # a body the SDK cannot read: the same outcome as a live one
         raise CallFailure("bad_response", f"the server's answer could not be read ({type(error).__name__})") from None
-    usage = completion.usage
-    choice = completion.choices[0] if completion.choices else None
-    content = refusal = finish_reason = None
-    filtered: tuple[str, ...] = ()
-    if choice is not None:
-        finish_reason = choice.finish_reason
-        message = choice.message
-        refusal = getattr(message, "refusal", None)
-        content = message.content
-        if message.tool_calls:
-            content = message.tool_calls[0].function.arguments  # type: ignore[union-attr]
-        extra = getattr(choice, "model_extra", None) or {}
-        filtered = _filtered_categories(extra.get("content_filter_results"))
-    details = getattr(usage, "prompt_tokens_details", None) if usage else None
-    return ChatResponse(
-        content=content,
-        finish_reason=finish_reason,
-        refusal=refusal,
-        prompt_tokens=usage.prompt_tokens if usage else 0,
-        completion_tokens=usage.completion_tokens if usage else 0,
-        cached_tokens=(getattr(details, "cached_tokens", 0) or 0) if details else 0,
-        usage_known=usage is not None,
-        filtered=filtered,
-    )
+    return read_completion(completion)
 
 
 # End of the route.

@@ -241,6 +241,36 @@ def _filtered_categories(results: Any) -> tuple[str, ...]:
     )
 
 
+def read_completion(completion: Any) -> ChatResponse:
+    """The parts of a parsed chat completion the generator uses (live responses and batch output lines alike)."""
+    usage = completion.usage
+    choice = completion.choices[0] if completion.choices else None
+    content = None
+    refusal = None
+    finish_reason = None
+    filtered: tuple[str, ...] = ()
+    if choice is not None:
+        finish_reason = choice.finish_reason
+        message = choice.message
+        refusal = getattr(message, "refusal", None)
+        content = message.content
+        if message.tool_calls:
+            content = message.tool_calls[0].function.arguments
+        extra = getattr(choice, "model_extra", None) or {}
+        filtered = _filtered_categories(extra.get("content_filter_results"))
+    details = getattr(usage, "prompt_tokens_details", None) if usage else None
+    return ChatResponse(
+        content=content,
+        finish_reason=finish_reason,
+        refusal=refusal,
+        prompt_tokens=usage.prompt_tokens if usage else 0,
+        completion_tokens=usage.completion_tokens if usage else 0,
+        cached_tokens=(getattr(details, "cached_tokens", 0) or 0) if details else 0,
+        usage_known=usage is not None,
+        filtered=filtered,
+    )
+
+
 def _error_body(error: openai.APIStatusError) -> Mapping[str, Any]:
     body = error.body
     if isinstance(body, Mapping):
@@ -707,31 +737,7 @@ class ChatClient:
                 self.ratio.ratio,
             )
         self.stats.statuses["200"] = self.stats.statuses.get("200", 0) + 1
-        choice = completion.choices[0] if completion.choices else None
-        content = None
-        refusal = None
-        finish_reason = None
-        filtered: tuple[str, ...] = ()
-        if choice is not None:
-            finish_reason = choice.finish_reason
-            message = choice.message
-            refusal = getattr(message, "refusal", None)
-            content = message.content
-            if message.tool_calls:
-                content = message.tool_calls[0].function.arguments
-            extra = getattr(choice, "model_extra", None) or {}
-            filtered = _filtered_categories(extra.get("content_filter_results"))
-        details = getattr(usage, "prompt_tokens_details", None) if usage else None
-        return ChatResponse(
-            content=content,
-            finish_reason=finish_reason,
-            refusal=refusal,
-            prompt_tokens=usage.prompt_tokens if usage else 0,
-            completion_tokens=usage.completion_tokens if usage else 0,
-            cached_tokens=(getattr(details, "cached_tokens", 0) or 0) if details else 0,
-            usage_known=usage is not None,
-            filtered=filtered,
-        )
+        return read_completion(completion)
 
     async def close(self) -> None:
         """Close the HTTP client."""
