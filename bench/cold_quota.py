@@ -18,24 +18,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import griffe  # noqa: E402
 
-from bench.throughput import write_package  # noqa: E402
-from mkdocs_ai_docstrings._internal.discovery import discover  # noqa: E402
-from mkdocs_ai_docstrings._internal.generator import fill  # noqa: E402
-from mkdocs_ai_docstrings._internal.session import BuildSession  # noqa: E402
-from mkdocs_ai_docstrings._internal.settings import Settings  # noqa: E402
-from tests.emulator import AzureEmulator, count_prompt_tokens  # noqa: E402
-
-API_KEY = "bench-key"
+from bench.throughput import run_under_quota  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,41 +40,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=8, help="client concurrency (default 8)")
     args = parser.parse_args(argv)
 
-    with tempfile.TemporaryDirectory(prefix="ai-docstrings-cold-") as tmp:
-        source = write_package(Path(tmp) / "src", args.objects)
-        package = griffe.load("benchpkg", search_paths=[source])
-        scale = args.window / 60.0
-        emulator = AzureEmulator(
-            api_key=API_KEY,
-            latency=args.latency,
-            rpm=max(1, round(args.rpm * scale)),
-            tpm=max(1, round(args.tpm * scale)),
-            quota_window=args.window,
-        )
-        options = {"cache_dir": str(Path(tmp) / "cache"), "concurrency": args.concurrency, "run_examples": False}
-        with emulator:
-            settings = Settings.from_options(options)
-            session = BuildSession(
-                settings, environ={"AZURE_OPENAI_ENDPOINT": emulator.url, "AZURE_OPENAI_API_KEY": API_KEY}
-            )
-            candidates = discover(package, settings)
-            started = time.monotonic()
-            session.run(fill(session, package, candidates))
-            elapsed = time.monotonic() - started
-            report = session.finish()
-            records = list(emulator.requests)
-
+    options = {"concurrency": args.concurrency, "run_examples": False}  # no rpm/tpm: learned from the headers
+    run = run_under_quota(args, options, "ai-docstrings-cold-")
+    session, report, records, elapsed = run.session, run.report, run.records, run.elapsed
     statuses = Counter(record.status for record in records)
-    answered = [record for record in records if record.status == 200]
-    charged = sum(
-        count_prompt_tokens(record.body) + (record.body.get("max_completion_tokens") or record.body["max_tokens"])
-        for record in answered
-    )
+    answered = run.answered
+    charged = run.charged
     floor = max(len(answered) / args.rpm * 60, charged / args.tpm * 60)
     throttled = statuses.get(429, 0)
     counts = report.counts()
     results = {
-        "objects": len(candidates),
+        "objects": run.objects,
         "quota_window_s": args.window,
         "server_rpm": args.rpm,
         "server_tpm": args.tpm,

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,9 +30,10 @@ import griffe  # noqa: E402
 
 from mkdocs_ai_docstrings._internal.discovery import discover  # noqa: E402
 from mkdocs_ai_docstrings._internal.generator import fill  # noqa: E402
+from mkdocs_ai_docstrings._internal.report import BuildReport  # noqa: E402
 from mkdocs_ai_docstrings._internal.session import BuildSession  # noqa: E402
 from mkdocs_ai_docstrings._internal.settings import Settings  # noqa: E402
-from tests.emulator import AzureEmulator, count_prompt_tokens  # noqa: E402
+from tests.emulator import AzureEmulator, RecordedRequest, count_prompt_tokens  # noqa: E402
 
 API_KEY = "bench-key"
 FUNCTIONS_PER_MODULE = 50
@@ -55,6 +57,58 @@ def write_package(root: Path, objects: int) -> Path:
     return root
 
 
+@dataclass
+class QuotaRun:
+    """One in-process build of a generated package against an emulator enforcing a quota."""
+
+    elapsed: float
+    session: BuildSession
+    report: BuildReport
+    records: list[RecordedRequest]
+    objects: int
+    billed_total_tokens: int
+
+    @property
+    def answered(self) -> list[RecordedRequest]:
+        """The requests the emulator answered (and charged against the quota)."""
+        return [record for record in self.records if record.status == 200]
+
+    @property
+    def charged(self) -> int:
+        """Tokens the emulator's quota charged: prompt plus the requested output cap, per answered request."""
+        return sum(
+            count_prompt_tokens(record.body) + (record.body.get("max_completion_tokens") or record.body["max_tokens"])
+            for record in self.answered
+        )
+
+
+def run_under_quota(args: argparse.Namespace, options: dict[str, object], prefix: str) -> QuotaRun:
+    """Build `args.objects` functions with `options` against an emulator enforcing `args.rpm`/`args.tpm`."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        source = write_package(Path(tmp) / "src", args.objects)
+        package = griffe.load("benchpkg", search_paths=[source])
+        scale = args.window / 60.0
+        emulator = AzureEmulator(
+            api_key=API_KEY,
+            latency=args.latency,
+            rpm=max(1, round(args.rpm * scale)),
+            tpm=max(1, round(args.tpm * scale)),
+            quota_window=args.window,
+        )
+        with emulator:
+            settings = Settings.from_options({"cache_dir": str(Path(tmp) / "cache"), **options})
+            session = BuildSession(
+                settings, environ={"AZURE_OPENAI_ENDPOINT": emulator.url, "AZURE_OPENAI_API_KEY": API_KEY}
+            )
+            candidates = discover(package, settings)
+            started = time.monotonic()
+            session.run(fill(session, package, candidates))
+            elapsed = time.monotonic() - started
+            report = session.finish()
+            records = list(emulator.requests)
+    return QuotaRun(elapsed, session, report, records, len(candidates), emulator.billed_total_tokens)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--objects", type=int, default=200, help="functions to document (default 200)")
@@ -74,44 +128,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    with tempfile.TemporaryDirectory(prefix="ai-docstrings-bench-") as tmp:
-        source = write_package(Path(tmp) / "src", args.objects)
-        package = griffe.load("benchpkg", search_paths=[source])
-        scale = args.window / 60.0
-        emulator = AzureEmulator(
-            api_key=API_KEY,
-            latency=args.latency,
-            rpm=max(1, round(args.rpm * scale)),
-            tpm=max(1, round(args.tpm * scale)),
-            quota_window=args.window,
-        )
-        options: dict[str, object] = {
-            "cache_dir": str(Path(tmp) / "cache"),
-            "rpm": args.rpm,
-            "tpm": args.tpm,
-            "concurrency": args.concurrency,
-        }
-        if args.max_completion_tokens is not None:
-            options["max_completion_tokens"] = args.max_completion_tokens
-        with emulator:
-            settings = Settings.from_options(options)
-            session = BuildSession(
-                settings, environ={"AZURE_OPENAI_ENDPOINT": emulator.url, "AZURE_OPENAI_API_KEY": API_KEY}
-            )
-            candidates = discover(package, settings)
-            started = time.monotonic()
-            session.run(fill(session, package, candidates))
-            elapsed = time.monotonic() - started
-            report = session.finish()
-            records = list(emulator.requests)
-
+    options: dict[str, object] = {"rpm": args.rpm, "tpm": args.tpm, "concurrency": args.concurrency}
+    if args.max_completion_tokens is not None:
+        options["max_completion_tokens"] = args.max_completion_tokens
+    run = run_under_quota(args, options, "ai-docstrings-bench-")
+    session, report, records, elapsed = run.session, run.report, run.records, run.elapsed
     statuses = Counter(record.status for record in records)
-    charged_records = [record for record in records if record.status == 200]
-    charged = sum(
-        count_prompt_tokens(record.body) + (record.body.get("max_completion_tokens") or record.body["max_tokens"])
-        for record in charged_records
-    )
-    objects = len(candidates)
+    charged_records = run.answered
+    charged = run.charged
+    objects = run.objects
     minimum = max(objects / args.rpm * 60, charged / args.tpm * 60)
     counts = report.counts()
     throttled = statuses.get(429, 0)
@@ -131,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         "requests": len(records),
         "charged_tokens": charged,
         "charged_tokens_per_request": round(charged / len(charged_records)) if charged_records else 0,
-        "billed_tokens": emulator.billed_total_tokens,
+        "billed_tokens": run.billed_total_tokens,
         "ledger_spent_tokens": report.totals.total_tokens,
         "requests_429": throttled,
         "share_429": round(throttled / len(records), 4) if records else 0.0,
