@@ -60,25 +60,7 @@ def publish(
     if waits_for_review(context, None):
         written = lock_store(context, job, text)
         return outcome(job, Status.SKIPPED, Reason.WAITING_FOR_REVIEW, lock="written" if written else None, **fields)
-    if job.candidate.improve:
-        append_sections(
-            obj,
-            text,
-            model=session.model,
-            parser=context.parser,
-            parser_options=context.parser_options,
-            review=review,
-        )
-    else:
-        attach_docstring(
-            obj,
-            text,
-            model=session.model,
-            parser=context.parser,
-            parser_options=context.parser_options,
-            status=status.value,
-            review=review,
-        )
+    _attach(context, job, text, model=session.model, status=status.value, review=review)
     written = lock_store(context, job, text)
     references = [name for value in _texts(answer) for name in find_references(value)]
     return outcome(
@@ -131,31 +113,39 @@ def waits_for_review(context: PackageContext, record: LockRecord | None) -> bool
     return accepted_only and (record is None or not record.reviewed)
 
 
-def publish_locked(context: PackageContext, job: Job, record: LockRecord, *, stale: bool = False) -> ObjectOutcome:
-    """Publish a lock record's text exactly as it was published when written."""
-    obj = job.candidate.obj
-    model = record.model or context.session.model
+def _attach(
+    context: PackageContext,
+    job: Job,
+    text: str,
+    *,
+    model: str,
+    status: str,
+    review: str | None,
+    stale: bool = False,
+) -> None:
+    """Put `text` on the object, marked: as its docstring, or (improve mode) as sections added to the human one."""
+    obj, parser, parser_options = job.candidate.obj, context.parser, context.parser_options
     if job.candidate.improve:
         append_sections(
-            obj,
-            record.text,
-            model=model,
-            parser=context.parser,
-            parser_options=context.parser_options,
-            review=record.review,
-            stale=stale,
+            obj, text, model=model, parser=parser, parser_options=parser_options, review=review, stale=stale
         )
     else:
         attach_docstring(
             obj,
-            record.text,
+            text,
             model=model,
-            parser=context.parser,
-            parser_options=context.parser_options,
-            status="locked",
-            review=record.review,
+            parser=parser,
+            parser_options=parser_options,
+            status=status,
+            review=review,
             stale=stale,
         )
+
+
+def publish_locked(context: PackageContext, job: Job, record: LockRecord, *, stale: bool = False) -> ObjectOutcome:
+    """Publish a lock record's text exactly as it was published when written."""
+    model = record.model or context.session.model
+    _attach(context, job, record.text, model=model, status="locked", review=record.review, stale=stale)
     reason = Reason.STALE.with_detail("the code changed since the lock record was written") if stale else None
     return outcome(job, Status.CACHED, reason, lock="stale" if stale else "fresh")
 
