@@ -134,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary site and print its folder")
     args = parser.parse_args(argv)
 
+    # As a wheel install does (and `PYTHONDONTWRITEBYTECODE` or an editable install may not): bytecode for the
+    # product, so each build's import does not compile it again (the packages it is measured against have theirs).
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "mkdocs_ai_docstrings")], check=True)
     tmp = Path(tempfile.mkdtemp(prefix="ai-docstrings-warm-"))
     try:
         stripped = copy_package(args.package, tmp / "src", args.strip_every)

@@ -37,6 +37,17 @@ CONNECTION_VARIABLES = (
 """Variables removed from every build's environment, so builds never see the developer's real credentials."""
 
 
+@pytest.fixture(autouse=True)
+def user_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh user cache folder (`XDG_CACHE_HOME`) per test: in-process builds never write the developer's home."""
+    from mkdocs_ai_docstrings._internal import secrets
+
+    folder = tmp_path_factory.mktemp("user-cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
+    monkeypatch.setattr(secrets, "_USER_KEYS", {})
+    return folder
+
+
 @pytest.fixture
 def emulator() -> Iterator[AzureEmulator]:
     """A running Azure OpenAI emulator accepting the key `test-key` and the deployment `gpt-4o-mini`."""
@@ -170,6 +181,7 @@ def build_env(emulator: AzureEmulator | None, tmp_path: Path, **overrides: str |
     tiktoken_cache = tmp_path / "tiktoken-cache"
     tiktoken_cache.mkdir(parents=True, exist_ok=True)
     env["TIKTOKEN_CACHE_DIR"] = str(tiktoken_cache)
+    env["XDG_CACHE_HOME"] = str(tmp_path / "user-cache")  # the user's own seal key (`secrets.seal_key`) lives here
     if emulator is not None:
         env["AZURE_OPENAI_ENDPOINT"] = emulator.url
         env["AZURE_OPENAI_API_KEY"] = TEST_KEY

@@ -17,7 +17,7 @@ from typing import Any
 import griffe
 import pytest
 
-from mkdocs_ai_docstrings._internal import discovery, redact, request, warm
+from mkdocs_ai_docstrings._internal import discovery, jobs, redact, request, warm
 from mkdocs_ai_docstrings._internal.discovery import SecretScans, discover
 from mkdocs_ai_docstrings._internal.generator import fill
 from mkdocs_ai_docstrings._internal.jobs import PackageContext
@@ -262,6 +262,99 @@ def test_a_stored_scan_verdict_is_used_only_with_a_valid_seal(tmp_path: Path, co
         found[0].secret
     )  # the forged verdict was ignored and the source scanned again
     assert counts.scans == 2
+
+
+# Code fingerprints for the lock file, kept while the sources are unchanged --------------------------------------------
+
+
+def locked_build(
+    files: dict[str, str], root: Path, emu: AzureEmulator | None, environ: dict[str, str] | None = None
+) -> tuple[dict[str, str], BuildSession]:
+    """One build with a lock file in `root`; the status of every object, and the finished session."""
+    settings = Settings.from_options({"cache_dir": str(root / "cache"), "run_examples": False})
+    if environ is None:
+        environ = {
+            "AZURE_OPENAI_ENDPOINT": emu.url if emu else "https://example.invalid",
+            "AZURE_OPENAI_API_KEY": API_KEY,
+        }
+    if emu is not None:
+        emu.api_key = API_KEY
+    session = BuildSession(settings, environ=environ, config_dir=root)
+    with loaded(files) as package:
+        outcomes = session.run(fill(session, package, discover(package, session.settings)))
+    session.finish()
+    return {o.canonical_path: str(o.status) for o in outcomes}, session
+
+
+@pytest.fixture
+def fingerprinted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The objects whose code fingerprint (and so code facts) a build computes."""
+    seen: list[str] = []
+    original = jobs.code_fingerprint
+
+    def counting(obj: griffe.Object, *args: Any, **kwargs: Any) -> str:
+        seen.append(obj.path)
+        return original(obj, *args, **kwargs)
+
+    monkeypatch.setattr(jobs, "code_fingerprint", counting)
+    return seen
+
+
+def test_a_warm_locked_build_computes_no_code_fingerprint_until_a_source_changes(
+    tmp_path: Path, emulator: AzureEmulator, fingerprinted: list[str]
+) -> None:
+    cold, _ = locked_build(FILES, tmp_path, emulator)
+    assert set(cold.values()) == {"generated"} and fingerprinted
+    fingerprinted.clear()
+
+    warm, session = locked_build(FILES, tmp_path, emulator)
+    assert set(warm.values()) == {"cached"} and session.lock is not None
+    assert fingerprinted == []  # every record checked against the stored fingerprints
+
+    edited = {**FILES, "__init__.py": '"""A package to document."""\n\nVERSION = 2\n'}  # another file of the package
+    again, _ = locked_build(edited, tmp_path, emulator)
+    assert set(again.values()) == {"cached"}  # the code of the objects did not change: their records still hold
+    assert sorted(fingerprinted) == sorted(cold)  # but each fingerprint was computed again
+
+
+def test_a_changed_object_is_stale_although_its_fingerprint_was_stored(tmp_path: Path, emulator: AzureEmulator) -> None:
+    locked_build(FILES, tmp_path, emulator)
+    changed = {**FILES, "core.py": CORE.replace("return offset(first) + second", "return offset(first) - second")}
+    statuses, session = locked_build(changed, tmp_path, emulator)
+    assert statuses["pkg.core.add"] == "generated"  # asked again: the lock record no longer matched the code
+    assert session.report.outcomes["pkg.core.add"].lock == "written"
+
+
+def test_stored_fingerprints_with_a_forged_seal_are_ignored(
+    tmp_path: Path, emulator: AzureEmulator, fingerprinted: list[str]
+) -> None:
+    locked_build(FILES, tmp_path, emulator)
+    cache = session_for(tmp_path / "cache").cache
+    stored = cache.code_fingerprints("pkg")
+    assert isinstance(stored, dict) and stored["fingerprints"]
+    forged = {name: "fp1:" + "0" * 24 for name in stored["fingerprints"]}
+    cache.put_code_fingerprints("pkg", {**stored, "fingerprints": forged})
+    cache.close()
+    fingerprinted.clear()
+
+    statuses, _ = locked_build(FILES, tmp_path, emulator)
+    assert set(statuses.values()) == {"cached"}  # the forged fingerprints would have made every record stale
+    assert sorted(fingerprinted) == sorted(statuses)
+
+
+def test_without_credentials_the_user_key_seals_the_warm_records(
+    tmp_path: Path, emulator: AzureEmulator, fingerprinted: list[str], user_cache: Path
+) -> None:
+    locked_build(FILES, tmp_path, emulator)
+    fingerprinted.clear()
+    statuses, session = locked_build(FILES, tmp_path, None, environ={})  # CI without credentials: from the lock
+    assert session.secrets == () and set(statuses.values()) == {"cached"}
+    computed = list(fingerprinted)
+    fingerprinted.clear()
+    locked_build(FILES, tmp_path, None, environ={})
+    assert computed and fingerprinted == []  # the first run without a key stored them under the user's key
+    key_file = user_cache / "mkdocs-ai-docstrings" / "seal.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600 and len(key_file.read_bytes()) == 32
 
 
 # Nothing heavy is imported unless a request is needed ---------------------------------------------------------------

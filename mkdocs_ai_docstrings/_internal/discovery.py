@@ -13,7 +13,7 @@ import griffe
 
 from mkdocs_ai_docstrings._internal.facts import code_facts, final_object, object_kind
 from mkdocs_ai_docstrings._internal.scope import DocumentedRoot
-from mkdocs_ai_docstrings._internal.secrets import find_secrets
+from mkdocs_ai_docstrings._internal.secrets import find_secrets, seal, seal_key
 from mkdocs_ai_docstrings._internal.settings import Settings
 
 if TYPE_CHECKING:
@@ -177,17 +177,17 @@ _SCANNED: dict[str, tuple[tuple[str, int], ...]] = {}
 class SecretScans:
     """Secret-scan findings by source hash: scanned once per content, not once per build.
 
-    Findings live in the process, and in the answer cache when this build has an API key or token: a stored
-    verdict is sealed with an HMAC keyed by it, and one whose seal does not match (written by anyone without the
-    key, such as whoever can write a shared cache folder) is scanned again. Nothing about the key is stored but
-    the seal.
+    Findings live in the process and in the answer cache: a stored verdict is sealed with an HMAC keyed by the
+    build's API key or token, or without one by the user's own key (`secrets.seal_key`), and one whose seal does
+    not match (written by anyone without the key, such as whoever can write a shared cache folder) is scanned
+    again. Nothing about the key is stored but the seal.
     """
 
     cache: AnswerCache | None = None
     name: str = ""
     """The package whose findings these are (one cache record per package)."""
     secrets: tuple[str, ...] = ()
-    """The build's API key or token: seals what is stored (none: nothing is read from or written to the cache)."""
+    """The build's API key or token: seals what is stored (none: the user's own key does)."""
     scanned: int = 0
     """Sources actually scanned (not found by hash) this build."""
     _used: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
@@ -207,14 +207,19 @@ class SecretScans:
         return found
 
     def _seal(self, digest: str, found: Sequence[Sequence[Any]]) -> str:
+        key = seal_key(self.secrets)
         text = digest + "\0" + "\0".join(f"{kind}\1{line}" for kind, line in found)
-        return hmac.new("\0".join(self.secrets).encode(), text.encode(), hashlib.sha256).hexdigest()
+        return seal(key, text) if key is not None else ""
+
+    @property
+    def _sealed(self) -> bool:
+        return seal_key(self.secrets) is not None
 
     def _load(self) -> dict[str, tuple[tuple[str, int], ...]]:
         if self._loaded:
             return self._stored
         self._loaded = True
-        data = self.cache.scans(self.name) if self.cache is not None and self.secrets else None
+        data = self.cache.scans(self.name) if self.cache is not None and self._sealed else None
         for digest, item in (data or {}).items() if isinstance(data, dict) else ():
             if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)):
                 continue
@@ -233,7 +238,7 @@ class SecretScans:
 
     def save(self) -> None:
         """Store this build's findings (sealed) when any was new to the cache."""
-        if self.cache is None or not self.secrets or not (self._used.keys() - self._load().keys()):
+        if self.cache is None or not self._sealed or not (self._used.keys() - self._load().keys()):
             return
         self.cache.put_scans(
             self.name,

@@ -24,14 +24,31 @@ if TYPE_CHECKING:
 
 @dataclass
 class Job:
-    """One candidate with what the pipeline computed for it."""
+    """One candidate with what the pipeline computed for it (its facts: on first use, since a locked one needs none)."""
 
     candidate: Candidate
-    facts: CodeFacts
     priority: tuple[int, ...] = ()
     deps: list[str] = field(default_factory=list)
     fingerprint: str | None = None
-    """`code_fingerprint` of the object, computed once when the lock file needs it."""
+    """`code_fingerprint` of the object, computed (or found in the warm path's memo) once the lock file needs it."""
+    _facts: CodeFacts | None = None
+
+    @property
+    def facts(self) -> CodeFacts:
+        """What the code says, in improve mode narrowed to the sections the human docstring lacks."""
+        if self._facts is None:
+            facts = code_facts(self.candidate.obj)
+            if self.candidate.improve:
+                facts = dataclasses.replace(
+                    facts,
+                    parameters=self.candidate.missing_parameters,
+                    returns_value=self.candidate.missing_returns,
+                    is_generator=False,
+                    raises=(),
+                    attributes=(),
+                )
+            self._facts = facts
+        return self._facts
 
     @property
     def mode(self) -> str:
@@ -43,21 +60,6 @@ class Job:
         if self.fingerprint is None:
             self.fingerprint = code_fingerprint(self.candidate.obj, self.facts, mode=self.mode)
         return self.fingerprint
-
-
-def job_for(candidate: Candidate) -> Job:
-    """A job for `candidate`, with its facts; in improve mode narrowed to the sections its docstring lacks."""
-    facts = code_facts(candidate.obj)
-    if candidate.improve:
-        facts = dataclasses.replace(
-            facts,
-            parameters=candidate.missing_parameters,
-            returns_value=candidate.missing_returns,
-            is_generator=False,
-            raises=(),
-            attributes=(),
-        )
-    return Job(candidate, facts)
 
 
 class AnswerRoute(Protocol):

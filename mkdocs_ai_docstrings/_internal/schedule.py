@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from mkdocs_ai_docstrings._internal.discovery import Candidate
 from mkdocs_ai_docstrings._internal.estimate import Estimate
-from mkdocs_ai_docstrings._internal.jobs import Job, job_for
+from mkdocs_ai_docstrings._internal.jobs import Job
 from mkdocs_ai_docstrings._internal.lock import LockRecord
 from mkdocs_ai_docstrings._internal.request import PreparedRequest
 from mkdocs_ai_docstrings._internal.session import BuildSession
@@ -76,9 +76,10 @@ def _priority_rank(candidate: Candidate, parents_exported: set[str]) -> int:
     return 4
 
 
-def plan_jobs(candidates: Sequence[Candidate]) -> list[Job]:
+def plan_jobs(pending: Sequence[Candidate | Job]) -> list[Job]:
     """Compute facts, priorities (public surface first, then most referenced) and callee dependencies."""
-    jobs = {c.path: job_for(c) for c in candidates}
+    jobs = {job.candidate.path: job for job in (item if isinstance(item, Job) else Job(item) for item in pending)}
+    candidates = [job.candidate for job in jobs.values()]
     references: dict[str, int] = dict.fromkeys(jobs, 0)
     for job in jobs.values():
         for target in {*job.facts.callees, *job.facts.bases}:

@@ -2,20 +2,35 @@
 
 Every other module goes through these functions: `scrub` for a message or log line, `scrub_url` for a URL shown
 to people, `redact_source` for the code about to be sent to the model, `find_secrets` to tell whether an object's
-code holds one. The detectors themselves (`detect-secrets` plugins and targeted patterns) are in `redact.py`.
+code holds one, `seal` for the warm-path records a build trusts only when it wrote them itself. The detectors themselves (`detect-secrets` plugins and targeted patterns) are in `redact.py`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
 import re
+import secrets as random_secrets
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 if TYPE_CHECKING:  # `redact` imports detect-secrets: only a build that scans or redacts pays for it
     from mkdocs_ai_docstrings._internal.redact import Redaction, SecretFinding
 
-__all__ = ["Redaction", "SecretFinding", "find_secrets", "redact_source", "scrub", "scrub_url", "scrub_urls"]
+__all__ = [
+    "Redaction",
+    "SecretFinding",
+    "find_secrets",
+    "redact_source",
+    "scrub",
+    "scrub_url",
+    "scrub_urls",
+    "seal",
+    "seal_key",
+]
 
 MASK = "***"
 """What a credential becomes in messages and URLs."""
@@ -82,6 +97,55 @@ def redact_source(text: str, secrets: Iterable[str], *, detect: bool = True) -> 
     for secret in secrets:
         text = text.replace(secret, f"<redacted:{BUILD_KEY}>")
     return Redaction(text, count, (BUILD_KEY,) if count else ())
+
+
+def seal_key(secrets: Iterable[str]) -> bytes | None:
+    """The key sealing what this build stores for later builds to trust: its API key or token, else a user's own key.
+
+    A user's own key is 32 random bytes in `$XDG_CACHE_HOME/mkdocs-ai-docstrings/seal.key` (default `~/.cache`),
+    created on first use, readable by that user only: whoever can write a shared cache folder, but not read it,
+    cannot forge a record. `None` when there is neither (the records are then neither read nor written).
+    """
+    secrets = tuple(secret for secret in secrets if secret)
+    if secrets:
+        return "\0".join(secrets).encode()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = Path(base) / "mkdocs-ai-docstrings" / "seal.key"
+    if path not in _USER_KEYS:
+        _USER_KEYS[path] = _user_key(path)
+    return _USER_KEYS[path]
+
+
+_USER_KEYS: dict[Path, bytes | None] = {}
+
+
+def _user_key(path: Path) -> bytes | None:
+    for _ in range(2):  # a build creating it at the same moment: read the one it wrote
+        try:
+            status = path.stat()
+            owner = os.getuid() if hasattr(os, "getuid") else status.st_uid
+            private = status.st_mode & 0o077 == 0 and status.st_uid == owner
+            key = path.read_bytes()
+            return key if private and len(key) == 32 else None
+        except FileNotFoundError:
+            pass
+        except OSError:
+            return None
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        except OSError:
+            return None
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(random_secrets.token_bytes(32))
+    return None
+
+
+def seal(key: bytes, text: str) -> str:
+    """The HMAC-SHA256 of `text` under `key`, in hex: compare with `hmac.compare_digest`."""
+    return hmac.new(key, text.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
 
 def __getattr__(name: str) -> Any:

@@ -9,26 +9,36 @@ equal prompts and equal keys, and a change to anything the prompt contains chang
 keeps `fingerprint -> key` (an index); a build that finds the fingerprint there reads the answer by its key and
 never builds the prompt. The one input left out is this build's API key, which the prompt never contains: an object
 whose context contains it gets no fingerprint and always takes the full path.
+
+The lock file's check is cheap the same way: [`CodeFingerprints`][mkdocs_ai_docstrings._internal.warm.CodeFingerprints]
+keeps each object's code fingerprint (which takes parsing its code and following its callees) under a digest of
+every source the build loaded, so a build whose sources are all unchanged computes none.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import importlib.metadata
+import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import griffe
 
 from mkdocs_ai_docstrings._internal.grounding import cached_answer
 from mkdocs_ai_docstrings._internal.prompts import build_sections
 from mkdocs_ai_docstrings._internal.publish import publish
 from mkdocs_ai_docstrings._internal.report import Status
 from mkdocs_ai_docstrings._internal.request import PreparedRequest, context_inputs, key_for, request_for, schema_for
+from mkdocs_ai_docstrings._internal.secrets import seal, seal_key
 
 if TYPE_CHECKING:
+    from mkdocs_ai_docstrings._internal.cache import AnswerCache
     from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext
     from mkdocs_ai_docstrings._internal.report import ObjectOutcome
 
@@ -142,3 +152,97 @@ def _lookup(context: PackageContext, fingerprint: str) -> IndexRecord | None:
     if record is None:
         record = IndexRecord.parse(session.cache.index(fingerprint))
     return record
+
+
+_FINGERPRINT = re.compile(r"fp\d+:[0-9a-f]{24}")
+
+
+def sources_digest(package: griffe.Module, loader: Any = None) -> str:
+    """A hash of every source the build loaded (the package's and those it imports), griffe's version, the griffe
+    extensions at work and the product's code: everything a code fingerprint is computed from."""
+    digest = hashlib.sha256()
+    digest.update(_prompt_code_version().encode() + b"\0" + _griffe_version().encode())
+    extensions = getattr(getattr(loader, "extensions", None), "_extensions", None) or ()
+    digest.update(repr(sorted(f"{type(ext).__module__}.{type(ext).__qualname__}" for ext in extensions)).encode())
+    filepath = package.filepath
+    top = filepath[0] if isinstance(filepath, list) and filepath else filepath
+    root = Path(top).parent.parent if isinstance(top, Path) and top.name == "__init__.py" else None
+    lines = package.lines_collection
+    for path in sorted(lines.keys(), key=str):
+        name = str(path)
+        if root is not None and path.is_relative_to(root):  # the same site in another folder: the same digest
+            name = path.relative_to(root).as_posix()
+        digest.update(b"\0\0" + name.encode("utf-8", "surrogatepass") + b"\0")
+        digest.update("\n".join(lines[path]).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+@functools.cache
+def _griffe_version() -> str:
+    """The installed griffe's version (distributed as `griffe` or `griffelib`), or where it was loaded from."""
+    for distribution in ("griffelib", "griffe"):
+        try:
+            return f"{distribution} {importlib.metadata.version(distribution)}"
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return str(griffe.__file__)
+
+
+@dataclass
+class CodeFingerprints:
+    """Code fingerprints of one package's objects, reused while every source the build loaded is unchanged.
+
+    One sealed record per package in the answer cache: the sources' digest and the fingerprints by object and mode.
+    A record written for other sources, malformed, or whose seal does not match (`secrets.seal_key`: the build's
+    key, else the user's own) is ignored, and every fingerprint is computed again.
+    """
+
+    cache: AnswerCache | None
+    name: str
+    digest: str
+    secrets: tuple[str, ...] = ()
+    _known: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, context: PackageContext) -> CodeFingerprints:
+        """The fingerprints stored for `context`'s package, when its sources are the ones they were computed from."""
+        session = context.session
+        memo = cls(session.cache, context.package.path, sources_digest(context.package, context.loader))
+        memo.secrets = session.secrets
+        key = seal_key(memo.secrets)
+        data = session.cache.code_fingerprints(memo.name) if key is not None else None
+        if isinstance(data, Mapping) and data.get("digest") == memo.digest:
+            known = data.get("fingerprints")
+            stored_seal = data.get("seal")
+            if (
+                isinstance(known, Mapping)
+                and isinstance(stored_seal, str)
+                and all(isinstance(name, str) and isinstance(value, str) for name, value in known.items())
+                and all(_FINGERPRINT.fullmatch(value) for value in known.values())
+                and hmac.compare_digest(stored_seal, memo._seal(dict(known)))  # type: ignore[arg-type]
+            ):
+                memo._known = dict(known)
+        return memo
+
+    def prefill(self, job: Job) -> None:
+        """Give `job` its stored code fingerprint, if there is one (else it computes it when asked)."""
+        if job.fingerprint is None:
+            job.fingerprint = self._known.get(_job_name(job))
+
+    def save(self, jobs: Iterable[Job]) -> None:
+        """Store the fingerprints `jobs` hold when any differs from the record read."""
+        used = {_job_name(job): job.fingerprint for job in jobs if job.fingerprint is not None}
+        key = seal_key(self.secrets)
+        if self.cache is None or key is None or not used or used == self._known:
+            return
+        record = {"digest": self.digest, "fingerprints": used, "seal": self._seal(used)}
+        self.cache.put_code_fingerprints(self.name, record)
+
+    def _seal(self, known: dict[str, str]) -> str:
+        key = seal_key(self.secrets)
+        return seal(key, self.digest + "\0" + json.dumps(known, sort_keys=True)) if key is not None else ""
+
+
+def _job_name(job: Job) -> str:
+    candidate = job.candidate
+    return json.dumps([candidate.path, job.mode, list(candidate.missing_parameters), candidate.missing_returns])
