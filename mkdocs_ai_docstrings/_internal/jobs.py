@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -100,10 +101,14 @@ class PackageContext:
             dict(getattr(loader, "docstring_options", None) or {}) if loader is not None else {}
         )
         self.style = self.parser.value if isinstance(self.parser, griffe.Parser) else str(self.parser)
-        self.documented: Sequence[griffe.Object] = human_documented(package, self.settings)
         self.example_runner: ExampleRunner | None = None
         self.route: AnswerRoute | None = _ROUTE[-1] if _ROUTE else None
         """Where answers come from instead of the model (`answer_route`); `None`: the live call."""
+
+    @functools.cached_property
+    def documented(self) -> Sequence[griffe.Object]:
+        """The package's objects with human docstrings (style examples): found when a prompt first needs them."""
+        return human_documented(self.package, self.settings)
 
     def render(self, answer: Any, obj: griffe.Object) -> str:
         """An answer as docstring text in the site's style."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +31,7 @@ def review_note(review: str | None) -> str:
     return " No maintainer has reviewed it yet."
 
 
+@functools.lru_cache(maxsize=64)  # one text per model and review state: escaped once, not once an object
 def admonition_text(model: str, *, review: str | None = None, stale: bool = False) -> str:
     """The words shown inside the marker; the model name is escaped, so it renders exactly as configured."""
     text = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -142,6 +142,11 @@ class ObjectOutcome:
         """The fixed reason of this outcome, if its reason is one."""
         return Reason.of(self.reason)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready record (`dataclasses.asdict` without its deep copies: every field is flat)."""
+        values = ((item.name, getattr(self, item.name)) for item in fields(self))
+        return {name: list(value) if isinstance(value, list) else value for name, value in values}
+
 
 @dataclass
 class BuildTotals:
@@ -272,7 +277,7 @@ class BuildReport:
             "counts": self.counts(),
             "totals": asdict(self.totals),
             "notes": self.notes,
-            "objects": [asdict(outcome) for _, outcome in sorted(self.outcomes.items())],
+            "objects": [outcome.to_dict() for _, outcome in sorted(self.outcomes.items())],
             **({"coverage": self.coverage} if self.coverage is not None else {}),
             **({"modules": self.modules} if self.modules else {}),
         }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 import os
 import threading
 import time
@@ -210,7 +211,14 @@ class BuildSession:
 
     def snapshot(self) -> BuildReport:
         """The report so far, totals filled, the session left open (written after each package standalone)."""
-        report = copy.deepcopy(self.report)
+        # What `_fill` and `quality` set is copied; the outcomes themselves are only read.
+        report = dataclasses.replace(
+            self.report,
+            outcomes=dict(self.report.outcomes),
+            totals=copy.copy(self.report.totals),
+            notes=list(self.report.notes),
+            modules=dict(self.report.modules),
+        )
         self._fill(report)
         report.quality()
         return report
