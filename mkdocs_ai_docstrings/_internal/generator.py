@@ -20,10 +20,8 @@ from typing import Any, TypeVar
 import griffe
 
 from mkdocs_ai_docstrings._internal.budget import ON_RESERVED
-from mkdocs_ai_docstrings._internal.call import generate
 from mkdocs_ai_docstrings._internal.discovery import Candidate
 from mkdocs_ai_docstrings._internal.estimate import estimate
-from mkdocs_ai_docstrings._internal.grounding import cached_answer
 from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext, outcome
 from mkdocs_ai_docstrings._internal.lock import LockRecord
 from mkdocs_ai_docstrings._internal.logger import logger
@@ -228,14 +226,15 @@ class _Run:
             return self._publish_cached(job, entry, request)
         await gate.acquire(job.priority)
         try:
-            return or_stale(context, job, item.stale, await generate(context, job, request, **request.fields()))
+            generated = await answer_checked(context, job, request, **request.fields())
+            return or_stale(context, job, item.stale, generated)
         finally:
             gate.release()
             if claimed:
                 session.cache.unclaim(key)
 
     def _publish_cached(self, job: Job, entry: dict[str, Any], request: PreparedRequest) -> ObjectOutcome:
-        answer = cached_answer(self.context, entry)
+        answer = checked_cache_entry(self.context, entry)
         repairs = list(entry.get("repairs", []))
         return publish(self.context, job, answer, Status.CACHED, repairs=repairs, cost=0.0, **request.fields())
 
@@ -261,3 +260,20 @@ class _Run:
             return None
         detail = f"{reason} (remembered from an earlier build; `retry_failed: true` asks again)"
         return outcome(job, Status.FAILED, detail, **request.fields())
+
+
+# The call and the checks are imported on first use: a build the lock file serves never needs them.
+
+
+async def answer_checked(context: PackageContext, job: Job, request: PreparedRequest, **fields: Any) -> ObjectOutcome:
+    """`call.generate`: ask the model, check the answer, publish it."""
+    from mkdocs_ai_docstrings._internal.call import generate
+
+    return await generate(context, job, request, **fields)
+
+
+def checked_cache_entry(context: PackageContext, entry: dict[str, Any]) -> Any:
+    """`grounding.cached_answer`: a cached answer, its example kept only when checked the way this build requires."""
+    from mkdocs_ai_docstrings._internal.grounding import cached_answer
+
+    return cached_answer(context, entry)

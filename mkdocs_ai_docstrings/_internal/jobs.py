@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 import griffe
 
 from mkdocs_ai_docstrings._internal.discovery import Candidate, human_documented
-from mkdocs_ai_docstrings._internal.examples import ExampleRunner
 from mkdocs_ai_docstrings._internal.facts import CodeFacts, code_facts
 from mkdocs_ai_docstrings._internal.fingerprint import code_fingerprint
 from mkdocs_ai_docstrings._internal.render import render_docstring
@@ -20,6 +19,7 @@ from mkdocs_ai_docstrings._internal.report import ObjectOutcome, Status
 from mkdocs_ai_docstrings._internal.session import BuildSession
 
 if TYPE_CHECKING:
+    from mkdocs_ai_docstrings._internal.examples import ExampleRunner
     from mkdocs_ai_docstrings._internal.request import PreparedRequest
 
 

@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 
 import griffe
 
-from mkdocs_ai_docstrings._internal.grounding import cached_answer
 from mkdocs_ai_docstrings._internal.prompts import build_sections
 from mkdocs_ai_docstrings._internal.publish import publish
 from mkdocs_ai_docstrings._internal.report import Status
@@ -118,6 +117,8 @@ def prompt_fingerprint(context: PackageContext, job: Job, schema: Mapping[str, A
 
 def find_or_build(context: PackageContext, job: Job) -> ObjectOutcome | PreparedRequest:
     """Publish `job`'s cached answer found by fingerprint; else build its request, and index its key."""
+    from mkdocs_ai_docstrings._internal.grounding import cached_answer as checked_cache_entry  # on first use
+
     session = context.session
     schema = schema_for(job)
     fingerprint = prompt_fingerprint(context, job, schema)
@@ -131,7 +132,7 @@ def find_or_build(context: PackageContext, job: Job) -> ObjectOutcome | Prepared
             return publish(
                 context,
                 job,
-                cached_answer(context, entry),
+                checked_cache_entry(context, entry),
                 Status.CACHED,
                 repairs=list(entry.get("repairs", [])),
                 cost=0.0,
