@@ -330,16 +330,47 @@ def test_stored_fingerprints_with_a_forged_seal_are_ignored(
 ) -> None:
     locked_build(FILES, tmp_path, emulator)
     cache = session_for(tmp_path / "cache").cache
-    stored = cache.code_fingerprints("pkg")
+    stored = cache.code_memo("pkg")
     assert isinstance(stored, dict) and stored["fingerprints"]
     forged = {name: "fp1:" + "0" * 24 for name in stored["fingerprints"]}
-    cache.put_code_fingerprints("pkg", {**stored, "fingerprints": forged})
+    cache.put_code_memo("pkg", {**stored, "fingerprints": forged})
     cache.close()
     fingerprinted.clear()
 
     statuses, _ = locked_build(FILES, tmp_path, emulator)
     assert set(statuses.values()) == {"cached"}  # the forged fingerprints would have made every record stale
     assert sorted(fingerprinted) == sorted(statuses)
+
+
+def test_a_warm_build_from_the_cache_computes_no_code_facts(
+    tmp_path: Path, emulator: AzureEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    computed: list[str] = []
+    original = jobs.code_facts
+
+    def counting(obj: griffe.Object) -> Any:
+        computed.append(obj.path)
+        return original(obj)
+
+    monkeypatch.setattr(jobs, "code_facts", counting)
+    emulator.api_key = API_KEY
+    cold = run(FILES, session_for(tmp_path / "cache", emulator, lock_file=False))
+    assert {status for status, *_ in cold.values()} == {"generated"} and sorted(computed) == sorted(cold)
+    computed.clear()
+
+    warm = run(FILES, session_for(tmp_path / "cache", emulator, lock_file=False))
+    assert {path: value[:2] for path, value in warm.items()} == {
+        path: ("cached", text) for path, (_, text, *_) in cold.items()
+    }
+    assert computed == []  # the facts (callees, exceptions, ...) came from the memo of unchanged sources
+
+    stored = session_for(tmp_path / "cache").cache.code_memo("pkg")
+    stored["facts"]["pkg.core.add"]["raises"] = ["ValueError"]  # a forged fact, with the old seal
+    forger = session_for(tmp_path / "cache")
+    forger.cache.put_code_memo("pkg", stored)
+    forger.finish()
+    again = run(FILES, session_for(tmp_path / "cache", emulator, lock_file=False))
+    assert {status for status, *_ in again.values()} == {"cached"} and sorted(computed) == sorted(cold)
 
 
 def test_without_credentials_the_user_key_seals_the_warm_records(

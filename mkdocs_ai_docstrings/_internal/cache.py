@@ -363,7 +363,7 @@ class AnswerCache:
         """Forget a remembered failure (the answer is asked again)."""
         self._write(lambda store: store.delete(f"failed:{key}"), None)
 
-    # Warm-path records: fingerprint index, code fingerprints, secret scans --------------------------------------------
+    # Warm-path records: fingerprint index, code memo, secret scans ----------------------------------------------------
 
     def index(self, fingerprint: str) -> Any:
         """The decoded `fingerprint -> key` record stored for `fingerprint` (unvalidated data), or `None`."""
@@ -381,13 +381,13 @@ class AnswerCache:
         """Store secret-scan results by content hash under `name` (best effort)."""
         self._write(lambda store: store.set(f"scans:{name}", dict(results)), None)
 
-    def code_fingerprints(self, name: str) -> Any:
-        """The decoded code-fingerprint record stored for package `name` (unvalidated data), or `None`."""
-        return self._read_data(f"code-fingerprints:{name}")
+    def code_memo(self, name: str) -> Any:
+        """The decoded code facts and fingerprints stored for package `name` (unvalidated data), or `None`."""
+        return self._read_data(f"code-memo:{name}")
 
-    def put_code_fingerprints(self, name: str, record: Mapping[str, Any]) -> None:
-        """Store package `name`'s code fingerprints with the digest of the sources they hold for (best effort)."""
-        self._write(lambda store: store.set(f"code-fingerprints:{name}", dict(record)), None)
+    def put_code_memo(self, name: str, record: Mapping[str, Any]) -> None:
+        """Store package `name`'s code facts and fingerprints with the digest of their sources (best effort)."""
+        self._write(lambda store: store.set(f"code-memo:{name}", dict(record)), None)
 
     def _read_data(self, raw_key: str) -> Any:
         if self._store is None:

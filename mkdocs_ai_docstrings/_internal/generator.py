@@ -23,7 +23,6 @@ from mkdocs_ai_docstrings._internal.budget import ON_RESERVED
 from mkdocs_ai_docstrings._internal.discovery import Candidate
 from mkdocs_ai_docstrings._internal.estimate import estimate
 from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext, outcome
-from mkdocs_ai_docstrings._internal.lock import LockRecord
 from mkdocs_ai_docstrings._internal.logger import logger
 from mkdocs_ai_docstrings._internal.mark import mark_summary_line
 from mkdocs_ai_docstrings._internal.publish import from_lock, or_stale, publish
@@ -32,7 +31,7 @@ from mkdocs_ai_docstrings._internal.request import PreparedRequest, request_for
 from mkdocs_ai_docstrings._internal.schedule import Pending, Plan, PriorityGate, make_plan, plan_jobs, priority_order
 from mkdocs_ai_docstrings._internal.secrets import scrub
 from mkdocs_ai_docstrings._internal.session import BuildSession
-from mkdocs_ai_docstrings._internal.warm import CodeFingerprints, find_or_build
+from mkdocs_ai_docstrings._internal.warm import CodeMemo, find_or_build
 
 PROGRESS_INTERVAL = 10.0
 """Seconds between two progress lines in the build log."""
@@ -60,33 +59,20 @@ class _Run:
         self._last_progress = time.monotonic()
 
     async def run(self, candidates: Sequence[Candidate]) -> list[ObjectOutcome]:
-        """Settle, plan and build every candidate; return their outcomes (the lock file's first, then by priority).
-
-        What a skip or the lock file settles needs no facts and no prompt; the rest is planned and built in
-        priority order.
-        """
-        fingerprints = CodeFingerprints.load(self.context) if self.session.lock is not None else None
+        """Settle, plan and build every candidate; return their outcomes in priority order."""
+        memo = CodeMemo.load(self.context)  # warm.py: facts and fingerprints kept while the sources are unchanged
         jobs = [Job(candidate) for candidate in candidates]
-        self.total = len(jobs)
-        settled: list[Job] = []
-        stale: dict[str, LockRecord | None] = {}
         for job in jobs:
-            if fingerprints is not None:
-                fingerprints.prefill(job)
-            early = self._guarded(job, lambda job=job: self.settle_from_lock(job))
-            if isinstance(early, ObjectOutcome):
-                self._record(job, early)
-                settled.append(job)
-            else:
-                stale[job.candidate.path] = early
-        ordered = priority_order(plan_jobs([job for job in jobs if job.candidate.path in stale]))
+            memo.prefill(job)
+        jobs = priority_order(plan_jobs(jobs))
+        self.total = len(jobs)
         pending: list[Pending] = []
-        for job in ordered:  # callees before callers: a published callee's docstring is in its callers' prompts
-            result = self._guarded(job, lambda job=job: self.settle(job, stale[job.candidate.path]))
-            if isinstance(result, Pending):
-                pending.append(result)
+        for job in jobs:  # callees before callers: a published callee's docstring is in its callers' prompts
+            settled = self._guarded(job, lambda job=job: self.settle(job))
+            if isinstance(settled, Pending):
+                pending.append(settled)
             else:
-                self._record(job, result)
+                self._record(job, settled)
         plan = make_plan(self.session, pending)
         if self.settings.dry_run:
             for item in pending:
@@ -94,11 +80,10 @@ class _Run:
             self.session.ledger.spent += plan.expected  # the next package plans against what is left
         else:
             await self.build(plan)
-        if fingerprints is not None:
-            fingerprints.save(jobs)
+        memo.save(jobs)
         for job in jobs:  # after every prompt is built, since prompts quote docstrings by value
             mark_summary_line(job.candidate.obj)
-        return [self.results[job.candidate.path] for job in (*settled, *ordered)]
+        return [self.results[job.candidate.path] for job in jobs]
 
     async def build(self, plan: Plan) -> None:
         """Generate the planned jobs concurrently, in priority order; then, one at a time, what the budget left."""
@@ -154,17 +139,15 @@ class _Run:
             self._last_progress = now
             logger.info("AI docstrings for %s: %d/%d objects done", self.context.package.path, self.done, self.total)
 
-    def settle_from_lock(self, job: Job) -> ObjectOutcome | LockRecord | None:
-        """Settle a job a skip or the lock file decides; else return its stale lock record, if any."""
+    def settle(self, job: Job) -> ObjectOutcome | Pending:
+        """Settle a job that needs no call (secret, lock file, cache, remembered failure, no connection)."""
+        context, session = self.context, self.session
         if job.candidate.secret is not None:  # documenting it would publish a credential
             logger.warning("%s not generated: %s", job.candidate.public_path, job.candidate.secret)
             return outcome(job, Status.SKIPPED, job.candidate.secret)
-        locked, stale = from_lock(self.context, job)
-        return locked if locked is not None else stale
-
-    def settle(self, job: Job, stale: LockRecord | None) -> ObjectOutcome | Pending:
-        """Settle a job that needs no call (cache, remembered failure, no connection); else the pending request."""
-        context, session = self.context, self.session
+        locked, stale = from_lock(context, job)
+        if locked is not None:
+            return locked
         found = find_or_build(context, job)  # warm.py: an answer cached under a cheap fingerprint, else the request
         if isinstance(found, ObjectOutcome):
             return found

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -32,13 +31,17 @@ class Job:
     deps: list[str] = field(default_factory=list)
     fingerprint: str | None = None
     """`code_fingerprint` of the object, computed (or found in the warm path's memo) once the lock file needs it."""
+    raw_facts: CodeFacts | None = None
+    """`code_facts` of the object, before improve mode narrows them: computed once, or found in the warm path's memo."""
     _facts: CodeFacts | None = None
 
     @property
     def facts(self) -> CodeFacts:
         """What the code says, in improve mode narrowed to the sections the human docstring lacks."""
         if self._facts is None:
-            facts = code_facts(self.candidate.obj)
+            if self.raw_facts is None:
+                self.raw_facts = code_facts(self.candidate.obj)
+            facts = self.raw_facts
             if self.candidate.improve:
                 facts = dataclasses.replace(
                     facts,
@@ -101,14 +104,11 @@ class PackageContext:
             dict(getattr(loader, "docstring_options", None) or {}) if loader is not None else {}
         )
         self.style = self.parser.value if isinstance(self.parser, griffe.Parser) else str(self.parser)
+        self.documented: Sequence[griffe.Object] = human_documented(package, self.settings)
+        """Objects with human docstrings (style examples), found before this build attaches any AI text."""
         self.example_runner: ExampleRunner | None = None
         self.route: AnswerRoute | None = _ROUTE[-1] if _ROUTE else None
         """Where answers come from instead of the model (`answer_route`); `None`: the live call."""
-
-    @functools.cached_property
-    def documented(self) -> Sequence[griffe.Object]:
-        """The package's objects with human docstrings (style examples): found when a prompt first needs them."""
-        return human_documented(self.package, self.settings)
 
     def render(self, answer: Any, obj: griffe.Object) -> str:
         """An answer as docstring text in the site's style."""

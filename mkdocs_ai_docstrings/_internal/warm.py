@@ -10,13 +10,14 @@ keeps `fingerprint -> key` (an index); a build that finds the fingerprint there 
 never builds the prompt. The one input left out is this build's API key, which the prompt never contains: an object
 whose context contains it gets no fingerprint and always takes the full path.
 
-The lock file's check is cheap the same way: [`CodeFingerprints`][mkdocs_ai_docstrings._internal.warm.CodeFingerprints]
-keeps each object's code fingerprint (which takes parsing its code and following its callees) under a digest of
-every source the build loaded, so a build whose sources are all unchanged computes none.
+The lock file's check is cheap the same way: [`CodeMemo`][mkdocs_ai_docstrings._internal.warm.CodeMemo]
+keeps each object's code facts and fingerprint (which take parsing its code and following its callees) under a
+digest of every source the build loaded, so a build whose sources are all unchanged computes none.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import hmac
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import griffe
 
+from mkdocs_ai_docstrings._internal.facts import CodeFacts
 from mkdocs_ai_docstrings._internal.prompts import build_sections
 from mkdocs_ai_docstrings._internal.publish import publish
 from mkdocs_ai_docstrings._internal.report import Status
@@ -190,58 +192,94 @@ def _griffe_version() -> str:
 
 
 @dataclass
-class CodeFingerprints:
-    """Code fingerprints of one package's objects, reused while every source the build loaded is unchanged.
+class CodeMemo:
+    """Code facts and code fingerprints of one package's objects, reused while every source the build loaded is
+    unchanged.
 
-    One sealed record per package in the answer cache: the sources' digest and the fingerprints by object and mode.
-    A record written for other sources, malformed, or whose seal does not match (`secrets.seal_key`: the build's
-    key, else the user's own) is ignored, and every fingerprint is computed again.
+    One sealed record per package in the answer cache: the sources' digest, the facts by object and the
+    fingerprints by object and mode. A record written for other sources, malformed, or whose seal does not match
+    (`secrets.seal_key`: the build's key, else the user's own) is ignored, and everything is computed again.
     """
 
     cache: AnswerCache | None
     name: str
     digest: str
     secrets: tuple[str, ...] = ()
-    _known: dict[str, str] = field(default_factory=dict)
+    _fingerprints: dict[str, str] = field(default_factory=dict)
+    _facts: dict[str, CodeFacts] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, context: PackageContext) -> CodeFingerprints:
-        """The fingerprints stored for `context`'s package, when its sources are the ones they were computed from."""
+    def load(cls, context: PackageContext) -> CodeMemo:
+        """What is stored for `context`'s package, when its sources are the ones it was computed from."""
         session = context.session
         memo = cls(session.cache, context.package.path, sources_digest(context.package, context.loader))
         memo.secrets = session.secrets
-        key = seal_key(memo.secrets)
-        data = session.cache.code_fingerprints(memo.name) if key is not None else None
-        if isinstance(data, Mapping) and data.get("digest") == memo.digest:
-            known = data.get("fingerprints")
-            stored_seal = data.get("seal")
-            if (
-                isinstance(known, Mapping)
-                and isinstance(stored_seal, str)
-                and all(isinstance(name, str) and isinstance(value, str) for name, value in known.items())
-                and all(_FINGERPRINT.fullmatch(value) for value in known.values())
-                and hmac.compare_digest(stored_seal, memo._seal(dict(known)))  # type: ignore[arg-type]
-            ):
-                memo._known = dict(known)
+        data = session.cache.code_memo(memo.name) if seal_key(memo.secrets) is not None else None
+        if not (isinstance(data, Mapping) and data.get("digest") == memo.digest):
+            return memo
+        fingerprints, facts, stored_seal = data.get("fingerprints"), data.get("facts"), data.get("seal")
+        if not (isinstance(fingerprints, Mapping) and isinstance(facts, Mapping) and isinstance(stored_seal, str)):
+            return memo
+        if not all(isinstance(name, str) and _FINGERPRINT.fullmatch(str(fp)) for name, fp in fingerprints.items()):
+            return memo
+        parsed = {path: _parse_facts(value) for path, value in facts.items()}
+        if not all(isinstance(path, str) and value is not None for path, value in parsed.items()):
+            return memo
+        if hmac.compare_digest(stored_seal, memo._seal(dict(fingerprints), dict(facts))):
+            memo._fingerprints, memo._facts = dict(fingerprints), parsed  # type: ignore[arg-type]
         return memo
 
     def prefill(self, job: Job) -> None:
-        """Give `job` its stored code fingerprint, if there is one (else it computes it when asked)."""
+        """Give `job` its stored facts and fingerprint, if there are some (else it computes them when asked)."""
         if job.fingerprint is None:
-            job.fingerprint = self._known.get(_job_name(job))
+            job.fingerprint = self._fingerprints.get(_job_name(job))
+        if job.raw_facts is None:
+            job.raw_facts = self._facts.get(job.candidate.path)
 
     def save(self, jobs: Iterable[Job]) -> None:
-        """Store the fingerprints `jobs` hold when any differs from the record read."""
-        used = {_job_name(job): job.fingerprint for job in jobs if job.fingerprint is not None}
-        key = seal_key(self.secrets)
-        if self.cache is None or key is None or not used or used == self._known:
+        """Store what `jobs` computed, next to what was read, when anything is new."""
+        jobs = list(jobs)
+        fingerprints = {**self._fingerprints}
+        fingerprints.update((_job_name(job), job.fingerprint) for job in jobs if job.fingerprint is not None)
+        facts = {**self._facts}
+        facts.update((job.candidate.path, job.raw_facts) for job in jobs if job.raw_facts is not None)
+        if (
+            self.cache is None
+            or seal_key(self.secrets) is None
+            or (fingerprints, facts)
+            == (
+                self._fingerprints,
+                self._facts,
+            )
+        ):
             return
-        record = {"digest": self.digest, "fingerprints": used, "seal": self._seal(used)}
-        self.cache.put_code_fingerprints(self.name, record)
+        stored = {path: dataclasses.asdict(value) for path, value in facts.items()}
+        record = {"digest": self.digest, "fingerprints": fingerprints, "facts": stored}
+        self.cache.put_code_memo(self.name, {**record, "seal": self._seal(fingerprints, stored)})
 
-    def _seal(self, known: dict[str, str]) -> str:
+    def _seal(self, fingerprints: dict[str, str], facts: dict[str, Any]) -> str:
         key = seal_key(self.secrets)
-        return seal(key, self.digest + "\0" + json.dumps(known, sort_keys=True)) if key is not None else ""
+        text = json.dumps([self.digest, fingerprints, facts], sort_keys=True, ensure_ascii=False)
+        return seal(key, text) if key is not None else ""
+
+
+_FACT_TYPES = {item.name: item.type for item in dataclasses.fields(CodeFacts)}
+
+
+def _parse_facts(data: Any) -> CodeFacts | None:
+    """Stored facts back as `CodeFacts`, or `None` when they are not exactly its fields with their types."""
+    if not isinstance(data, Mapping) or set(data) != set(_FACT_TYPES):
+        return None
+    values: dict[str, Any] = {}
+    for name, kind in _FACT_TYPES.items():
+        value = data[name]
+        if (kind == "str" and isinstance(value, str)) or (kind == "bool" and type(value) is bool):
+            values[name] = value
+        elif kind.startswith("tuple") and isinstance(value, list) and all(isinstance(item, str) for item in value):
+            values[name] = tuple(value)
+        else:
+            return None
+    return CodeFacts(**values)
 
 
 def _job_name(job: Job) -> str:
