@@ -268,11 +268,18 @@ class ContextInputs:
     """Paths whose AI docstrings may be shown: the dependencies generated before this object."""
 
 
+_SIGNATURE_WITH_SOURCE_LINES = 60
+"""A source longer than this (in lines) is shown after the signature section; a shorter one stands for it."""
+
+
 def build_sections(inputs: ContextInputs) -> list[PromptSection]:
     """Order the facts by importance: the target first, then its surroundings, then style examples."""
     obj = inputs.obj
-    signature = _block("Target signature", format_signature(obj))
-    sections = [PromptSection("target signature", signature, 0)]
+    sections = []
+    # A function's or class's source opens with its signature: shown twice it is paid twice. A long source
+    # keeps the signature too, in case truncation has to cut the source.
+    if obj.is_module or not inputs.source.strip() or inputs.source.count("\n") > _SIGNATURE_WITH_SOURCE_LINES:
+        sections.append(PromptSection("target signature", _block("Target signature", format_signature(obj)), 0))
     if obj.is_module:
         sections.append(
             PromptSection("module outline", _block("Members of the target module", _module_outline(obj)), 0)
