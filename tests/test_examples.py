@@ -237,7 +237,7 @@ def test_an_instance_may_read_attributes_griffe_does_not_list_but_only_call_meth
 @pytest.mark.parametrize(
     ("broken", "reason"),
     [
-        ("total = add(1, 2)", "`add`, which it never defines or imports"),
+        ("from pkg.core import add\ntotal = add(first, 2)", "`first`, which it never defines or imports"),
         ("print(pkg.core.add(1, 2))", "`pkg`, which it never defines or imports"),
         ("import math\nprint(math.sqrt(4))", "never uses `add`"),
     ],
@@ -324,7 +324,7 @@ def test_when_the_example_repair_is_unusable_the_docstring_is_published_without_
     load: Callable[[], griffe.Module], tmp_path: Path
 ) -> None:
     pkg = load()
-    with AzureEmulator(api_key=API_KEY, answer=answering("add(1)", broken_retry=True)) as emu:
+    with AzureEmulator(api_key=API_KEY, answer=answering("add(missing)", broken_retry=True)) as emu:
         report = build(pkg, emu, tmp_path)
 
     outcome = report.outcomes[TARGET]
@@ -469,3 +469,22 @@ def test_with_examples_off_no_example_is_asked_for(load: Callable[[], griffe.Mod
     assert requests == 1
     assert counts(report.outcomes[TARGET]) == (0, 0, 0, 0, 0)
     assert "Examples" not in published(pkg)
+
+
+def test_an_example_without_the_import_line_it_was_told_to_start_with_gets_it_without_a_repair(
+    load: Callable[[], griffe.Module], tmp_path: Path
+) -> None:
+    pkg = load()
+    with AzureEmulator(api_key=API_KEY, answer=answering("total = add(1, 2)\nprint(total)")) as emu:
+        report = build(pkg, emu, tmp_path)
+        requests = len(emu.requests)
+
+    assert requests == 2  # the docstring and its example: no repair
+    assert counts(report.outcomes[TARGET]) == (1, 1, 1, 0, 0)
+    assert "from pkg.core import add\n    total = add(1, 2)" in published(pkg)
+
+
+def test_a_class_s_example_request_lists_its_public_methods(package: griffe.Module) -> None:
+    prompt = example_messages(package["core.Counter"], "pkg", "Count things.")[-1]["content"]
+
+    assert "Methods of Counter: bump." in prompt

@@ -15,7 +15,7 @@ from mkdocs_ai_docstrings._internal.client import CallFailure, parse_content
 from mkdocs_ai_docstrings._internal.examples import check_example
 from mkdocs_ai_docstrings._internal.grounding import Attempt, example_runner
 from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext
-from mkdocs_ai_docstrings._internal.prompts import example_messages
+from mkdocs_ai_docstrings._internal.prompts import example_import, example_messages
 from mkdocs_ai_docstrings._internal.request import PreparedRequest
 from mkdocs_ai_docstrings._internal.sanitize import sanitize_code
 from mkdocs_ai_docstrings._internal.schema import EXAMPLE_KINDS, EXAMPLE_SCHEMA
@@ -49,6 +49,7 @@ async def add_example(
         for m in messages
     ]
     small = dataclasses.replace(request, messages=messages, schema=EXAMPLE_SCHEMA)
+    first, _ = example_import(obj)
     examples, repairs = attempt.examples, attempt.repairs
     conversation = list(messages)
     problem = ""
@@ -61,6 +62,8 @@ async def add_example(
         code = _example_of(response.content) if response.finish_reason != "length" else ""
         if not code.strip():
             break  # no example offered: nothing to check or drop
+        if first not in code.splitlines():  # the line it was told to start with: added, not paid a repair for
+            code = f"{first}\n{code}"
         examples.checked += 1
         problems, ran = await check_example(code, obj, context.package, example_runner(context))
         examples.run += ran

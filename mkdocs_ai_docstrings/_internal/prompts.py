@@ -338,19 +338,29 @@ _EXAMPLE_SOURCE_CHARS = 800
 _EXAMPLE_PARAMETERS = 6
 
 
+def example_import(obj: griffe.Object) -> tuple[str, griffe.Object]:
+    """The line an example of `obj` starts with, and what it imports (`obj`, or for a method its class)."""
+    owner = obj
+    while owner.parent is not None and not owner.parent.is_module:
+        owner = owner.parent
+    module = owner.parent.path if owner.parent is not None else obj.module.path
+    return f"from {module} import {owner.name}", owner
+
+
 def example_messages(obj: griffe.Object, package: str, summary: str, parameters: str = "") -> list[dict[str, str]]:
     """The messages of an example request: signature, accepted summary and parameter texts, source, import line.
 
     For a method the enclosing class's signature is shown too, and the example is told to make an instance
     first.
     """
-    owner = obj
-    while owner.parent is not None and not owner.parent.is_module:
-        owner = owner.parent
-    module = owner.parent.path if owner.parent is not None else obj.module.path
+    first, owner = example_import(obj)
     lines = [f"Target: the {obj.kind.value} `{obj.name}`.", _block("Signature", format_signature(obj))]
     if owner is not obj:
         lines.append(_block(f"Its class {owner.name}", format_signature(owner)))
+    if owner.is_class:  # the names a small model otherwise guesses (`parse`, `lex`)
+        methods = [name for name, member in owner.members.items() if not name.startswith("_") and member.is_function]
+        if methods:
+            lines.append(f"Methods of {owner.name}: {', '.join(methods[:12])}.")
     lines.append(f"Summary: {summary}")
     if parameters:
         lines.append("Parameters:\n" + "\n".join(parameters.splitlines()[:_EXAMPLE_PARAMETERS]))
@@ -360,7 +370,6 @@ def example_messages(obj: griffe.Object, package: str, summary: str, parameters:
         source = ""
     if source and not obj.is_class and len(source) <= _EXAMPLE_SOURCE_CHARS:  # a class: its signature suffices
         lines.append(_block("Source", source))
-    first = f"from {module} import {owner.name}"
     task = f"The example starts with `{first}`"
     if owner is not obj:
         task += f", makes an instance of `{owner.name}` and calls `{obj.name}` on it"
