@@ -768,3 +768,19 @@ def test_mixed_faults_at_realistic_rates(emu: AzureEmulator, load: Callable[...,
             assert outcome.reason
             assert_unpublished(member(pkg, outcome.path))
     assert build.report.totals.rate_limited == sum(1 for request in build.requests if request.status == 429)
+
+
+def test_an_answer_cut_off_after_its_last_field_is_published_without_a_retry(
+    load: Callable[..., Any], tmp_path: Path
+) -> None:
+    def answer(body: dict) -> str:
+        value = synthesize(request_schema(body))
+        return json.dumps(value) + " \n\t" * 1000  # a small model's run-on whitespace after a complete object
+
+    with AzureEmulator(api_key=API_KEY, answer=answer) as emu:
+        build = generate(load(), emu, tmp_path, max_completion_tokens=400)
+        finish = [r.response_body["choices"][0]["finish_reason"] for r in build.requests]
+
+    assert build.outcome().status == "generated"
+    assert finish == ["length"]  # no retry
+    assert any("cut off after its last field" in repair for repair in build.outcome().repairs)

@@ -3,6 +3,7 @@ the example request."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -76,6 +77,13 @@ async def generate(context: PackageContext, job: Job, request: PreparedRequest, 
                 "keys, much shorter: one sentence for the description, at most ten words for each parameter, "
                 "attribute or exception entry."
             )
+            whole = closed_prefix(response.content)
+            if whole is not None:  # every field was complete: the model ran on (e.g. whitespace) after the last
+                verdict = await judge(context, job, request, whole, attempt)
+                if verdict.problems is None:
+                    repairs.append("cut off after its last field: published the complete answer")
+                    answer = await add_example(context, job, request, verdict.answer, attempt, usage)
+                    return commit(context, job, answer, request.key, repairs, usage, **common, **examples.fields())
         else:
             try:
                 answer = parse_content(response.content)
@@ -145,3 +153,22 @@ async def accept_answer(
         **common,
         **attempt.examples.fields(),
     )
+
+
+def closed_prefix(content: str) -> Any | None:
+    """The JSON object a cut-off answer holds when only closing brackets are missing, else `None`.
+
+    No string is ever closed: a value cut mid-sentence is not completed, the answer is then not valid.
+    """
+    text = content.rstrip().rstrip(",").rstrip()
+    if not text.startswith("{"):
+        return None
+    closers = [""] + [a + b + c for c in ("", "}", "]") for b in ("", "}", "]") for a in ("}", "]")]
+    for closer in dict.fromkeys(closers):
+        try:
+            value = json.loads(text + closer)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return None
