@@ -101,21 +101,9 @@ class BuildResult:
 
 
 NO_EXAMPLE_REQUESTS = {"examples": False}
-"""Sites of these tests make no example requests unless a test asks for them: the request counts and fault
-scripts of other concerns stay about the docstring requests (tests/test_examples.py covers examples)."""
-
-
-def _no_example_requests(extension: Any) -> Any:
-    if isinstance(extension, Mapping):
-        return {
-            name: {**NO_EXAMPLE_REQUESTS, **options}
-            if "mkdocs_ai_docstrings" in name and isinstance(options, Mapping)
-            else options
-            for name, options in extension.items()
-        }
-    if isinstance(extension, str) and "mkdocs_ai_docstrings" in extension:
-        return {extension: dict(NO_EXAMPLE_REQUESTS)}
-    return extension
+"""Sites of these tests make no example requests unless a test asks for them (plugin options): the request
+counts and fault scripts of other concerns stay about the docstring requests (tests/test_examples.py covers
+examples)."""
 
 
 def make_site(
@@ -156,9 +144,6 @@ def make_site(
         "members_order": "source",
         **(handler_options or {}),
     }
-    options["extensions"] = [_no_example_requests(extension) for extension in options.get("extensions", [])]
-    if not options["extensions"]:
-        del options["extensions"]
     plugins: list[Any] = []
     for name in plugins_order:
         if name == "ai-docstrings":
