@@ -127,7 +127,7 @@ def test_openai_and_the_extension_alone_billed_at_the_batch_price_with_the_live_
     tmp_path: Path, emulator: AzureEmulator
 ) -> None:
     def extension_site(root: Path) -> Site:
-        options = {"provider": "openai", "base_url": f"{emulator.url}/v1"}
+        options = {"provider": "openai", "base_url": f"{emulator.url}/v1", "examples": False}
         extensions = {"extensions": [{"mkdocs_ai_docstrings": options}]}
         return make_site(root, INDEPENDENT, PAGES, handler_options=extensions, plugins_order=("mkdocstrings",))
 
