@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import ast
 import asyncio
+import html
 import importlib.util
 import inspect
 import json
@@ -184,7 +185,8 @@ async def measure(
     if not text or not text.strip():
         return
     measure_.filled += 1
-    answer = parse(text.replace(SUMMARY_MARK, ""), obj)
+    # Measured as the reader sees it: sanitization writes `[` as `&#91;` (no accidental cross-reference).
+    answer = parse(html.unescape(text.replace(SUMMARY_MARK, "")), obj)
     for code in answer["examples"]:
         measure_.examples += 1
         parsed = example_code(code)

@@ -111,6 +111,12 @@ class BuildResult:
         return self.html
 
 
+NO_EXAMPLE_REQUESTS = {"examples": False}
+"""Sites of these tests make no example requests unless a test asks for them (plugin options): the request
+counts and fault scripts of other concerns stay about the docstring requests (tests/test_examples.py covers
+examples)."""
+
+
 def make_site(
     tmp_path: Path,
     package_source: Mapping[str, str],
@@ -152,7 +158,7 @@ def make_site(
     plugins: list[Any] = []
     for name in plugins_order:
         if name == "ai-docstrings":
-            plugins.append({"ai-docstrings": dict(plugin_options or {})})
+            plugins.append({"ai-docstrings": {**NO_EXAMPLE_REQUESTS, **(plugin_options or {})}})
         elif name == "mkdocstrings":
             python = {"paths": ["src"], "options": options, **(handler_config or {})}
             plugins.append({"mkdocstrings": {"handlers": {"python": python}}})

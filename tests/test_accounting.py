@@ -127,7 +127,13 @@ def test_an_unreadable_answer_under_a_tight_budget_does_not_hang_the_next_reques
     with AzureEmulator(api_key=API_KEY) as emu:
         pkg = load(many_functions(2))
         settings = Settings.from_options(
-            {"cache_dir": str(tmp_path), "request_timeout": 5.0, "token_budget": 9000, "concurrency": 1}
+            {
+                "cache_dir": str(tmp_path),
+                "request_timeout": 5.0,
+                "token_budget": 9000,
+                "concurrency": 1,
+                "examples": False,
+            }
         )
         session = BuildSession(settings, environ={"AZURE_OPENAI_ENDPOINT": emu.url, "AZURE_OPENAI_API_KEY": API_KEY})
         emu.script("bad_body", "ok")  # a 200 whose body the SDK cannot parse, then a good answer

@@ -127,7 +127,7 @@ def test_openai_and_the_extension_alone_billed_at_the_batch_price_with_the_live_
     tmp_path: Path, emulator: AzureEmulator
 ) -> None:
     def extension_site(root: Path) -> Site:
-        options = {"provider": "openai", "base_url": f"{emulator.url}/v1"}
+        options = {"provider": "openai", "base_url": f"{emulator.url}/v1", "examples": False}
         extensions = {"extensions": [{"mkdocs_ai_docstrings": options}]}
         return make_site(root, INDEPENDENT, PAGES, handler_options=extensions, plugins_order=("mkdocstrings",))
 
@@ -196,11 +196,11 @@ def test_failed_and_expired_lines_are_left_for_the_live_path(tmp_path: Path, emu
     assert after.statuses() == {stored: "cached", **dict.fromkeys(left, "generated")}
 
 
-@pytest.mark.parametrize(("fault", "live_requests"), [("hostile", 2), ("invent_param", 1)])
+@pytest.mark.parametrize(("fault", "live_requests"), [("hostile", 1), ("schema_invalid", 2), ("invent_param", 1)])
 def test_answers_in_the_output_file_are_checked_exactly_as_live_ones(
     tmp_path: Path, emulator: AzureEmulator, fault: str, live_requests: int
 ) -> None:
-    """A hostile answer (its example is not Python) is rejected; an invented parameter is dropped, as live."""
+    """A hostile answer is made inert and an invented parameter dropped; an invalid one is rejected, as live."""
     source = {"calc/__init__.py": '"""Calc."""\n', "calc/ops.py": PACKAGE["calc/ops.py"].split("\n\n\ndef offset")[0]}
     env = build_env(emulator, tmp_path)
     emulator.script(fault)  # the first answer of the live build; its retry, if any, is sound

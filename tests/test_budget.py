@@ -74,7 +74,7 @@ class Build:
 
 def run_build(package: griffe.Module, cache_dir: Path, emulator: AzureEmulator | None = None, **options: Any) -> Build:
     """Generate the missing docstrings of `package` in one build session, with the emulator's credentials (if any)."""
-    settings = Settings.from_options({"cache_dir": str(cache_dir), **options})
+    settings = Settings.from_options({"cache_dir": str(cache_dir), "examples": False, **options})
     environ = {"AZURE_OPENAI_ENDPOINT": emulator.url, "AZURE_OPENAI_API_KEY": TEST_KEY} if emulator else {}
     requests_before = len(emulator.requests) if emulator else 0
     billed_before = emulator.billed_total_tokens if emulator else 0

@@ -232,6 +232,7 @@ def test_drop_ungrounded_removes_invented_items_and_keeps_real_ones(parse: griff
 def test_drop_ungrounded_output_validates_against_the_schema(parse: griffe.Object) -> None:
     facts = code_facts(parse)
     answer = grounded_answer()
+    del answer["examples"]  # the docstring request's answer has none: the example has a request of its own
     answer["parameters"].append({"name": "verbose", "description": "Invented."})
     answer["raises"].append({"exception": "pkg.errors.ParseError", "description": "Spelled by path."})
     assert validate_answer(answer, answer_schema(facts)) != []

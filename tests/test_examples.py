@@ -14,7 +14,7 @@ from mkdocs_ai_docstrings._internal.discovery import discover
 from mkdocs_ai_docstrings._internal.examples import example_code, static_problems
 from mkdocs_ai_docstrings._internal.generator import fill
 from mkdocs_ai_docstrings._internal.mark import SUMMARY_MARK
-from mkdocs_ai_docstrings._internal.prompts import ContextInputs, build_sections
+from mkdocs_ai_docstrings._internal.prompts import ContextInputs, build_sections, example_messages
 from mkdocs_ai_docstrings._internal.report import BuildReport, ObjectOutcome
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings
@@ -76,19 +76,27 @@ def package(source_dir: Path) -> griffe.Module:
 
 
 def answering(*examples: str, broken_retry: bool = False) -> Callable[[dict], dict | str]:
-    """An answer callable: a grounded answer whose example is `examples[0]`, then `examples[1]` on the retry."""
+    """An answer callable: a grounded docstring, then `examples[0]` for the example request and `examples[1]` for
+    its repair."""
 
     def answer(body: dict) -> dict | str:
+        schema = request_schema(body)
         retry = any(message.get("role") == "assistant" for message in body["messages"])
-        if retry and broken_retry:
-            return "not json"
-        value = synthesize(request_schema(body))
+        if is_example_request(body):
+            if retry and broken_retry:
+                return "not json"
+            return {"example": examples[min(int(retry), len(examples) - 1)]}
+        value = synthesize(schema)
         value["summary"] = "Sum two integers."
         value["description"] = "The second one is optional."
-        value["examples"] = examples[min(int(retry), len(examples) - 1)]
         return value
 
     return answer
+
+
+def is_example_request(body: dict) -> bool:
+    schema = request_schema(body) or {}
+    return "example" in schema.get("properties", {})
 
 
 def build(pkg: griffe.Module, emu: AzureEmulator, cache: Path, **options: Any) -> BuildReport:
@@ -229,7 +237,7 @@ def test_an_instance_may_read_attributes_griffe_does_not_list_but_only_call_meth
 @pytest.mark.parametrize(
     ("broken", "reason"),
     [
-        ("total = add(1, 2)", "`add`, which it never defines or imports"),
+        ("from pkg.core import add\ntotal = add(first, 2)", "`first`, which it never defines or imports"),
         ("print(pkg.core.add(1, 2))", "`pkg`, which it never defines or imports"),
         ("import math\nprint(math.sqrt(4))", "never uses `add`"),
     ],
@@ -245,7 +253,7 @@ def test_an_example_that_fails_the_static_check_twice_is_dropped_and_the_rest_pu
 
     outcome = report.outcomes[TARGET]
     assert outcome.status == "generated"
-    assert requests == 2  # one targeted repair
+    assert requests == 3  # the docstring, its example, one targeted repair of the example
     assert reason in feedback
     assert counts(outcome) == (2, 0, 0, 0, 1)
     assert any(repair.startswith("example dropped") and reason in repair for repair in outcome.repairs)
@@ -312,11 +320,11 @@ def test_the_example_runs_in_a_scratch_folder_not_the_build_s(
     assert not (tmp_path / "left-behind.txt").exists()
 
 
-def test_when_the_retry_fails_the_first_answer_is_published_without_its_example(
+def test_when_the_example_repair_is_unusable_the_docstring_is_published_without_an_example(
     load: Callable[[], griffe.Module], tmp_path: Path
 ) -> None:
     pkg = load()
-    with AzureEmulator(api_key=API_KEY, answer=answering("add(1)", broken_retry=True)) as emu:
+    with AzureEmulator(api_key=API_KEY, answer=answering("add(missing)", broken_retry=True)) as emu:
         report = build(pkg, emu, tmp_path)
 
     outcome = report.outcomes[TARGET]
@@ -334,7 +342,7 @@ def test_a_cached_example_is_not_run_again(load: Callable[[], griffe.Module], tm
         requests = len(emu.requests)
 
     assert counts(first.outcomes[TARGET]) == (1, 1, 1, 0, 0)
-    assert requests == 1
+    assert requests == 2  # the docstring and its example, once
     assert second.outcomes[TARGET].status == "cached"
     assert counts(second.outcomes[TARGET]) == (0, 0, 0, 0, 0)
     assert "total = add(1, 2)" in published(pkg)
@@ -369,15 +377,15 @@ def test_a_statically_checked_cached_example_is_not_published_once_execution_is_
     assert "Examples" not in published(pkg)
 
 
-def test_the_prompt_tells_the_model_how_an_example_imports_the_target(package: griffe.Module) -> None:
-    def signature(path: str) -> str:
-        return build_sections(ContextInputs(package[path], source=""))[0].text
+def test_the_example_request_tells_the_model_how_the_example_imports_the_target(package: griffe.Module) -> None:
+    def prompt(path: str) -> str:
+        return example_messages(package[path], "pkg", "Do it.")[-1]["content"]
 
-    assert "`from pkg.core import add`" in signature("core.add")
-    assert "`from pkg.core import Counter` and uses `bump` on an instance of `Counter`" in signature(
+    assert "starts with `from pkg.core import add` and calls `add`" in prompt("core.add")
+    assert "starts with `from pkg.core import Counter`, makes an instance of `Counter` and calls `bump`" in prompt(
         "core.Counter.bump"
     )
-    assert "imports it" not in signature("core")
+    assert "imports it" not in build_sections(ContextInputs(package["core.add"], source=""))[0].text  # not twice
 
 
 @pytest.mark.parametrize("run_examples", [True, False])
@@ -405,3 +413,78 @@ def test_the_documented_package_is_never_hazardous_itself() -> None:
         code = example_code("import requests\nprint(requests.get('http://127.0.0.1/'))")
 
         assert static_problems(code, pkg["get"], pkg) == []
+
+
+# The example request ---------------------------------------------------------------------------------------------
+
+
+def test_the_example_has_a_small_request_of_its_own_after_the_docstring_was_accepted(
+    load: Callable[[], griffe.Module], tmp_path: Path
+) -> None:
+    pkg = load()
+    with AzureEmulator(api_key=API_KEY, answer=answering(GOOD)) as emu:
+        report = build(pkg, emu, tmp_path)
+        bodies = [request.body for request in emu.requests]
+
+    docstring, example = bodies
+    assert "examples" not in request_schema(docstring)["properties"]
+    assert is_example_request(example)
+    prompt = example["messages"][-1]["content"]
+    assert "def add(first: int, second: int = 2) -> int" in prompt
+    assert "Summary: Sum two integers." in prompt  # the accepted summary, for the example to agree with
+    assert "starts with `from pkg.core import add`" in prompt
+    assert len(str(example["messages"])) < len(str(docstring["messages"]))
+    assert counts(report.outcomes[TARGET]) == (1, 1, 1, 0, 0)
+    assert "total = add(1, 2)" in published(pkg)
+
+
+def test_a_method_s_example_request_shows_its_class_and_asks_for_an_instance(
+    load: Callable[[], griffe.Module], tmp_path: Path
+) -> None:
+    pkg = load()
+    calls = "from pkg.core import Counter\ncounter = Counter(1)\nprint(counter.bump(2))"
+    with AzureEmulator(api_key=API_KEY, answer=answering(calls)) as emu:
+        settings = Settings.from_options({"cache_dir": str(tmp_path), "request_timeout": 10.0, "style_examples": 0})
+        session = BuildSession(settings, environ={"AZURE_OPENAI_ENDPOINT": emu.url, "AZURE_OPENAI_API_KEY": API_KEY})
+        method = pkg["core.Counter.bump"]
+        method.docstring = None
+        candidates = [c for c in discover(pkg, settings) if c.path == "pkg.core.Counter.bump"]
+        session.run(fill(session, pkg, candidates))
+        report = session.finish()
+        prompt = emu.requests[-1].body["messages"][-1]["content"]
+
+    assert "Its class Counter" in prompt
+    assert "def __init__(self, start: int = 0)" in prompt
+    assert "makes an instance of `Counter` and calls `bump` on it" in prompt
+    assert counts(report.outcomes["pkg.core.Counter.bump"]) == (1, 1, 1, 0, 0)
+    assert method.docstring is not None and "counter.bump(2)" in method.docstring.value
+
+
+def test_with_examples_off_no_example_is_asked_for(load: Callable[[], griffe.Module], tmp_path: Path) -> None:
+    pkg = load()
+    with AzureEmulator(api_key=API_KEY, answer=answering(GOOD)) as emu:
+        report = build(pkg, emu, tmp_path, examples=False)
+        requests = len(emu.requests)
+
+    assert requests == 1
+    assert counts(report.outcomes[TARGET]) == (0, 0, 0, 0, 0)
+    assert "Examples" not in published(pkg)
+
+
+def test_an_example_without_the_import_line_it_was_told_to_start_with_gets_it_without_a_repair(
+    load: Callable[[], griffe.Module], tmp_path: Path
+) -> None:
+    pkg = load()
+    with AzureEmulator(api_key=API_KEY, answer=answering("total = add(1, 2)\nprint(total)")) as emu:
+        report = build(pkg, emu, tmp_path)
+        requests = len(emu.requests)
+
+    assert requests == 2  # the docstring and its example: no repair
+    assert counts(report.outcomes[TARGET]) == (1, 1, 1, 0, 0)
+    assert "from pkg.core import add\n    total = add(1, 2)" in published(pkg)
+
+
+def test_a_class_s_example_request_lists_its_public_methods(package: griffe.Module) -> None:
+    prompt = example_messages(package["core.Counter"], "pkg", "Count things.")[-1]["content"]
+
+    assert "Methods of Counter: bump." in prompt

@@ -339,7 +339,7 @@ class Shape(Base, ValueError):
         return 0
 """
     facts = facts_of(source, "Shape")
-    assert facts.attributes == ("sides", "name", "label")
+    assert facts.attributes == ("sides", "label")  # `name` is documented once, as the constructor parameter
     assert facts.bases == ("pkg.mod.Base", "ValueError")
     assert facts.callees == ("pkg.mod.Base", "pkg.mod.prepare")
 

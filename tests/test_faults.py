@@ -106,7 +106,9 @@ class Build:
 
 def generate(pkg: griffe.Module, emu: AzureEmulator, cache_dir: Path, *, alone: bool = True, **options: Any) -> Build:
     """Run one build over `pkg` the way the griffe extension does, with a short request timeout."""
-    settings = Settings.from_options({"cache_dir": str(cache_dir), "request_timeout": 1.0, **options})
+    settings = Settings.from_options(
+        {"cache_dir": str(cache_dir), "request_timeout": 1.0, "examples": False, **options}
+    )
     session = BuildSession(settings, environ={"AZURE_OPENAI_ENDPOINT": emu.url, "AZURE_OPENAI_API_KEY": emu.api_key})
     seen, billed = len(emu.requests), emu.billed_total_tokens
     started = time.monotonic()
@@ -332,7 +334,8 @@ def test_a_truncated_answer_is_retried_with_limits_the_model_can_follow(
     assert feedback["role"] == "user"
     assert f"cut off at {build.requests[0].body['max_tokens']} tokens" in feedback["content"]
     assert "one sentence for the description" in feedback["content"]
-    assert "an empty example" in feedback["content"]
+    # the cut-off answer is not sent back: it is long, and the retry is told to be short
+    assert [m["role"] for m in build.requests[1].body["messages"]] == ["system", "user", "user"]
 
 
 @pytest.mark.parametrize(
@@ -615,7 +618,9 @@ def test_a_rejected_key_is_reported_without_echoing_it(
     caplog.set_level(logging.DEBUG)
     pkg = load(many_functions(3))
     with AzureEmulator(api_key="the-right-key") as emu:
-        settings = Settings.from_options({"cache_dir": str(tmp_path), "request_timeout": 1.0, "concurrency": 1})
+        settings = Settings.from_options(
+            {"cache_dir": str(tmp_path), "request_timeout": 1.0, "concurrency": 1, "examples": False}
+        )
         session = BuildSession(settings, environ={"AZURE_OPENAI_ENDPOINT": emu.url, "AZURE_OPENAI_API_KEY": API_KEY})
         session.run(fill(session, pkg, discover(pkg, settings)))
         report = session.finish()
@@ -643,7 +648,7 @@ from mkdocs_ai_docstrings._internal.settings import Settings
 
 source, cache, url, key = sys.argv[1:5]
 pkg = griffe.load("pkg", search_paths=[source])
-settings = Settings.from_options({{"cache_dir": cache, "concurrency": 4, "request_timeout": 10.0}})
+settings = Settings.from_options({{"cache_dir": cache, "concurrency": 4, "request_timeout": 10.0, "examples": False}})
 session = BuildSession(settings, environ={{"AZURE_OPENAI_ENDPOINT": url, "AZURE_OPENAI_API_KEY": key}})
 session.run(fill(session, pkg, discover(pkg, settings)))
 print(json.dumps(session.finish().to_dict()))
@@ -763,3 +768,19 @@ def test_mixed_faults_at_realistic_rates(emu: AzureEmulator, load: Callable[...,
             assert outcome.reason
             assert_unpublished(member(pkg, outcome.path))
     assert build.report.totals.rate_limited == sum(1 for request in build.requests if request.status == 429)
+
+
+def test_an_answer_cut_off_after_its_last_field_is_published_without_a_retry(
+    load: Callable[..., Any], tmp_path: Path
+) -> None:
+    def answer(body: dict) -> str:
+        value = synthesize(request_schema(body))
+        return json.dumps(value) + " \n\t" * 1000  # a small model's run-on whitespace after a complete object
+
+    with AzureEmulator(api_key=API_KEY, answer=answer) as emu:
+        build = generate(load(), emu, tmp_path, max_completion_tokens=400)
+        finish = [r.response_body["choices"][0]["finish_reason"] for r in build.requests]
+
+    assert build.outcome().status == "generated"
+    assert finish == ["length"]  # no retry
+    assert any("cut off after its last field" in repair for repair in build.outcome().repairs)

@@ -112,7 +112,9 @@ def test_without_credentials_a_stale_record_is_shown_with_a_note_or_left_out(
     assert not any("ai-stale" in objects[path].labels for path in UNDOCUMENTED - {"tinypkg.core.add"})
     assert any("stale" in note and "tinypkg.core.add" in note for note in shown.report["notes"])
     assert "tinypkg.core.add" in shown.output.split("AI docstrings: 6 object(s) without")[1]
-    config = site.config_file.read_text().replace('"ai-docstrings": {}', '"ai-docstrings": {"stale": "omit"}')
+    config = site.config_file.read_text().replace(
+        '"ai-docstrings": {"examples": false}', '"ai-docstrings": {"examples": false, "stale": "omit"}'
+    )
     site.config_file.write_text(config)
     omitted = build(site, build_env(None, tmp_path))
     assert_built(omitted)
@@ -238,7 +240,9 @@ def test_publish_accepted_shows_only_reviewed_text_and_the_marker_says_so(
     assert marked_ids(everything) == UNDOCUMENTED - {"tinypkg.core.scale"}  # rejected: left undocumented
     assert any("A maintainer reviewed it." in body for _, body in objects["tinypkg.core.add"].admonitions)
     assert any("No maintainer has reviewed it yet." in body for _, body in objects["tinypkg.core.Counter"].admonitions)
-    config = site.config_file.read_text().replace('"ai-docstrings": {}', '"ai-docstrings": {"publish": "accepted"}')
+    config = site.config_file.read_text().replace(
+        '"ai-docstrings": {"examples": false}', '"ai-docstrings": {"examples": false, "publish": "accepted"}'
+    )
     site.config_file.write_text(config)
     accepted = build(site, build_env(None, tmp_path))
     assert_built(accepted)
@@ -299,7 +303,11 @@ def test_records_of_objects_now_documented_by_people_are_dropped_and_excluded_on
     human = CORE_SOURCE.replace("    return a + b", '    """Add two integers, the human way."""\n    return a + b')
     site.write_source("tinypkg/core.py", human)
     config = site.config_file.read_text()
-    site.config_file.write_text(config.replace('"ai-docstrings": {}', '"ai-docstrings": {"exclude": ["*.scale"]}'))
+    site.config_file.write_text(
+        config.replace(
+            '"ai-docstrings": {"examples": false}', '"ai-docstrings": {"examples": false, "exclude": ["*.scale"]}'
+        )
+    )
     result = build(site, build_env(None, tmp_path))
     assert_built(result)
     assert set(lock_records(site)) == UNDOCUMENTED - {"tinypkg.core.add"}

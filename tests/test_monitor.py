@@ -93,7 +93,7 @@ def run_build(
     pkg: griffe.Module, emu: AzureEmulator, folder: Path, environ: dict[str, str] | None = None, **options: Any
 ) -> tuple[BuildReport, BuildSession]:
     settings = Settings.from_options(
-        {"cache_dir": str(folder / "cache"), "request_timeout": 1.0, "concurrency": 1, **options}
+        {"cache_dir": str(folder / "cache"), "request_timeout": 1.0, "concurrency": 1, "examples": False, **options}
     )
     env = {"AZURE_OPENAI_ENDPOINT": emu.url, "AZURE_OPENAI_API_KEY": API_KEY, **(environ or {})}
     session = BuildSession(settings, environ=env, base_dir=folder, config_dir=folder)

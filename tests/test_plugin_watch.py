@@ -36,7 +36,7 @@ def test_the_plugin_only_registers_the_extension_with_its_options_and_links_the_
     plugin: Any = config.plugins["ai-docstrings"]
     plugin.on_config(config)
     extensions = config.plugins["mkdocstrings"].config["handlers"]["python"]["options"]["extensions"]
-    assert extensions == [{"mkdocs_ai_docstrings.AIDocstringsExtension": {"token_budget": 5000}}]
+    assert extensions == [{"mkdocs_ai_docstrings.AIDocstringsExtension": {"examples": False, "token_budget": 5000}}]
     assert config.extra_css == ["assets/ai-docstrings.css"]
     # The session, report, coverage page, strict and gates belong to the extension: no build hook of its own.
     hooks = {name for name in dir(plugin) if name.startswith("on_")}

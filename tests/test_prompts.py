@@ -218,12 +218,16 @@ def put_inputs(pkg: griffe.Module, **overrides: object) -> ContextInputs:
     return ContextInputs(**values)  # type: ignore[arg-type]
 
 
-def test_the_target_signature_and_source_come_first_with_priority_zero(pkg: griffe.Module) -> None:
+def test_the_target_source_comes_first_with_priority_zero_and_stands_for_the_signature(pkg: griffe.Module) -> None:
     sections = build_sections(put_inputs(pkg))
-    assert [(s.name, s.priority) for s in sections[:2]] == [("target signature", 0), ("target source", 0)]
+    assert [(s.name, s.priority) for s in sections[:1]] == [("target source", 0)]
     assert "def put(self, item, *, force=False) -> int" in sections[0].text
-    assert "return helper(item) + ai_helper(item)" in sections[1].text
-    assert all(section.priority > 0 for section in sections[2:])
+    assert "return helper(item) + ai_helper(item)" in sections[0].text
+    assert all(section.priority > 0 for section in sections[1:])
+    assert "Target signature" not in "".join(section.text for section in sections)  # not paid twice
+    long_source = "def put(self, item, *, force=False) -> int:\n" + "    item += 1\n" * 70
+    long = build_sections(put_inputs(pkg, source=long_source))
+    assert [(s.name, s.priority) for s in long[:2]] == [("target signature", 0), ("target source", 0)]
 
 
 def test_style_examples_come_last_with_the_lowest_importance(pkg: griffe.Module) -> None:
@@ -237,7 +241,6 @@ def test_style_examples_come_last_with_the_lowest_importance(pkg: griffe.Module)
 def test_the_surroundings_sit_between_target_and_examples(pkg: griffe.Module) -> None:
     names = [section.name for section in build_sections(put_inputs(pkg))]
     assert names == [
-        "target signature",
         "target source",
         "callees",
         "class context",
@@ -284,7 +287,7 @@ def test_ai_docstrings_never_appear_in_a_module_outline(pkg: griffe.Module) -> N
 
 def test_source_holding_backtick_fences_gets_a_longer_fence(pkg: griffe.Module) -> None:
     source = 'def put(self):\n    """Example:\n\n    ```\n    put()\n    ```\n    """\n'
-    text = build_sections(put_inputs(pkg, source=source))[1].text
+    text = build_sections(put_inputs(pkg, source=source))[0].text
     assert text.startswith("## Target source\n````python\n")
     assert text.endswith("\n````")
 

@@ -23,7 +23,7 @@ def test_properdocs_build_fills_marks_styles_and_reports(tmp_path: Path, emulato
 def test_properdocs_build_with_strict_and_a_failing_object_exits_non_zero_with_one_error_line(
     tmp_path: Path, emulator: AzureEmulator
 ) -> None:
-    site = extension_site(tmp_path / "root", TINY_PACKAGE, TINY_PAGES, {"strict": True, "token_budget": 3000})
+    site = extension_site(tmp_path / "root", TINY_PACKAGE, TINY_PAGES, {"strict": True, "token_budget": 1000})
     result = build_with("properdocs", site, build_env(emulator, tmp_path))
     assert result.returncode != 0, result.output
     assert "Traceback" not in result.output

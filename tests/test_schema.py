@@ -9,7 +9,7 @@ import griffe
 import pytest
 
 from mkdocs_ai_docstrings._internal.facts import CodeFacts, code_facts
-from mkdocs_ai_docstrings._internal.schema import answer_schema, improve_schema, validate_answer
+from mkdocs_ai_docstrings._internal.schema import EXAMPLE_SCHEMA, answer_schema, improve_schema, validate_answer
 
 FUNCTION = CodeFacts(
     kind="function", parameters=("path", "*args", "**options"), returns_value=True, raises=("OSError",)
@@ -75,13 +75,11 @@ def test_sections_without_facts_are_absent() -> None:
     assert set(properties) == {"summary", "description"}
 
 
-@pytest.mark.parametrize(
-    ("facts", "has_examples"), [(FUNCTION, True), (CLASS, True), (MODULE, False), (PROPERTY, False)]
-)
-def test_examples_are_asked_for_functions_methods_and_classes_only(facts: CodeFacts, has_examples: bool) -> None:
-    assert ("examples" in answer_schema(facts)["properties"]) is has_examples
-    method = CodeFacts(kind="method")
-    assert "examples" in answer_schema(method)["properties"]
+@pytest.mark.parametrize("facts", [FUNCTION, CLASS, MODULE, PROPERTY, CodeFacts(kind="method")])
+def test_the_docstring_schema_asks_for_no_example_which_has_a_request_of_its_own(facts: CodeFacts) -> None:
+    assert "examples" not in answer_schema(facts)["properties"]
+    assert validate_answer({"example": "print(1)"}, EXAMPLE_SCHEMA) == []
+    assert validate_answer({"example": "print(1)", "extra": ""}, EXAMPLE_SCHEMA) != []
 
 
 @pytest.mark.parametrize("facts", [FUNCTION, GENERATOR, CLASS, MODULE, PROPERTY])
@@ -121,7 +119,7 @@ class Store:
     assert "returns" in load["properties"]
     assert "yields" in walk["properties"] and "returns" not in walk["properties"]
     assert "parameters" not in walk["properties"]
-    assert set(item_enum(store, "attributes")) == {"limit", "root"}
+    assert set(item_enum(store, "attributes")) == {"limit"}  # `root` is documented as the parameter it stores
 
 
 # Improve mode --------------------------------------------------------------------------------------------------
@@ -152,7 +150,6 @@ def full_answer() -> dict[str, Any]:
         ],
         "returns": {"description": "The handle."},
         "raises": [{"exception": "OSError", "description": "When missing."}],
-        "examples": "",
     }
 
 
@@ -194,3 +191,24 @@ def test_overlong_text_is_accepted_for_sanitization_to_cut_and_non_objects_are_r
     assert validate_answer(["not", "an", "object"], answer_schema(MODULE)) == [
         "<root>: ['not', 'an', 'object'] is not of type 'object'"
     ]
+
+
+def test_a_class_with_too_many_entries_is_asked_for_its_parameters_only() -> None:
+    from mkdocs_ai_docstrings._internal.discovery import Candidate
+    from mkdocs_ai_docstrings._internal.jobs import Job
+    from mkdocs_ai_docstrings._internal.request import MAX_CLASS_ENTRIES, schema_for
+
+    def schema(parameters: int, attributes: int) -> dict[str, Any]:
+        facts = CodeFacts(
+            kind="class",
+            parameters=tuple(f"p{i}" for i in range(parameters)),
+            attributes=tuple(f"a{i}" for i in range(attributes)),
+        )
+        candidate = Candidate(griffe.Class("Wide"), "pkg.Wide", "class", True, "no docstring")
+        return dict(schema_for(Job(candidate, facts)))
+
+    small = schema(4, MAX_CLASS_ENTRIES - 4)
+    wide = schema(12, 8)  # textwrap.TextWrapper: the real model was cut off at 700 tokens twice
+    assert item_enum(small, "attributes") == [f"a{i}" for i in range(MAX_CLASS_ENTRIES - 4)]
+    assert "attributes" not in wide["properties"]
+    assert item_enum(wide, "parameters") == [f"p{i}" for i in range(12)]

@@ -18,7 +18,7 @@ from tests.test_build import STYLE_PACKAGE, TINY_PACKAGE, TINY_PAGES, UNDOCUMENT
 
 TWO_PACKAGES = {**TINY_PACKAGE, **STYLE_PACKAGE}
 TWO_PAGES = {"index.md": "# API\n\n::: tinypkg.core\n\n::: stylepkg.ops\n"}
-BUDGET = 8000
+BUDGET = 4000
 """Enough for most of `tinypkg` alone, and for all of `stylepkg` alone: not for both."""
 
 

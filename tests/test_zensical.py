@@ -16,7 +16,7 @@ def test_zensical_build_fills_marks_styles_and_reports_beside_the_config_file(
 ) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    site = extension_site(tmp_path / "root", TINY_PACKAGE, TINY_PAGES)
+    site = extension_site(tmp_path / "root", TINY_PACKAGE, TINY_PAGES, {"examples": False})  # one request an object
     result = build_with("zensical", site, build_env(emulator, tmp_path), cwd=elsewhere)
     assert result.returncode == 0, result.output
     html = result.pages()["index.html"]
@@ -37,7 +37,7 @@ def test_zensical_build_fills_marks_styles_and_reports_beside_the_config_file(
 def test_zensical_build_with_strict_and_a_failing_object_exits_1_with_one_error_line_and_no_traceback(
     tmp_path: Path, emulator: AzureEmulator
 ) -> None:
-    site = extension_site(tmp_path / "root", TINY_PACKAGE, TINY_PAGES, {"strict": True, "token_budget": 3000})
+    site = extension_site(tmp_path / "root", TINY_PACKAGE, TINY_PAGES, {"strict": True, "token_budget": 1000})
     result = build_with("zensical", site, build_env(emulator, tmp_path))
     assert result.returncode == 1, result.output
     assert "Traceback" not in result.output

@@ -217,7 +217,7 @@ class BatchRoute:
             return self._left(job, request, "truncated: the answer hit max_completion_tokens")
         usage = {"prompt_tokens": response.prompt_tokens, "completion_tokens": response.completion_tokens}
         # Judged as a live first answer: one a retry could fix is left to the live path, which can retry.
-        result = await accept_answer(context, job, request, response.content or "", usage, last=False)
+        result = await accept_answer(context, job, request, response.content or "", usage)
         if result.status is Status.GENERATED:
             stored = session.cache.peek(request.key, request.schema) is not None
             reason = None if stored else "accepted, but the answer cache could not store it (see the build's warning)"

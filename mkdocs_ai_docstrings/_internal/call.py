@@ -1,11 +1,14 @@
-"""The model call for one job: one request through the client, and one targeted retry for a fixable answer."""
+"""The model call for one job: one request through the client, one targeted retry for a fixable answer, then
+the example request."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from mkdocs_ai_docstrings._internal.client import CallFailure, CallTally, ChatResponse, parse_content
+from mkdocs_ai_docstrings._internal.example_call import add_example
 from mkdocs_ai_docstrings._internal.grounding import Attempt, judge
 from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext, outcome
 from mkdocs_ai_docstrings._internal.monitor import CURRENT_CALL, CallContext
@@ -50,7 +53,6 @@ async def generate(context: PackageContext, job: Job, request: PreparedRequest, 
     attempt = Attempt()
     repairs, examples = attempt.repairs, attempt.examples
     failure = "no answer"
-    fallback: tuple[dict[str, Any], bool] | None = None
     for round_ in range(2):
         last = round_ == 1
         try:
@@ -73,8 +75,15 @@ async def generate(context: PackageContext, job: Job, request: PreparedRequest, 
             feedback = (
                 f"Your answer was cut off at {settings.max_completion_tokens} tokens. Answer again with the same JSON "
                 "keys, much shorter: one sentence for the description, at most ten words for each parameter, "
-                "attribute or exception entry, and an empty example."
+                "attribute or exception entry."
             )
+            whole = closed_prefix(response.content)
+            if whole is not None:  # every field was complete: the model ran on (e.g. whitespace) after the last
+                verdict = await judge(context, job, request, whole, attempt)
+                if verdict.problems is None:
+                    repairs.append("cut off after its last field: published the complete answer")
+                    answer = await add_example(context, job, request, verdict.answer, attempt, usage)
+                    return commit(context, job, answer, request.key, repairs, usage, **common, **examples.fields())
         else:
             try:
                 answer = parse_content(response.content)
@@ -82,12 +91,10 @@ async def generate(context: PackageContext, job: Job, request: PreparedRequest, 
                 failure = f"malformed JSON: {str(error)[:120]}"
                 feedback = "Your answer was not valid JSON. Answer again with only the JSON object."
             else:
-                verdict = await judge(context, job, request, answer, attempt, last=last)
-                fallback = fallback or verdict.fallback
+                verdict = await judge(context, job, request, answer, attempt)
                 if verdict.problems is None:
-                    return commit(
-                        context, job, verdict.answer, request.key, repairs, usage, **common, **examples.fields()
-                    )
+                    answer = await add_example(context, job, request, verdict.answer, attempt, usage)
+                    return commit(context, job, answer, request.key, repairs, usage, **common, **examples.fields())
                 failure = verdict.problems[0]
                 feedback = "Your answer has these problems; answer again with the corrected JSON:\n- " + "\n- ".join(
                     verdict.problems
@@ -95,12 +102,13 @@ async def generate(context: PackageContext, job: Job, request: PreparedRequest, 
         if last:
             break
         repairs.append(f"retried: {failure}")
-        previous = [{"role": "assistant", "content": response.content[:4000]}] if response.content else []
+        # A cut-off answer is not worth sending back (it is long, and the retry is told to be short).
+        previous = (
+            [{"role": "assistant", "content": response.content[:4000]}]
+            if response.content and response.finish_reason != "length"
+            else []
+        )
         conversation = [*messages, *previous, {"role": "user", "content": feedback}]
-    if fallback is not None:  # the first answer was sound but for parts that can be dropped; the retry was worse
-        repairs.append(f"retry failed ({failure}): published the first answer without its faulty parts")
-        examples.dropped += fallback[1]
-        return commit(context, job, fallback[0], request.key, repairs, usage, **common, **examples.fields())
     session.cache.put_failure(request.key, job.candidate.path, failure)  # not asked again until its inputs change
     return outcome(
         job, Status.FAILED, failure, **usage_fields(context, usage), repairs=repairs, **common, **examples.fields()
@@ -113,16 +121,13 @@ async def accept_answer(
     request: PreparedRequest,
     content: str,
     usage: Mapping[str, int] | None = None,
-    *,
-    last: bool = True,
 ) -> ObjectOutcome:
     """Validate, ground and publish (or fail) an answer obtained outside a live call, as a live call's last round.
 
     For answers that come back by another route (a batch job): no retry is possible, so what can be dropped is
-    dropped, and an answer that still fails is remembered as failed like a live one. With `last=False` it is
-    judged as a live call's first answer instead: one a retry could fix fails (and the caller may leave it to
-    the live path, which retries). `usage` is what the answer was billed (`prompt_tokens`,
-    `completion_tokens`), priced at the session's price.
+    dropped, and an answer that still fails is remembered as failed like a live one (the caller may leave it to
+    the live path, which retries). Such a docstring gets no example: that would take a live request. `usage`
+    is what the answer was billed (`prompt_tokens`, `completion_tokens`), priced at the session's price.
     """
     attempt = Attempt()
     usage = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "possibly_billed_tokens": 0, **(usage or {})}
@@ -132,7 +137,7 @@ async def accept_answer(
     except (ValueError, TypeError) as error:
         failure = f"malformed JSON: {str(error)[:120]}"
     else:
-        verdict = await judge(context, job, request, answer, attempt, last=last)
+        verdict = await judge(context, job, request, answer, attempt)
         if verdict.problems is None:
             return commit(
                 context, job, verdict.answer, request.key, attempt.repairs, usage, **common, **attempt.examples.fields()
@@ -148,3 +153,22 @@ async def accept_answer(
         **common,
         **attempt.examples.fields(),
     )
+
+
+def closed_prefix(content: str) -> Any | None:
+    """The JSON object a cut-off answer holds when only closing brackets are missing, else `None`.
+
+    No string is ever closed: a value cut mid-sentence is not completed, the answer is then not valid.
+    """
+    text = content.rstrip().rstrip(",").rstrip()
+    if not text.startswith("{"):
+        return None
+    closers = [""] + [a + b + c for c in ("", "}", "]") for b in ("", "}", "]") for a in ("}", "]")]
+    for closer in dict.fromkeys(closers):
+        try:
+            value = json.loads(text + closer)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return None

@@ -47,7 +47,8 @@ class CodeFacts:
     raise_paths: tuple[str, ...] = ()
     """Full paths of `raises`, same order; the display name when the exception cannot be resolved."""
     attributes: tuple[str, ...] = ()
-    """Classes: public attribute members (class and instance attributes, properties)."""
+    """Classes: public attribute members (class and instance attributes, properties) that are not constructor
+    parameters."""
     callees: tuple[str, ...] = ()
     """Paths of the same package's functions, methods and classes this object calls (classes: bases + `__init__`)."""
     bases: tuple[str, ...] = ()
@@ -145,11 +146,14 @@ def code_facts(obj: griffe.Object) -> CodeFacts:
         init = _init_method(target)
         init_calls = [callee.path for callee, _ in _analysis(init, memo).calls] if init is not None else []
         package_bases = [base.path for base in _resolved_bases(target) if _same_package(base, target)]
+        parameters = parameter_names(target)
         return CodeFacts(
             kind=kind,
-            parameters=parameter_names(target),
+            parameters=parameters,
             **_raise_fields(target, memo),
-            attributes=_public_attributes(target),
+            # An attribute that stores a constructor parameter is documented once, as the parameter: a class
+            # with a dozen options otherwise costs the model (and the reader) every sentence twice.
+            attributes=tuple(name for name in _public_attributes(target) if name not in parameters),
             callees=_unique([*package_bases, *init_calls]),
             bases=tuple(_base_path(base) for base in target.bases),
         )

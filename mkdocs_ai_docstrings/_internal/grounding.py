@@ -6,17 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mkdocs_ai_docstrings._internal.checks import (
-    check_answer,
-    drop_prose,
-    drop_ungrounded,
-    prose_problems,
-)
-from mkdocs_ai_docstrings._internal.examples import ExampleCounts, ExampleRunner, check_example, package_search_paths
+from mkdocs_ai_docstrings._internal.checks import check_answer, drop_prose, drop_ungrounded
+from mkdocs_ai_docstrings._internal.examples import ExampleCounts, ExampleRunner, package_search_paths
 from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext
 from mkdocs_ai_docstrings._internal.render import structure_problems
 from mkdocs_ai_docstrings._internal.request import PreparedRequest
-from mkdocs_ai_docstrings._internal.sanitize import sanitize_code
 from mkdocs_ai_docstrings._internal.schema import validate_answer
 from mkdocs_ai_docstrings._internal.secrets import scrub
 
@@ -34,9 +28,6 @@ class Verdict:
     """The answer, repaired (publishable when `problems` is `None`)."""
     problems: list[str] | None = None
     """What a retry should fix; `None`: publishable as it is."""
-    fallback: tuple[dict[str, Any], bool] | None = None
-    """With problems: the answer without its faulty parts (and whether that dropped the example), to publish if
-    the retry fails."""
 
 
 @dataclass
@@ -47,17 +38,12 @@ class Attempt:
     examples: ExampleCounts = field(default_factory=ExampleCounts)
 
 
-async def judge(
-    context: PackageContext, job: Job, request: PreparedRequest, answer: Any, attempt: Attempt, *, last: bool = True
-) -> Verdict:
-    """Validate and ground a parsed answer exactly as a live call does.
-
-    On the `last` round what is still wrong and can be dropped is dropped instead of being returned as problems.
-    """
+async def judge(context: PackageContext, job: Job, request: PreparedRequest, answer: Any, attempt: Attempt) -> Verdict:
+    """Validate and ground a parsed answer exactly as a live call does; what can be dropped is dropped."""
     answer, problems = ground(context, job, answer, request.schema, attempt.repairs)
     if problems is not None:
         return Verdict(answer, problems)
-    return await check_text(context, job, answer, attempt, last=last)
+    return check_text(context, job, answer, attempt)
 
 
 def ground(
@@ -92,41 +78,17 @@ def ground(
     return answer, None
 
 
-async def check_text(
-    context: PackageContext, job: Job, answer: dict[str, Any], attempt: Attempt, *, last: bool
-) -> Verdict:
-    """Check the prose and run the example of a grounded answer."""
+def check_text(context: PackageContext, job: Job, answer: dict[str, Any], attempt: Attempt) -> Verdict:
+    """Fix the prose of a grounded answer by dropping what is wrong (a retry of the whole answer costs more).
+
+    A misstated default, a return contradicting the annotation, a dotted path or the name in the summary, a
+    repeated summary or an unknown member: the offending words or sentence go, and the rest is published.
+    """
     candidate = job.candidate
-    secrets = context.session.secrets
-    examples, repairs = attempt.examples, attempt.repairs
     paths = (candidate.path, candidate.public_path)
-    problems = [
-        p
-        for p in prose_problems(answer, candidate.obj, paths=paths, improve=candidate.improve)
-        if p.kind != "repeated_summary"  # fixed by dropping the repeated sentence: no need to ask again
-    ]
-    example_problems = []
-    code = sanitize_code(str(answer.get("examples") or ""))
-    if code.strip():
-        failed_before = examples.checked > examples.passed
-        examples.checked += 1
-        example_problems, ran = await check_example(code, candidate.obj, context.package, example_runner(context))
-        examples.run += ran
-        if not example_problems:
-            examples.passed += 1
-            examples.repaired += failed_before
     answer, fixed = drop_prose(answer, candidate.obj, paths=paths, improve=candidate.improve)
-    without_example = {**answer, "examples": ""} if example_problems else answer
-    if (problems or example_problems) and not last:
-        details = [p.detail for p in problems] + [f"example: {p.detail}" for p in example_problems]
-        return Verdict(
-            answer, [scrub(detail, secrets) for detail in details], (without_example, bool(example_problems))
-        )
-    repairs.extend(f"dropped: {p.detail}" for p in fixed)
-    if example_problems:
-        examples.dropped += 1
-        repairs.append(f"example dropped: {scrub(example_problems[0].detail, secrets)}")
-    return Verdict(without_example)
+    attempt.repairs.extend(f"dropped: {scrub(p.detail, context.session.secrets)}" for p in fixed)
+    return Verdict(answer)
 
 
 def example_runner(context: PackageContext) -> ExampleRunner | None:
@@ -140,11 +102,12 @@ def example_runner(context: PackageContext) -> ExampleRunner | None:
 
 
 def cached_answer(context: PackageContext, entry: Mapping[str, Any]) -> Mapping[str, Any]:
-    """A cached answer, without an example its entry does not record as checked the way this build requires."""
+    """A cached answer with its example, unless its entry does not record it as checked the way this build requires."""
     answer = entry["answer"]
+    example = str(entry.get("example") or "")
     accepted = ("run",) if context.settings.run_examples else ("run", "static")
-    if str(answer.get("examples") or "").strip() and entry.get("example_check") not in accepted:
-        return {**answer, "examples": ""}
+    if example.strip() and entry.get("example_check") in accepted:
+        return {**answer, "examples": example}
     return answer
 
 

@@ -41,7 +41,12 @@ def commit(
 ) -> ObjectOutcome:
     """Store a new answer in the cache (and this build's memory) and publish it."""
     session = context.session
-    entry = {"answer": answer, "path": job.candidate.path, "model": session.model, "repairs": repairs}
+    # The example is kept beside the answer: it comes from a request of its own, and the answer must still
+    # match the docstring request's schema when the cache is read.
+    stored = {key: value for key, value in answer.items() if key != "examples"}
+    entry = {"answer": stored, "path": job.candidate.path, "model": session.model, "repairs": repairs}
+    if str(answer.get("examples") or "").strip():
+        entry["example"] = answer["examples"]
     session.memory[key] = entry  # first: an answer the cache cannot store is still kept for this build
     entry["example_check"] = "run" if context.settings.run_examples else "static"
     session.cache.put(key, entry)

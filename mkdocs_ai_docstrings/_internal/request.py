@@ -57,12 +57,20 @@ def request_for(context: PackageContext, job: Job) -> PreparedRequest:
     )
 
 
+MAX_CLASS_ENTRIES = 12
+"""A class with more constructor parameters and attributes than this is asked for its parameters only: a
+small model answering two dozen entries runs past `max_completion_tokens`, and is cut off again when told to
+be shorter."""
+
+
 def schema_for(job: Job) -> Mapping[str, Any]:
     """The schema of `job`'s answer."""
-    candidate = job.candidate
+    candidate, facts = job.candidate, job.facts
     if candidate.improve:
         return improve_schema(candidate.missing_parameters, candidate.missing_returns)
-    return answer_schema(job.facts)
+    if facts.kind == "class" and len(facts.parameters) + len(facts.attributes) > MAX_CLASS_ENTRIES:
+        facts = dataclasses.replace(facts, attributes=())
+    return answer_schema(facts)
 
 
 def context_inputs(context: PackageContext, job: Job) -> ContextInputs:

@@ -7,7 +7,7 @@ from typing import Any
 
 from mkdocs_ai_docstrings._internal.facts import CodeFacts
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 """Bump when the schema's shape changes: it is part of every cache key."""
 
 SCHEMA_NAME = "docstring"
@@ -63,17 +63,24 @@ def answer_schema(facts: CodeFacts) -> dict[str, Any]:
     if facts.attributes:
         properties["attributes"] = _named_items("name", facts.attributes)
         properties["attributes"]["description"] = "One entry for each public attribute."
-    if facts.kind in ("function", "method", "class"):
-        properties["examples"] = {
-            "type": "string",
-            "description": "A short runnable Python usage example (code only, no prompts), or an empty string.",
-        }
     return {
         "type": "object",
         "properties": properties,
         "required": list(properties),
         "additionalProperties": False,
     }
+
+
+EXAMPLE_KINDS = ("function", "method", "class")
+"""Kinds of object that get a usage example (asked for in a request of its own, after the docstring)."""
+
+EXAMPLE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"example": {"type": "string", "description": "Python code only, no prompts."}},
+    "required": ["example"],
+    "additionalProperties": False,
+}
+"""The schema of the answer to an example request."""
 
 
 def improve_schema(missing_parameters: tuple[str, ...], missing_returns: bool) -> dict[str, Any]:

@@ -1,0 +1,104 @@
+"""The example request of one job: asked after its docstring was accepted, checked, repaired once, else dropped.
+
+A small model writes far better examples when that is its only task, and a failing example then costs a
+repair of the example alone (a few hundred tokens), not of the whole docstring. The request shows the
+signature, the accepted summary and parameter texts, the source when it is short, and the exact import line
+the example must start with. Nothing fails the docstring here: an example that cannot be had is left out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from mkdocs_ai_docstrings._internal.client import CallFailure, parse_content
+from mkdocs_ai_docstrings._internal.examples import check_example
+from mkdocs_ai_docstrings._internal.grounding import Attempt, example_runner
+from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext
+from mkdocs_ai_docstrings._internal.prompts import example_import, example_messages
+from mkdocs_ai_docstrings._internal.request import PreparedRequest
+from mkdocs_ai_docstrings._internal.sanitize import sanitize_code
+from mkdocs_ai_docstrings._internal.schema import EXAMPLE_KINDS, EXAMPLE_SCHEMA
+from mkdocs_ai_docstrings._internal.secrets import redact_source, scrub
+
+
+def wants_example(context: PackageContext, job: Job) -> bool:
+    """Whether `job`'s docstring gets an example: functions, methods and classes, with `examples` on, not in
+    improve mode."""
+    return context.settings.examples and job.facts.kind in EXAMPLE_KINDS and not job.candidate.improve
+
+
+async def add_example(
+    context: PackageContext,
+    job: Job,
+    request: PreparedRequest,
+    answer: dict[str, Any],
+    attempt: Attempt,
+    usage: dict[str, int],
+) -> dict[str, Any]:
+    """`answer` with a checked example under `examples` (an empty one when none passed); counts in `attempt`."""
+    from mkdocs_ai_docstrings._internal.call import ask  # call imports this module
+
+    if not wants_example(context, job):
+        return answer
+    session, obj = context.session, job.candidate.obj
+    secrets = session.secrets
+    messages = example_messages(obj, context.package.path, str(answer.get("summary") or ""), _parameters(answer))
+    messages = [
+        {**m, "content": redact_source(m["content"], secrets, detect=context.settings.redact_secrets).text}
+        for m in messages
+    ]
+    small = dataclasses.replace(request, messages=messages, schema=EXAMPLE_SCHEMA)
+    first, _ = example_import(obj)
+    examples, repairs = attempt.examples, attempt.repairs
+    conversation = list(messages)
+    problem = ""
+    for round_ in range(2):
+        try:
+            response = await ask(context, conversation, small, usage)
+        except CallFailure as error:
+            repairs.append(f"no example: {error.kind.replace('_', ' ')}")
+            break
+        code = _example_of(response.content) if response.finish_reason != "length" else ""
+        if not code.strip():
+            break  # no example offered: nothing to check or drop
+        if first not in code.splitlines():  # the line it was told to start with: added, not paid a repair for
+            code = f"{first}\n{code}"
+        examples.checked += 1
+        problems, ran = await check_example(code, obj, context.package, example_runner(context))
+        examples.run += ran
+        if not problems:
+            examples.passed += 1
+            examples.repaired += round_
+            return {**answer, "examples": code}
+        problem = scrub(problems[0].detail, secrets)
+        if round_:
+            break
+        repairs.append(f"example repaired: {problem}")
+        conversation = [
+            *messages,
+            {"role": "assistant", "content": response.content[:2000]},
+            {
+                "role": "user",
+                "content": f"The example fails: {problem}\nAnswer again with the JSON object and a corrected example.",
+            },
+        ]
+    if problem:
+        examples.dropped += 1
+        repairs.append(f"example dropped: {problem}")
+    return {**answer, "examples": ""}
+
+
+def _example_of(content: str) -> str:
+    try:
+        value = parse_content(content)
+    except (ValueError, TypeError):
+        return ""
+    if not isinstance(value, dict):
+        return ""
+    return sanitize_code(str(value.get("example") or ""))
+
+
+def _parameters(answer: dict[str, Any]) -> str:
+    items = answer.get("parameters") or []
+    return "\n".join(f"- {item.get('name')}: {item.get('description')}" for item in items if isinstance(item, dict))
