@@ -696,3 +696,18 @@ def test_plan_command_prints_a_table_and_a_total_and_sends_nothing(tmp_path: Pat
     assert int(total[1]) == WEATHERKIT_OBJECTS
     assert int(total[2]) == sum(int(line.split()[-2]) for line in rows)
     assert float(total[3]) > 0
+
+
+def test_the_plan_counts_the_example_request_of_each_function_and_class(
+    weatherkit: Callable[[], griffe.Module], tmp_path: Path, emulator: AzureEmulator
+) -> None:
+    without = run_build(weatherkit(), tmp_path / "a", dry_run=True)
+    planned = run_build(weatherkit(), tmp_path / "b", dry_run=True, examples=True)
+    estimates = {o.path: o.estimated_tokens or 0 for o in without.outcomes}
+    grown = {o.path for o in planned.outcomes if (o.estimated_tokens or 0) > estimates[o.path]}
+    asked = {o.path for o in planned.outcomes if o.kind in ("function", "method", "class")}
+    assert grown == asked and asked  # exactly the objects that get an example request
+
+    built = run_build(weatherkit(), tmp_path / "c", emulator, examples=True)
+    assert built.paths("generated") == planned.paths("planned")
+    assert built.billed <= planned.planned_tokens() * 1.1  # the estimate is not far under what is billed

@@ -205,7 +205,7 @@ def test_a_class_with_too_many_entries_is_asked_for_its_parameters_only() -> Non
             attributes=tuple(f"a{i}" for i in range(attributes)),
         )
         candidate = Candidate(griffe.Class("Wide"), "pkg.Wide", "class", True, "no docstring")
-        return dict(schema_for(Job(candidate, facts)))
+        return dict(schema_for(Job(candidate, raw_facts=facts)))
 
     small = schema(4, MAX_CLASS_ENTRIES - 4)
     wide = schema(12, 8)  # textwrap.TextWrapper: the real model was cut off at 700 tokens twice

@@ -11,6 +11,7 @@ from typing import Any
 from mkdocs_ai_docstrings._internal.client import wire_format
 from mkdocs_ai_docstrings._internal.prices import Price, estimate_cost
 from mkdocs_ai_docstrings._internal.request import PreparedRequest
+from mkdocs_ai_docstrings._internal.schema import EXAMPLE_SCHEMA
 from mkdocs_ai_docstrings._internal.session import BuildSession
 
 EXPECTED_FIELD_TOKENS = {"summary": 15, "description": 25, "examples": 20, "returns": 25, "yields": 25}
@@ -54,6 +55,30 @@ class Estimate:
         worst = self.worst + math.ceil(min(cap, QUOTE_MARGIN * docstring_tokens) * self.worst_per_token)
         cost = estimate_cost(price, prompt_tokens=expected - self.completion, completion_tokens=self.completion)
         return dataclasses.replace(self, expected=expected, worst=worst, cost=cost)
+
+    def with_example(self, example: Estimate) -> Estimate:
+        """This estimate once the example request that follows an accepted docstring is added to what is expected.
+
+        The worst case stays the docstring's own: an example request that does not fit is left out, and the
+        docstring is published without an example.
+        """
+        expected = self.expected + example.expected
+        cost = None if self.cost is None or example.cost is None else self.cost + example.cost
+        return dataclasses.replace(self, expected=expected, cost=cost)
+
+
+def estimate_example(session: BuildSession, request: PreparedRequest, messages: list[dict[str, str]]) -> Estimate:
+    """Estimate the example request of `request`'s object from its `messages` before the docstring is known.
+
+    The accepted summary and parameter texts it will quote are left out, and so is the example's code beyond
+    the field itself: models often offer no example, and a plan that counts on tokens the build does not spend
+    lists too little (calibrated on `bench/plan_vs_build.py`: expected within about 10% of billed).
+    """
+    wire = wire_format(EXAMPLE_SCHEMA, request.mode)
+    prompt = session.estimate_counter.count_messages(messages, extra=wire)
+    completion = min(request.max_tokens, expected_completion(EXAMPLE_SCHEMA))
+    cost = estimate_cost(session.price, prompt_tokens=prompt, completion_tokens=completion)
+    return Estimate(expected=prompt + completion, worst=prompt + completion, cost=cost, completion=completion)
 
 
 def estimate(session: BuildSession, request: PreparedRequest) -> Estimate:

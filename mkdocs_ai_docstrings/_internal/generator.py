@@ -21,7 +21,7 @@ import griffe
 
 from mkdocs_ai_docstrings._internal.budget import ON_RESERVED
 from mkdocs_ai_docstrings._internal.discovery import Candidate
-from mkdocs_ai_docstrings._internal.estimate import estimate
+from mkdocs_ai_docstrings._internal.estimate import Estimate, estimate, estimate_example
 from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext, outcome
 from mkdocs_ai_docstrings._internal.logger import logger
 from mkdocs_ai_docstrings._internal.mark import mark_summary_line
@@ -161,7 +161,18 @@ class _Run:
         if not self.settings.dry_run and not session.can_generate:
             reason = self._not_generating_reason()
             return or_stale(context, job, stale, outcome(job, Status.SKIPPED, reason, **request.fields()))
-        return Pending(job, request, estimate(session, request), stale)
+        return Pending(job, request, self._estimate(job, request), stale)
+
+    def _estimate(self, job: Job, request: PreparedRequest) -> Estimate:
+        """The request's estimate, with the example request that follows it when the job gets one."""
+        from mkdocs_ai_docstrings._internal.example_call import wants_example  # the call's modules, on first use
+        from mkdocs_ai_docstrings._internal.prompts import example_messages
+
+        estimated = estimate(self.session, request)
+        if self.context.route is not None or not wants_example(self.context, job):
+            return estimated  # the `batch` route's answers get no example
+        messages = example_messages(job.candidate.obj, self.context.package.path, "", "")
+        return estimated.with_example(estimate_example(self.session, request, messages))
 
     def _cached(self, job: Job, request: PreparedRequest, *, counted: bool = True) -> ObjectOutcome | None:
         """Publish the answer the memory or the cache holds for `request` (`counted`: in the cache's statistics)."""
