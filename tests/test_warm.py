@@ -20,7 +20,7 @@ import pytest
 from mkdocs_ai_docstrings._internal import discovery, jobs, redact, request, warm
 from mkdocs_ai_docstrings._internal.discovery import SecretScans, discover
 from mkdocs_ai_docstrings._internal.generator import fill
-from mkdocs_ai_docstrings._internal.jobs import PackageContext
+from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext
 from mkdocs_ai_docstrings._internal.schedule import plan_jobs
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings
@@ -175,7 +175,11 @@ def fingerprint_and_key(files: dict[str, str], target: str, tmp_path: Path, **op
     session = session_for(tmp_path / "cache", **options)
     with loaded(files) as package:
         context = PackageContext(session, package)
-        job = next(job for job in plan_jobs(discover(package, session.settings)) if job.candidate.path == target)
+        job = next(
+            job
+            for job in plan_jobs([Job(c) for c in discover(package, session.settings)])
+            if job.candidate.path == target
+        )
         fingerprint = prompt_fingerprint(context, job, request.schema_for(job))
         key = request.request_for(context, job).key
     session.finish()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import hmac
 from collections.abc import Sequence
@@ -207,19 +208,18 @@ class SecretScans:
         return found
 
     def _seal(self, digest: str, found: Sequence[Sequence[Any]]) -> str:
-        key = seal_key(self.secrets)
         text = digest + "\0" + "\0".join(f"{kind}\1{line}" for kind, line in found)
-        return seal(key, text) if key is not None else ""
+        return seal(self._key, text) if self._key is not None else ""
 
-    @property
-    def _sealed(self) -> bool:
-        return seal_key(self.secrets) is not None
+    @functools.cached_property
+    def _key(self) -> bytes | None:
+        return seal_key(self.secrets)
 
     def _load(self) -> dict[str, tuple[tuple[str, int], ...]]:
         if self._loaded:
             return self._stored
         self._loaded = True
-        data = self.cache.scans(self.name) if self.cache is not None and self._sealed else None
+        data = self.cache.scans(self.name) if self.cache is not None and self._key is not None else None
         for digest, item in (data or {}).items() if isinstance(data, dict) else ():
             if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)):
                 continue
@@ -238,7 +238,7 @@ class SecretScans:
 
     def save(self) -> None:
         """Store this build's findings (sealed) when any was new to the cache."""
-        if self.cache is None or not self._sealed or not (self._used.keys() - self._load().keys()):
+        if self.cache is None or not self._key is not None or not (self._used.keys() - self._load().keys()):
             return
         self.cache.put_scans(
             self.name,

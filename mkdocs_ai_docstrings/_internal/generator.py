@@ -25,7 +25,8 @@ from mkdocs_ai_docstrings._internal.estimate import Estimate, estimate, estimate
 from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext, outcome
 from mkdocs_ai_docstrings._internal.logger import logger
 from mkdocs_ai_docstrings._internal.mark import mark_summary_line
-from mkdocs_ai_docstrings._internal.publish import from_lock, or_stale, publish
+from mkdocs_ai_docstrings._internal.prompts import example_messages
+from mkdocs_ai_docstrings._internal.publish import cached_answer, from_lock, or_stale, publish
 from mkdocs_ai_docstrings._internal.report import ObjectOutcome, Reason, Status
 from mkdocs_ai_docstrings._internal.request import PreparedRequest, request_for
 from mkdocs_ai_docstrings._internal.schedule import Pending, Plan, PriorityGate, make_plan, plan_jobs, priority_order
@@ -166,7 +167,6 @@ class _Run:
     def _estimate(self, job: Job, request: PreparedRequest) -> Estimate:
         """The request's estimate, with the example request that follows it when the job gets one."""
         from mkdocs_ai_docstrings._internal.example_call import wants_example  # the call's modules, on first use
-        from mkdocs_ai_docstrings._internal.prompts import example_messages
 
         estimated = estimate(self.session, request)
         if self.context.route is not None or not wants_example(self.context, job):
@@ -220,15 +220,16 @@ class _Run:
             return self._publish_cached(job, entry, request)
         await gate.acquire(job.priority)
         try:
-            generated = await answer_checked(context, job, request, **request.fields())
-            return or_stale(context, job, item.stale, generated)
+            from mkdocs_ai_docstrings._internal.call import generate  # on first use: the lock file never needs it
+
+            return or_stale(context, job, item.stale, await generate(context, job, request, **request.fields()))
         finally:
             gate.release()
             if claimed:
                 session.cache.unclaim(key)
 
     def _publish_cached(self, job: Job, entry: dict[str, Any], request: PreparedRequest) -> ObjectOutcome:
-        answer = checked_cache_entry(self.context, entry)
+        answer = cached_answer(self.context, entry)
         repairs = list(entry.get("repairs", []))
         return publish(self.context, job, answer, Status.CACHED, repairs=repairs, cost=0.0, **request.fields())
 
@@ -254,20 +255,3 @@ class _Run:
             return None
         detail = f"{reason} (remembered from an earlier build; `retry_failed: true` asks again)"
         return outcome(job, Status.FAILED, detail, **request.fields())
-
-
-# The call and the checks are imported on first use: a build the lock file serves never needs them.
-
-
-async def answer_checked(context: PackageContext, job: Job, request: PreparedRequest, **fields: Any) -> ObjectOutcome:
-    """`call.generate`: ask the model, check the answer, publish it."""
-    from mkdocs_ai_docstrings._internal.call import generate
-
-    return await generate(context, job, request, **fields)
-
-
-def checked_cache_entry(context: PackageContext, entry: dict[str, Any]) -> Any:
-    """`grounding.cached_answer`: a cached answer, its example kept only when checked the way this build requires."""
-    from mkdocs_ai_docstrings._internal.grounding import cached_answer
-
-    return cached_answer(context, entry)

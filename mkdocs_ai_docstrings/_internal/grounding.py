@@ -101,16 +101,6 @@ def example_runner(context: PackageContext) -> ExampleRunner | None:
     return context.example_runner
 
 
-def cached_answer(context: PackageContext, entry: Mapping[str, Any]) -> Mapping[str, Any]:
-    """A cached answer with its example, unless its entry does not record it as checked the way this build requires."""
-    answer = entry["answer"]
-    example = str(entry.get("example") or "")
-    accepted = ("run",) if context.settings.run_examples else ("run", "static")
-    if example.strip() and entry.get("example_check") in accepted:
-        return {**answer, "examples": example}
-    return answer
-
-
 def _only_known_keys(answer: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
     known = schema.get("properties", {})
     return {key: value for key, value in answer.items() if key in known}

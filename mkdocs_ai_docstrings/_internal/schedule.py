@@ -76,9 +76,9 @@ def _priority_rank(candidate: Candidate, parents_exported: set[str]) -> int:
     return 4
 
 
-def plan_jobs(pending: Sequence[Candidate | Job]) -> list[Job]:
+def plan_jobs(pending: Sequence[Job]) -> list[Job]:
     """Compute facts, priorities (public surface first, then most referenced) and callee dependencies."""
-    jobs = {job.candidate.path: job for job in (item if isinstance(item, Job) else Job(item) for item in pending)}
+    jobs = {job.candidate.path: job for job in pending}
     candidates = [job.candidate for job in jobs.values()]
     references: dict[str, int] = dict.fromkeys(jobs, 0)
     for job in jobs.values():

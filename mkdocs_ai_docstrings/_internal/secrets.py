@@ -2,7 +2,8 @@
 
 Every other module goes through these functions: `scrub` for a message or log line, `scrub_url` for a URL shown
 to people, `redact_source` for the code about to be sent to the model, `find_secrets` to tell whether an object's
-code holds one, `seal` for the warm-path records a build trusts only when it wrote them itself. The detectors themselves (`detect-secrets` plugins and targeted patterns) are in `redact.py`.
+code holds one, `seal` for the warm-path records a build trusts only when it wrote them itself. The detectors
+themselves (`detect-secrets` plugins and targeted patterns) are in `redact.py`.
 """
 
 from __future__ import annotations

@@ -32,8 +32,9 @@ from typing import TYPE_CHECKING, Any
 import griffe
 
 from mkdocs_ai_docstrings._internal.facts import CodeFacts
+from mkdocs_ai_docstrings._internal.fingerprint import FINGERPRINT_VERSION
 from mkdocs_ai_docstrings._internal.prompts import build_sections
-from mkdocs_ai_docstrings._internal.publish import publish
+from mkdocs_ai_docstrings._internal.publish import cached_answer, publish
 from mkdocs_ai_docstrings._internal.report import Status
 from mkdocs_ai_docstrings._internal.request import PreparedRequest, context_inputs, key_for, request_for, schema_for
 from mkdocs_ai_docstrings._internal.secrets import seal, seal_key
@@ -119,8 +120,6 @@ def prompt_fingerprint(context: PackageContext, job: Job, schema: Mapping[str, A
 
 def find_or_build(context: PackageContext, job: Job) -> ObjectOutcome | PreparedRequest:
     """Publish `job`'s cached answer found by fingerprint; else build its request, and index its key."""
-    from mkdocs_ai_docstrings._internal.grounding import cached_answer as checked_cache_entry  # on first use
-
     session = context.session
     schema = schema_for(job)
     fingerprint = prompt_fingerprint(context, job, schema)
@@ -134,7 +133,7 @@ def find_or_build(context: PackageContext, job: Job) -> ObjectOutcome | Prepared
             return publish(
                 context,
                 job,
-                checked_cache_entry(context, entry),
+                cached_answer(context, entry),
                 Status.CACHED,
                 repairs=list(entry.get("repairs", [])),
                 cost=0.0,
@@ -157,7 +156,7 @@ def _lookup(context: PackageContext, fingerprint: str) -> IndexRecord | None:
     return record
 
 
-_FINGERPRINT = re.compile(r"fp\d+:[0-9a-f]{24}")
+_FINGERPRINT = re.compile(re.escape(FINGERPRINT_VERSION) + r":[0-9a-f]{24}")
 
 
 def sources_digest(package: griffe.Module, loader: Any = None) -> str:
@@ -204,7 +203,8 @@ class CodeMemo:
     cache: AnswerCache | None
     name: str
     digest: str
-    secrets: tuple[str, ...] = ()
+    key: bytes | None = None
+    """The seal's key (`secrets.seal_key`); `None`: nothing is read or stored."""
     _fingerprints: dict[str, str] = field(default_factory=dict)
     _facts: dict[str, CodeFacts] = field(default_factory=dict)
 
@@ -212,9 +212,9 @@ class CodeMemo:
     def load(cls, context: PackageContext) -> CodeMemo:
         """What is stored for `context`'s package, when its sources are the ones it was computed from."""
         session = context.session
-        memo = cls(session.cache, context.package.path, sources_digest(context.package, context.loader))
-        memo.secrets = session.secrets
-        data = session.cache.code_memo(memo.name) if seal_key(memo.secrets) is not None else None
+        digest = sources_digest(context.package, context.loader)
+        memo = cls(session.cache, context.package.path, digest, seal_key(session.secrets))
+        data = session.cache.code_memo(memo.name) if memo.key is not None else None
         if not (isinstance(data, Mapping) and data.get("digest") == memo.digest):
             return memo
         fingerprints, facts, stored_seal = data.get("fingerprints"), data.get("facts"), data.get("seal")
@@ -243,24 +243,16 @@ class CodeMemo:
         fingerprints.update((_job_name(job), job.fingerprint) for job in jobs if job.fingerprint is not None)
         facts = {**self._facts}
         facts.update((job.candidate.path, job.raw_facts) for job in jobs if job.raw_facts is not None)
-        if (
-            self.cache is None
-            or seal_key(self.secrets) is None
-            or (fingerprints, facts)
-            == (
-                self._fingerprints,
-                self._facts,
-            )
-        ):
+        unchanged = (fingerprints, facts) == (self._fingerprints, self._facts)
+        if self.cache is None or self.key is None or unchanged:
             return
         stored = {path: dataclasses.asdict(value) for path, value in facts.items()}
         record = {"digest": self.digest, "fingerprints": fingerprints, "facts": stored}
         self.cache.put_code_memo(self.name, {**record, "seal": self._seal(fingerprints, stored)})
 
     def _seal(self, fingerprints: dict[str, str], facts: dict[str, Any]) -> str:
-        key = seal_key(self.secrets)
         text = json.dumps([self.digest, fingerprints, facts], sort_keys=True, ensure_ascii=False)
-        return seal(key, text) if key is not None else ""
+        return seal(self.key, text) if self.key is not None else ""
 
 
 _FACT_TYPES = {item.name: item.type for item in dataclasses.fields(CodeFacts)}
