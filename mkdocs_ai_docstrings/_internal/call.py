@@ -53,6 +53,11 @@ async def generate(context: PackageContext, job: Job, request: PreparedRequest, 
     attempt = Attempt()
     repairs, examples = attempt.repairs, attempt.examples
     failure = "no answer"
+
+    async def accepted(answer: dict[str, Any]) -> ObjectOutcome:  # the docstring passed: its example, then publish
+        answer = await add_example(context, job, request, answer, attempt, usage)
+        return commit(context, job, answer, request.key, repairs, usage, **common, **examples.fields())
+
     for round_ in range(2):
         last = round_ == 1
         try:
@@ -82,8 +87,7 @@ async def generate(context: PackageContext, job: Job, request: PreparedRequest, 
                 verdict = await judge(context, job, request, whole, attempt)
                 if verdict.problems is None:
                     repairs.append("cut off after its last field: published the complete answer")
-                    answer = await add_example(context, job, request, verdict.answer, attempt, usage)
-                    return commit(context, job, answer, request.key, repairs, usage, **common, **examples.fields())
+                    return await accepted(verdict.answer)
         else:
             try:
                 answer = parse_content(response.content)
@@ -93,8 +97,7 @@ async def generate(context: PackageContext, job: Job, request: PreparedRequest, 
             else:
                 verdict = await judge(context, job, request, answer, attempt)
                 if verdict.problems is None:
-                    answer = await add_example(context, job, request, verdict.answer, attempt, usage)
-                    return commit(context, job, answer, request.key, repairs, usage, **common, **examples.fields())
+                    return await accepted(verdict.answer)
                 failure = verdict.problems[0]
                 feedback = "Your answer has these problems; answer again with the corrected JSON:\n- " + "\n- ".join(
                     verdict.problems
