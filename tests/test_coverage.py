@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mkdocs_ai_docstrings._internal.coverage import Coverage, ModuleFigures, gate_failures
+from mkdocs_ai_docstrings._internal.coverage import Coverage, ModuleFigures, anchors_in_site, gate_failures
 from mkdocs_ai_docstrings._internal.settings import Settings, SettingsError
 from tests.conftest import BuildResult, build, build_env, make_site
 from tests.emulator import AzureEmulator
@@ -149,3 +149,14 @@ def test_gate_thresholds_are_percentages() -> None:
         Settings.from_options({"fail_under_human": 120})
     with pytest.raises(SettingsError, match="coverage_page"):
         Settings.from_options({"coverage_page": "/etc/page.html"})
+
+
+def test_links_point_at_the_first_page_whose_id_attribute_names_the_entry(tmp_path: Path) -> None:
+    (tmp_path / "api").mkdir()
+    (tmp_path / "a.html").write_text('<div data-id="pkg.f"></div><p xml:id="pkg.g"></p>', encoding="utf-8")
+    (tmp_path / "api" / "b.html").write_text('<h2 id="pkg.f">f</h2>\n<h3\tid="pkg.g&amp;h">', encoding="utf-8")
+    (tmp_path / "c.html").write_text('<h2 id="pkg.f">again</h2>', encoding="utf-8")
+
+    links = anchors_in_site(tmp_path, {"pkg.f", "pkg.g&h", "pkg.absent"})
+
+    assert links == {"pkg.f": "api/b.html", "pkg.g&h": "api/b.html"}

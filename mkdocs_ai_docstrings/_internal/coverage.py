@@ -133,7 +133,8 @@ def gate_failures(coverage: Coverage, settings: Settings) -> list[str]:
     return lines
 
 
-_ID = re.compile(r'\bid="([^"]+)"')
+_ID = re.compile(r'id="([^"]+)"')
+"""An `id` attribute; a literal start, so the scan skips ahead (a leading `\\b` made it ~30x slower on a 3 MB page)."""
 
 
 def anchors_in_site(site_dir: str | os.PathLike[str], wanted: set[str]) -> dict[str, str]:
@@ -147,8 +148,10 @@ def anchors_in_site(site_dir: str | os.PathLike[str], wanted: set[str]) -> dict[
             text = page.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        for identifier in _ID.findall(text):
-            identifier = html.unescape(identifier)
+        for match in _ID.finditer(text):
+            if match.start() and (text[match.start() - 1].isalnum() or text[match.start() - 1] in "_-:"):
+                continue  # the end of another attribute's name (`data-id`, `xml:id`), not `id`
+            identifier = html.unescape(match.group(1))
             if identifier in wanted and identifier not in found:
                 found[identifier] = page.relative_to(root).as_posix()
     return found
