@@ -10,6 +10,8 @@ from pathlib import Path
 import griffe
 import pytest
 
+from mkdocs_ai_docstrings._internal import lock as lock_module
+from mkdocs_ai_docstrings._internal.cache import AnswerCache
 from mkdocs_ai_docstrings._internal.facts import code_facts
 from mkdocs_ai_docstrings._internal.fingerprint import code_fingerprint
 from mkdocs_ai_docstrings._internal.lock import LockFile, LockRecord, dump_lock, parse_lock
@@ -186,3 +188,33 @@ def test_a_signature_edit_changes_the_fingerprint(tmp_path: Path) -> None:
     after = _fingerprints(tmp_path, SHAPES.replace("by: int = 1", "by: int = 2"))
     assert before["fpkg.Shape.grow"] != after["fpkg.Shape.grow"]
     assert before["fpkg.area"] == after["fpkg.area"]
+
+
+def test_a_lock_file_read_again_unchanged_is_not_parsed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "ai-docstrings.lock"
+    path.write_text(dump_lock({p: record(p, TRICKY_TEXT) for p in ("pkg.a", "pkg.b")}), encoding="utf-8")
+    cache, key = AnswerCache(tmp_path / "cache"), b"the build's key"
+    parsed: list[str] = []
+    original = lock_module._parse
+    monkeypatch.setattr(lock_module, "_parse", lambda text, name: parsed.append(name) or original(text, name))
+
+    first = LockFile.load(path, cache=cache, key=key).records
+    again = LockFile.load(path, cache=cache, key=key).records
+    assert (again, parsed) == (first, ["ai-docstrings.lock"])  # the second read: the sealed parsed records
+
+    assert LockFile.load(path, cache=cache, key=b"another key").records == first  # not trusted: parsed again
+    path.write_text(dump_lock({"pkg.a": record("pkg.a", "Edited.")}), encoding="utf-8")
+    assert LockFile.load(path, cache=cache, key=key).records == {"pkg.a": record("pkg.a", "Edited.")}
+    assert len(parsed) == 3
+
+
+def test_a_lock_file_with_a_skipped_record_warns_on_every_build(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "ai-docstrings.lock"
+    path.write_text(dump_lock({"pkg.a": record("pkg.a")}) + '\n["pkg.b"]\nkind = "function"\n', encoding="utf-8")
+    cache = AnswerCache(tmp_path / "cache")
+    with caplog.at_level(logging.WARNING, logger="mkdocs.plugins.mkdocs_ai_docstrings"):
+        for _ in range(2):
+            assert sorted(LockFile.load(path, cache=cache, key=b"k").records) == ["pkg.a"]
+    assert sum("pkg.b skipped" in r.getMessage() for r in caplog.records) == 2

@@ -22,6 +22,7 @@ from mkdocs_ai_docstrings._internal.discovery import SecretScans, discover
 from mkdocs_ai_docstrings._internal.generator import fill
 from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext
 from mkdocs_ai_docstrings._internal.schedule import plan_jobs
+from mkdocs_ai_docstrings._internal.secrets import seal_key
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings
 from mkdocs_ai_docstrings._internal.warm import prompt_fingerprint
@@ -234,6 +235,14 @@ LEAKY = {
 }
 
 
+def forge(cache: Any, name: str, edit: Callable[[Any], Any]) -> None:
+    """Rewrite the data of the sealed record `name` in place, keeping its old seal (what a forger can do)."""
+    raw = cache._store.get(f"sealed:{name}")
+    record = json.loads(raw)
+    body = json.dumps(edit(json.loads(record["body"])))
+    cache._store.set(f"sealed:{name}", {**record, "body": body})
+
+
 def where(reason: str | None) -> str:
     """A skip reason without the temporary folder the package was loaded from."""
     return re.sub(r" at \S*/pkg/", " at pkg/", reason or "")
@@ -254,8 +263,7 @@ def test_a_stored_scan_verdict_is_used_only_with_a_valid_seal(tmp_path: Path, co
         again = discover(package, second.settings, scans=scans)
     assert (where(again[0].secret), scans.scanned, counts.scans) == (where(found[0].secret), 0, 1)  # sealed: reused
 
-    stored = second.cache.scans("pkg")
-    second.cache.put_scans("pkg", {digest: [seal, []] for digest, (seal, _) in stored.items()})  # forged "clean"
+    forge(second.cache, "scans:pkg", lambda stored: {digest: [] for digest in stored})  # forged "clean"
     second.finish()
     discovery._SCANNED.clear()
     third = session_for(cache_dir)
@@ -334,10 +342,13 @@ def test_stored_fingerprints_with_a_forged_seal_are_ignored(
 ) -> None:
     locked_build(FILES, tmp_path, emulator)
     cache = session_for(tmp_path / "cache").cache
-    stored = cache.code_memo("pkg")
+    stored = cache.sealed("code-memo:pkg", seal_key([API_KEY]))
     assert isinstance(stored, dict) and stored["fingerprints"]
-    forged = {name: "fp1:" + "0" * 24 for name in stored["fingerprints"]}
-    cache.put_code_memo("pkg", {**stored, "fingerprints": forged})
+    forge(
+        cache,
+        "code-memo:pkg",
+        lambda old: {**old, "fingerprints": dict.fromkeys(old["fingerprints"], "fp1:" + "0" * 24)},
+    )
     cache.close()
     fingerprinted.clear()
 
@@ -368,10 +379,12 @@ def test_a_warm_build_from_the_cache_computes_no_code_facts(
     }
     assert computed == []  # the facts (callees, exceptions, ...) came from the memo of unchanged sources
 
-    stored = session_for(tmp_path / "cache").cache.code_memo("pkg")
-    stored["facts"]["pkg.core.add"]["raises"] = ["ValueError"]  # a forged fact, with the old seal
+    def forged_fact(stored: Any) -> Any:
+        stored["facts"]["pkg.core.add"]["raises"] = ["ValueError"]
+        return stored
+
     forger = session_for(tmp_path / "cache")
-    forger.cache.put_code_memo("pkg", stored)
+    forge(forger.cache, "code-memo:pkg", forged_fact)  # a forged fact, with the old seal
     forger.finish()
     again = run(FILES, session_for(tmp_path / "cache", emulator, lock_file=False))
     assert {status for status, *_ in again.values()} == {"cached"} and sorted(computed) == sorted(cold)

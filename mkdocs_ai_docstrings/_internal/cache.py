@@ -13,6 +13,7 @@ import contextlib
 import errno
 import functools
 import hashlib
+import hmac
 import json
 import math
 import os
@@ -30,6 +31,7 @@ import diskcache
 from diskcache.core import MODE_RAW, UNKNOWN
 
 from mkdocs_ai_docstrings._internal.logger import logger
+from mkdocs_ai_docstrings._internal.secrets import seal
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -363,7 +365,7 @@ class AnswerCache:
         """Forget a remembered failure (the answer is asked again)."""
         self._write(lambda store: store.delete(f"failed:{key}"), None)
 
-    # Warm-path records: fingerprint index, code memo, secret scans ----------------------------------------------------
+    # Warm-path records: the fingerprint index; sealed records (code memo, secret scans, parsed lock) ------------
 
     def index(self, fingerprint: str) -> Any:
         """The decoded `fingerprint -> key` record stored for `fingerprint` (unvalidated data), or `None`."""
@@ -373,21 +375,26 @@ class AnswerCache:
         """Remember which cache key the prompt with `fingerprint` has (best effort)."""
         self._write(lambda store: store.set(f"fingerprint:{fingerprint}", dict(record)), None)
 
-    def scans(self, name: str) -> Any:
-        """The decoded secret-scan results stored under `name` (unvalidated data), or `None`."""
-        return self._read_data(f"scans:{name}")
+    def sealed(self, name: str, key: bytes | None) -> Any:
+        """The data `put_sealed` stored under `name` with the same `key` (decoded JSON), or `None`.
 
-    def put_scans(self, name: str, results: Mapping[str, Any]) -> None:
-        """Store secret-scan results by content hash under `name` (best effort)."""
-        self._write(lambda store: store.set(f"scans:{name}", dict(results)), None)
+        A record whose seal does not match (written by anyone without the key, or altered since) reads as absent,
+        so what a shared cache folder holds is trusted only when this user or this build's credentials wrote it.
+        """
+        record = self._read_data(f"sealed:{name}") if key is not None else None
+        if not (isinstance(record, dict) and isinstance(body := record.get("body"), str)):
+            return None
+        stored_seal = record.get("seal")
+        if not (isinstance(stored_seal, str) and hmac.compare_digest(stored_seal, _seal(key, name, body))):  # type: ignore[arg-type]
+            return None
+        return _decode(body)
 
-    def code_memo(self, name: str) -> Any:
-        """The decoded code facts and fingerprints stored for package `name` (unvalidated data), or `None`."""
-        return self._read_data(f"code-memo:{name}")
-
-    def put_code_memo(self, name: str, record: Mapping[str, Any]) -> None:
-        """Store package `name`'s code facts and fingerprints with the digest of their sources (best effort)."""
-        self._write(lambda store: store.set(f"code-memo:{name}", dict(record)), None)
+    def put_sealed(self, name: str, key: bytes | None, data: Any) -> None:
+        """Store JSON `data` under `name`, sealed with `key` (`secrets.seal_key`; `None`: nothing is stored)."""
+        if key is None:
+            return
+        body = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        self._write(lambda store: store.set(f"sealed:{name}", {"seal": _seal(key, name, body), "body": body}), None)
 
     def _read_data(self, raw_key: str) -> Any:
         if self._store is None:
@@ -524,6 +531,11 @@ def holder_alive(raw: Any) -> bool:
     except OSError:  # e.g. PermissionError: the process exists
         return True
     return True
+
+
+def _seal(key: bytes, name: str, body: str) -> str:
+    """A sealed record's seal: bound to its name, so one record cannot stand in for another."""
+    return seal(key, f"{name}\0{body}")
 
 
 def _decode(raw: Any) -> Any:

@@ -5,16 +5,15 @@ from __future__ import annotations
 import fnmatch
 import functools
 import hashlib
-import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import griffe
 
 from mkdocs_ai_docstrings._internal.facts import code_facts, final_object, object_kind
 from mkdocs_ai_docstrings._internal.scope import DocumentedRoot
-from mkdocs_ai_docstrings._internal.secrets import find_secrets, seal, seal_key
+from mkdocs_ai_docstrings._internal.secrets import find_secrets, seal_key
 from mkdocs_ai_docstrings._internal.settings import Settings
 
 if TYPE_CHECKING:
@@ -207,10 +206,6 @@ class SecretScans:
         _SCANNED[digest] = self._used[digest] = found
         return found
 
-    def _seal(self, digest: str, found: Sequence[Sequence[Any]]) -> str:
-        text = digest + "\0" + "\0".join(f"{kind}\1{line}" for kind, line in found)
-        return seal(self._key, text) if self._key is not None else ""
-
     @functools.cached_property
     def _key(self) -> bytes | None:
         return seal_key(self.secrets)
@@ -219,34 +214,21 @@ class SecretScans:
         if self._loaded:
             return self._stored
         self._loaded = True
-        data = self.cache.scans(self.name) if self.cache is not None and self._key is not None else None
-        for digest, item in (data or {}).items() if isinstance(data, dict) else ():
-            if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)):
-                continue
-            found = item[1]
-            if not (
-                isinstance(found, list)
-                and all(
-                    isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str) and type(pair[1]) is int
-                    for pair in found
-                )
+        data = self.cache.sealed(f"scans:{self.name}", self._key) if self.cache is not None else None
+        for digest, found in data.items() if isinstance(data, dict) else ():
+            if isinstance(found, list) and all(
+                isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str) and type(pair[1]) is int
+                for pair in found
             ):
-                continue
-            if hmac.compare_digest(item[0], self._seal(digest, found)):
                 self._stored[digest] = tuple((kind, line) for kind, line in found)
         return self._stored
 
     def save(self) -> None:
         """Store this build's findings (sealed) when any was new to the cache."""
-        if self.cache is None or not self._key is not None or not (self._used.keys() - self._load().keys()):
+        if self.cache is None or not (self._used.keys() - self._load().keys()):
             return
-        self.cache.put_scans(
-            self.name,
-            {
-                digest: [self._seal(digest, found), [list(pair) for pair in found]]
-                for digest, found in self._used.items()
-            },
-        )
+        findings = {digest: [list(pair) for pair in found] for digest, found in self._used.items()}
+        self.cache.put_sealed(f"scans:{self.name}", self._key, findings)
 
 
 def discover(

@@ -27,6 +27,7 @@ from mkdocs_ai_docstrings._internal.prompts import PromptTemplates
 from mkdocs_ai_docstrings._internal.ratelimit import RateLimiter
 from mkdocs_ai_docstrings._internal.report import BuildReport, Reason, Status
 from mkdocs_ai_docstrings._internal.retry import RetryBudget, RetryPolicy
+from mkdocs_ai_docstrings._internal.secrets import seal_key
 from mkdocs_ai_docstrings._internal.settings import DEFAULT_API_VERSION, Settings
 from mkdocs_ai_docstrings._internal.shared_cache import open_cache, shared_cache_options
 from mkdocs_ai_docstrings._internal.tokens import estimate_counter, reservation_counter
@@ -72,10 +73,6 @@ class BuildSession:
         self.frozen = settings.frozen or _truthy(env.get("AI_DOCSTRINGS_FROZEN"))
         """No request at all; an object without an up-to-date lock record fails the build."""
         self.retry_failed = settings.retry_failed or _truthy(env.get("AI_DOCSTRINGS_RETRY_FAILED"))
-        self.lock: LockFile | None = None
-        if settings.lock_file is not False and config_dir is not None:
-            lock_path = Path(DEFAULT_LOCK_FILE if settings.lock_file is True else settings.lock_file)
-            self.lock = LockFile.load(lock_path if lock_path.is_absolute() else Path(config_dir) / lock_path)
         self.reservation_counter = reservation_counter(model)
         self.estimate_counter = estimate_counter(model)
         self.price = price_for(model, settings.prices)
@@ -95,6 +92,15 @@ class BuildSession:
             url=cache_url,
             namespace=namespace,
         )
+        self.secrets: tuple[str, ...] = self.connection.secrets if self.connection else ()
+        self.lock: LockFile | None = None
+        if settings.lock_file is not False and config_dir is not None:
+            lock_path = Path(DEFAULT_LOCK_FILE if settings.lock_file is True else settings.lock_file)
+            self.lock = LockFile.load(
+                lock_path if lock_path.is_absolute() else Path(config_dir) / lock_path,
+                cache=self.cache,
+                key=seal_key(self.secrets),
+            )
         self.ledger = TokenLedger(settings.token_budget)
         self.policy = RetryPolicy(
             max_attempts=settings.max_attempts,
@@ -131,7 +137,6 @@ class BuildSession:
                     prompts=settings.call_log_prompts,
                     secrets=self.connection.secrets,
                 )
-        self.secrets: tuple[str, ...] = self.connection.secrets if self.connection else ()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self.finished = False

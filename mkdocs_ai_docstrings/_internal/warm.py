@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import hmac
 import importlib.metadata
 import json
 import re
@@ -37,7 +36,7 @@ from mkdocs_ai_docstrings._internal.prompts import build_sections
 from mkdocs_ai_docstrings._internal.publish import cached_answer, publish
 from mkdocs_ai_docstrings._internal.report import Status
 from mkdocs_ai_docstrings._internal.request import PreparedRequest, context_inputs, key_for, request_for, schema_for
-from mkdocs_ai_docstrings._internal.secrets import seal, seal_key
+from mkdocs_ai_docstrings._internal.secrets import seal_key
 
 if TYPE_CHECKING:
     from mkdocs_ai_docstrings._internal.cache import AnswerCache
@@ -214,20 +213,23 @@ class CodeMemo:
         session = context.session
         digest = sources_digest(context.package, context.loader)
         memo = cls(session.cache, context.package.path, digest, seal_key(session.secrets))
-        data = session.cache.code_memo(memo.name) if memo.key is not None else None
+        data = session.cache.sealed(memo.record_name, memo.key)
         if not (isinstance(data, Mapping) and data.get("digest") == memo.digest):
             return memo
-        fingerprints, facts, stored_seal = data.get("fingerprints"), data.get("facts"), data.get("seal")
-        if not (isinstance(fingerprints, Mapping) and isinstance(facts, Mapping) and isinstance(stored_seal, str)):
+        fingerprints, facts = data.get("fingerprints"), data.get("facts")
+        if not (isinstance(fingerprints, Mapping) and isinstance(facts, Mapping)):
             return memo
         if not all(isinstance(name, str) and _FINGERPRINT.fullmatch(str(fp)) for name, fp in fingerprints.items()):
             return memo
         parsed = {path: _parse_facts(value) for path, value in facts.items()}
-        if not all(isinstance(path, str) and value is not None for path, value in parsed.items()):
-            return memo
-        if hmac.compare_digest(stored_seal, memo._seal(dict(fingerprints), dict(facts))):
+        if all(isinstance(path, str) and value is not None for path, value in parsed.items()):
             memo._fingerprints, memo._facts = dict(fingerprints), parsed  # type: ignore[arg-type]
         return memo
+
+    @property
+    def record_name(self) -> str:
+        """The name of the package's sealed record in the answer cache."""
+        return f"code-memo:{self.name}"
 
     def prefill(self, job: Job) -> None:
         """Give `job` its stored facts and fingerprint, if there are some (else it computes them when asked)."""
@@ -243,16 +245,12 @@ class CodeMemo:
         fingerprints.update((_job_name(job), job.fingerprint) for job in jobs if job.fingerprint is not None)
         facts = {**self._facts}
         facts.update((job.candidate.path, job.raw_facts) for job in jobs if job.raw_facts is not None)
-        unchanged = (fingerprints, facts) == (self._fingerprints, self._facts)
-        if self.cache is None or self.key is None or unchanged:
+        if self.cache is None or (fingerprints, facts) == (self._fingerprints, self._facts):
             return
         stored = {path: dataclasses.asdict(value) for path, value in facts.items()}
-        record = {"digest": self.digest, "fingerprints": fingerprints, "facts": stored}
-        self.cache.put_code_memo(self.name, {**record, "seal": self._seal(fingerprints, stored)})
-
-    def _seal(self, fingerprints: dict[str, str], facts: dict[str, Any]) -> str:
-        text = json.dumps([self.digest, fingerprints, facts], sort_keys=True, ensure_ascii=False)
-        return seal(self.key, text) if self.key is not None else ""
+        self.cache.put_sealed(
+            self.record_name, self.key, {"digest": self.digest, "fingerprints": fingerprints, "facts": stored}
+        )
 
 
 _FACT_TYPES = {item.name: item.type for item in dataclasses.fields(CodeFacts)}
