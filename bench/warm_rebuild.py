@@ -12,7 +12,10 @@ times fresh `mkdocs build` processes, best of `--rounds`, of four configurations
 
 and prints `key: value` lines, among them `c/b` and `c/a` (targets: at most 1.02 and 1.15) and the requests the
 emulator received during the warm builds (0: nothing was asked again). The same ratios of CPU time (user + system,
-best of the rounds) follow: on a machine shared with other work they move much less than wall times.
+best of the rounds) follow: on a machine shared with other work they move much less than wall times. Last, the
+product's own seconds inside warm builds (`_own_share.py`: import, `on_package`, end of build; best of the rounds
+for each) and their share of `b`: the part of `c - b` the product spends itself, the rest being the rendering of
+the docstrings it adds.
 
 Usage:
     python bench/warm_rebuild.py [--package markdown] [--strip-every 3] [--rounds 5]
@@ -125,6 +128,25 @@ def build(config: Path, env: dict[str, str], *, profile: Path | None = None) -> 
     return elapsed, (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
 
 
+def own_share(config: Path, env: dict[str, str], rounds: int) -> dict[str, float]:
+    """The product's own seconds in a build of `config` (`_own_share.py`), best of `rounds` for each phase."""
+    best: dict[str, float] = {}
+    for _ in range(rounds):
+        done = subprocess.run(
+            [sys.executable, str(Path(__file__).with_name("_own_share.py")), str(config)],
+            cwd=config.parent,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        phases = json.loads(done.stdout.splitlines()[-1])
+        for phase in ("import", "on_package", "end_of_build"):
+            best[phase] = min(best.get(phase, phases[phase]), phases[phase])
+    best["total"] = sum(best.values())
+    return {phase: round(value, 3) for phase, value in best.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--package", default="markdown", help="installed package to copy (default markdown)")
@@ -167,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
                 for name, config in configs.items():  # interleaved: load changes hit every configuration alike
                     times[name].append(build(config, env))
             warm_requests = len(emulator.requests) - before
+            own = {name: own_share(configs[name], env, args.rounds) for name in ("c", "c_nolock")}
             if args.profile is not None:
                 build(configs["c"], env, profile=args.profile)
         warm = json.loads((tmp / "site-c" / "ai-docstrings.json").read_text(encoding="utf-8"))
@@ -195,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
             "cpu c/a": round(cpu["c"] / cpu["a"], 3),
             "cpu c_nolock/b": round(cpu["c_nolock"] / cpu["b"], 3),
             "cpu c_nolock/a": round(cpu["c_nolock"] / cpu["a"], 3),
+            **{f"own_{name}_{phase}_s": value for name, phases in own.items() for phase, value in phases.items()},
+            "own c / b": round(own["c"]["total"] / best["b"], 3),
+            "own c_nolock / b": round(own["c_nolock"]["total"] / best["b"], 3),
         }
         for key, value in results.items():
             print(f"{key}: {value}")
