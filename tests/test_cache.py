@@ -396,6 +396,37 @@ def test_an_answer_that_does_not_match_the_objects_schema_is_invalid(cache: Answ
     assert cache.stats.invalid == 1
 
 
+def test_an_entry_this_cache_sealed_or_validated_reads_back_without_validation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schema = {"type": "object", "required": ["summary"], "properties": {"summary": {"type": "string"}}}
+    validated: list[Any] = []
+    original = cache_module._valid
+    monkeypatch.setattr(cache_module, "_valid", lambda value, shape: validated.append(value) or original(value, shape))
+    writer = AnswerCache(tmp_path, seal_key=b"build key")
+    writer.put("k1", an_entry(summary="Sealed."))
+
+    entry = AnswerCache(tmp_path, seal_key=b"build key").get("k1", schema)
+    assert entry is not None and entry["answer"] == {"summary": "Sealed."} and validated == []
+
+    other = AnswerCache(tmp_path, seal_key=b"someone else's key")
+    assert other.get("k1", schema)["answer"] == {"summary": "Sealed."}  # type: ignore[index]
+    assert len(validated) == 2  # another key's seal proves nothing: the entry and its answer were validated
+    assert AnswerCache(tmp_path, seal_key=b"someone else's key").get("k1", schema) is not None
+    assert len(validated) == 2  # validated once, then sealed with that cache's key
+
+
+def test_a_sealed_entry_altered_afterwards_is_validated_like_any_other(tmp_path: Path) -> None:
+    schema = {"type": "object", "required": ["summary"], "properties": {"summary": {"type": "string"}}}
+    cache = AnswerCache(tmp_path, seal_key=b"build key")
+    cache.put("k1", an_entry())
+    stored = json.loads(cache._store.get("answer:k1"))
+    cache._store.set("answer:k1", {**stored, "answer": {"summary": 3}})  # the old seal kept, the answer changed
+
+    assert cache.get("k1", schema) is None
+    assert cache.stats.invalid == 1
+
+
 # Storage faults ------------------------------------------------------------------------------------------------
 
 

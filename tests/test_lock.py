@@ -193,18 +193,19 @@ def test_a_signature_edit_changes_the_fingerprint(tmp_path: Path) -> None:
 def test_a_lock_file_read_again_unchanged_is_not_parsed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "ai-docstrings.lock"
     path.write_text(dump_lock({p: record(p, TRICKY_TEXT) for p in ("pkg.a", "pkg.b")}), encoding="utf-8")
-    cache, key = AnswerCache(tmp_path / "cache"), b"the build's key"
+    cache = AnswerCache(tmp_path / "cache", seal_key=b"the build's key")
     parsed: list[str] = []
     original = lock_module._parse
     monkeypatch.setattr(lock_module, "_parse", lambda text, name: parsed.append(name) or original(text, name))
 
-    first = LockFile.load(path, cache=cache, key=key).records
-    again = LockFile.load(path, cache=cache, key=key).records
+    first = LockFile.load(path, cache=cache).records
+    again = LockFile.load(path, cache=cache).records
     assert (again, parsed) == (first, ["ai-docstrings.lock"])  # the second read: the sealed parsed records
 
-    assert LockFile.load(path, cache=cache, key=b"another key").records == first  # not trusted: parsed again
+    other = AnswerCache(tmp_path / "cache", seal_key=b"another key")
+    assert LockFile.load(path, cache=other).records == first  # its seal does not match: parsed again
     path.write_text(dump_lock({"pkg.a": record("pkg.a", "Edited.")}), encoding="utf-8")
-    assert LockFile.load(path, cache=cache, key=key).records == {"pkg.a": record("pkg.a", "Edited.")}
+    assert LockFile.load(path, cache=cache).records == {"pkg.a": record("pkg.a", "Edited.")}
     assert len(parsed) == 3
 
 
@@ -213,8 +214,8 @@ def test_a_lock_file_with_a_skipped_record_warns_on_every_build(
 ) -> None:
     path = tmp_path / "ai-docstrings.lock"
     path.write_text(dump_lock({"pkg.a": record("pkg.a")}) + '\n["pkg.b"]\nkind = "function"\n', encoding="utf-8")
-    cache = AnswerCache(tmp_path / "cache")
+    cache = AnswerCache(tmp_path / "cache", seal_key=b"k")
     with caplog.at_level(logging.WARNING, logger="mkdocs.plugins.mkdocs_ai_docstrings"):
         for _ in range(2):
-            assert sorted(LockFile.load(path, cache=cache, key=b"k").records) == ["pkg.a"]
+            assert sorted(LockFile.load(path, cache=cache).records) == ["pkg.a"]
     assert sum("pkg.b skipped" in r.getMessage() for r in caplog.records) == 2

@@ -22,7 +22,6 @@ from mkdocs_ai_docstrings._internal.discovery import SecretScans, discover
 from mkdocs_ai_docstrings._internal.generator import fill
 from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext
 from mkdocs_ai_docstrings._internal.schedule import plan_jobs
-from mkdocs_ai_docstrings._internal.secrets import seal_key
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings
 from mkdocs_ai_docstrings._internal.warm import prompt_fingerprint
@@ -99,7 +98,7 @@ def counts(monkeypatch: pytest.MonkeyPatch) -> Counts:
 def run(files: dict[str, str], session: BuildSession) -> dict[str, tuple[str, str | None, int, bool]]:
     """One build the way the extension does it; status, published docstring, redactions and truncation by path."""
     with loaded(files) as package:
-        scans = SecretScans(session.cache, package.path, session.secrets)
+        scans = SecretScans(session.cache, package.path)
         outcomes = session.run(fill(session, package, discover(package, session.settings, scans=scans)))
         docstrings = {o.canonical_path: package[o.canonical_path.removeprefix("pkg.")].docstring for o in outcomes}
         result = {
@@ -252,14 +251,14 @@ def test_a_stored_scan_verdict_is_used_only_with_a_valid_seal(tmp_path: Path, co
     cache_dir = tmp_path / "cache"
     first = session_for(cache_dir)
     with loaded(LEAKY) as package:
-        found = discover(package, first.settings, scans=SecretScans(first.cache, "pkg", first.secrets))
+        found = discover(package, first.settings, scans=SecretScans(first.cache, "pkg"))
     assert found[0].secret is not None and counts.scans == 1
     first.finish()
 
     discovery._SCANNED.clear()
     second = session_for(cache_dir)
     with loaded(LEAKY) as package:
-        scans = SecretScans(second.cache, "pkg", second.secrets)
+        scans = SecretScans(second.cache, "pkg")
         again = discover(package, second.settings, scans=scans)
     assert (where(again[0].secret), scans.scanned, counts.scans) == (where(found[0].secret), 0, 1)  # sealed: reused
 
@@ -268,7 +267,7 @@ def test_a_stored_scan_verdict_is_used_only_with_a_valid_seal(tmp_path: Path, co
     discovery._SCANNED.clear()
     third = session_for(cache_dir)
     with loaded(LEAKY) as package:
-        forged = discover(package, third.settings, scans=SecretScans(third.cache, "pkg", third.secrets))
+        forged = discover(package, third.settings, scans=SecretScans(third.cache, "pkg"))
     third.finish()
     assert where(forged[0].secret) == where(
         found[0].secret
@@ -342,7 +341,7 @@ def test_stored_fingerprints_with_a_forged_seal_are_ignored(
 ) -> None:
     locked_build(FILES, tmp_path, emulator)
     cache = session_for(tmp_path / "cache").cache
-    stored = cache.sealed("code-memo:pkg", seal_key([API_KEY]))
+    stored = cache.sealed("code-memo:pkg")
     assert isinstance(stored, dict) and stored["fingerprints"]
     forge(
         cache,

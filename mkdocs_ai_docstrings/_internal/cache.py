@@ -140,8 +140,7 @@ class JSONOnlyDisk(diskcache.Disk):
     def store(self, value: Any, read: bool, key: Any = UNKNOWN) -> tuple[int, int, None, str]:
         if read:
             raise TypeError("the answer cache stores JSON values, not files")
-        text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-        return 0, MODE_RAW, None, text
+        return 0, MODE_RAW, None, _dumps(value)
 
     def fetch(self, mode: int, filename: Any, value: Any, read: bool) -> Any:
         if read or mode != MODE_RAW or filename is not None or type(value) is not str:
@@ -225,7 +224,10 @@ class AnswerCache:
     Never raises on a storage fault: it logs one warning and continues read-only or off (see `mode`).
     """
 
-    def __init__(self, directory: str | os.PathLike[str], *, ttl_days: float | None = None) -> None:
+    def __init__(
+        self, directory: str | os.PathLike[str], *, ttl_days: float | None = None, seal_key: bytes | None = None
+    ) -> None:
+        """`seal_key` (`secrets.seal_key`) seals what this cache writes, so that it reads back without validation."""
         self.directory = Path(directory)
         self.location = self.directory / FORMAT
         """Where this format's database lives."""
@@ -236,6 +238,7 @@ class AnswerCache:
         """The storage fault this build met, when there was one."""
         self._store: Any = None
         self._invalid_keys: set[str] = set()
+        self._seal_key = seal_key
         self._open()
 
     def _open(self) -> None:
@@ -313,9 +316,13 @@ class AnswerCache:
             return None
         if raw is None:
             return None
-        entry = parse_entry(raw)
-        if entry is not None and answer_schema is not None and not _valid(entry["answer"], answer_schema):
-            entry = None
+        entry = self._sealed_entry(key, raw)  # validated when this cache's key sealed it
+        if entry is None:
+            entry = parse_entry(raw)
+            if entry is not None and answer_schema is not None and not _valid(entry["answer"], answer_schema):
+                entry = None
+            if entry is not None and self._seal_key is not None:  # validated once: sealed for the next builds
+                self._write(lambda store: store.set(f"answer:{key}", self._with_seal(key, entry)), None)
         if entry is None:
             if key not in self._invalid_keys:
                 self._invalid_keys.add(key)
@@ -331,7 +338,7 @@ class AnswerCache:
             self.stats.unstored += 1
             return False
         try:
-            self._store.set(f"answer:{key}", {**entry, "created": time.time()})
+            self._store.set(f"answer:{key}", self.stamped(key, entry))
         except FAULTS as error:
             self.stats.unstored += 1
             self._degrade(error, CacheMode.READ_ONLY)
@@ -339,6 +346,28 @@ class AnswerCache:
         self.stats.stores += 1
         self._invalid_keys.discard(key)
         return True
+
+    def stamped(self, key: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+        """`entry` as stored under `key`: with its creation time, and sealed when the cache has a key."""
+        return self._with_seal(key, {**entry, "created": time.time()})
+
+    def _with_seal(self, key: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+        unsealed = {name: value for name, value in entry.items() if name != "seal"}
+        if self._seal_key is None:
+            return unsealed
+        return {**unsealed, "seal": _seal(self._seal_key, f"answer:{key}", _dumps(unsealed))}
+
+    def _sealed_entry(self, key: str, raw: Any) -> dict[str, Any] | None:
+        """The entry `raw` when this cache's key sealed it under `key` (so it was valid when written), else `None`."""
+        if self._seal_key is None or not isinstance(raw, str) or '"seal":' not in raw:
+            return None
+        entry = _decode(raw)
+        stored_seal = entry.pop("seal", None) if isinstance(entry, dict) else None
+        if not isinstance(stored_seal, str):
+            return None
+        if not hmac.compare_digest(stored_seal, _seal(self._seal_key, f"answer:{key}", _dumps(entry))):
+            return None
+        return entry  # type: ignore[return-value]
 
     # Remembered failures ---------------------------------------------------------------------------------------
 
@@ -375,12 +404,13 @@ class AnswerCache:
         """Remember which cache key the prompt with `fingerprint` has (best effort)."""
         self._write(lambda store: store.set(f"fingerprint:{fingerprint}", dict(record)), None)
 
-    def sealed(self, name: str, key: bytes | None) -> Any:
-        """The data `put_sealed` stored under `name` with the same `key` (decoded JSON), or `None`.
+    def sealed(self, name: str) -> Any:
+        """The data `put_sealed` stored under `name` with this cache's seal key (decoded JSON), or `None`.
 
         A record whose seal does not match (written by anyone without the key, or altered since) reads as absent,
         so what a shared cache folder holds is trusted only when this user or this build's credentials wrote it.
         """
+        key = self._seal_key
         record = self._read_data(f"sealed:{name}") if key is not None else None
         if not (isinstance(record, dict) and isinstance(body := record.get("body"), str)):
             return None
@@ -389,11 +419,12 @@ class AnswerCache:
             return None
         return _decode(body)
 
-    def put_sealed(self, name: str, key: bytes | None, data: Any) -> None:
-        """Store JSON `data` under `name`, sealed with `key` (`secrets.seal_key`; `None`: nothing is stored)."""
+    def put_sealed(self, name: str, data: Any) -> None:
+        """Store JSON `data` under `name`, sealed with this cache's seal key (without one, nothing is stored)."""
+        key = self._seal_key
         if key is None:
             return
-        body = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        body = _dumps(data)
         self._write(lambda store: store.set(f"sealed:{name}", {"seal": _seal(key, name, body), "body": body}), None)
 
     def _read_data(self, raw_key: str) -> Any:
@@ -531,6 +562,11 @@ def holder_alive(raw: Any) -> bool:
     except OSError:  # e.g. PermissionError: the process exists
         return True
     return True
+
+
+def _dumps(data: Any) -> str:
+    """JSON text as the store writes it (what a seal covers)."""
+    return json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 def _seal(key: bytes, name: str, body: str) -> str:

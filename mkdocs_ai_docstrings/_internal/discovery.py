@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fnmatch
-import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,7 +12,7 @@ import griffe
 
 from mkdocs_ai_docstrings._internal.facts import code_facts, final_object, object_kind
 from mkdocs_ai_docstrings._internal.scope import DocumentedRoot
-from mkdocs_ai_docstrings._internal.secrets import find_secrets, seal_key
+from mkdocs_ai_docstrings._internal.secrets import find_secrets
 from mkdocs_ai_docstrings._internal.settings import Settings
 
 if TYPE_CHECKING:
@@ -177,17 +176,14 @@ _SCANNED: dict[str, tuple[tuple[str, int], ...]] = {}
 class SecretScans:
     """Secret-scan findings by source hash: scanned once per content, not once per build.
 
-    Findings live in the process and in the answer cache: a stored verdict is sealed with an HMAC keyed by the
-    build's API key or token, or without one by the user's own key (`secrets.seal_key`), and one whose seal does
-    not match (written by anyone without the key, such as whoever can write a shared cache folder) is scanned
-    again. Nothing about the key is stored but the seal.
+    Findings live in the process and in the answer cache, as one sealed record per package (`AnswerCache.sealed`):
+    a record whose seal does not match (written by anyone without the key, such as whoever can write a shared
+    cache folder) is ignored and the sources are scanned again.
     """
 
     cache: AnswerCache | None = None
     name: str = ""
     """The package whose findings these are (one cache record per package)."""
-    secrets: tuple[str, ...] = ()
-    """The build's API key or token: seals what is stored (none: the user's own key does)."""
     scanned: int = 0
     """Sources actually scanned (not found by hash) this build."""
     _used: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
@@ -206,15 +202,11 @@ class SecretScans:
         _SCANNED[digest] = self._used[digest] = found
         return found
 
-    @functools.cached_property
-    def _key(self) -> bytes | None:
-        return seal_key(self.secrets)
-
     def _load(self) -> dict[str, tuple[tuple[str, int], ...]]:
         if self._loaded:
             return self._stored
         self._loaded = True
-        data = self.cache.sealed(f"scans:{self.name}", self._key) if self.cache is not None else None
+        data = self.cache.sealed(f"scans:{self.name}") if self.cache is not None else None
         for digest, found in data.items() if isinstance(data, dict) else ():
             if isinstance(found, list) and all(
                 isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str) and type(pair[1]) is int
@@ -228,7 +220,7 @@ class SecretScans:
         if self.cache is None or not (self._used.keys() - self._load().keys()):
             return
         findings = {digest: [list(pair) for pair in found] for digest, found in self._used.items()}
-        self.cache.put_sealed(f"scans:{self.name}", self._key, findings)
+        self.cache.put_sealed(f"scans:{self.name}", findings)
 
 
 def discover(

@@ -74,7 +74,7 @@ class AIDocstringsExtension(griffe.Extension):
     def _generate(
         self, session: BuildSession, pkg: griffe.Module, loader: Any, roots: list[DocumentedRoot] | None
     ) -> None:
-        scans = SecretScans(session.cache, pkg.path, session.secrets)  # each source scanned once, not once a build
+        scans = SecretScans(session.cache, pkg.path)  # each source scanned once, not once a build
         candidates = discover(pkg, session.settings, roots, scans=scans)
         if not candidates:
             logger.info("AI docstrings: every documented object of %s has a docstring", pkg.path)

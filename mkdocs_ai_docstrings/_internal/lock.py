@@ -145,7 +145,7 @@ def _parse(text: str, name: str) -> tuple[dict[str, LockRecord], int]:
     return records, skipped
 
 
-def _parse_memoized(text: str, path: Path, cache: AnswerCache, key: bytes | None) -> dict[str, LockRecord]:
+def _parse_memoized(text: str, path: Path, cache: AnswerCache) -> dict[str, LockRecord]:
     """`parse_lock`, or the records a build parsed from the same text (a sealed record in the answer cache).
 
     TOML is parsed in pure Python (~15 ms for 200 records); a file with a record skipped is parsed every time, so
@@ -153,7 +153,7 @@ def _parse_memoized(text: str, path: Path, cache: AnswerCache, key: bytes | None
     """
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     name = f"parsed-lock:{path.resolve()}"
-    stored = cache.sealed(name, key)
+    stored = cache.sealed(name)
     if (
         isinstance(stored, dict)
         and stored.get("digest") == digest
@@ -166,7 +166,7 @@ def _parse_memoized(text: str, path: Path, cache: AnswerCache, key: bytes | None
     records, skipped = _parse(text, path.name)
     if not skipped:
         tables = {record_path: record.to_table() for record_path, record in records.items()}
-        cache.put_sealed(name, key, {"digest": digest, "records": tables})
+        cache.put_sealed(name, {"digest": digest, "records": tables})
     return records
 
 
@@ -189,12 +189,10 @@ class LockFile:
         """Paths whose record this build published, reproduced or rewrote."""
 
     @classmethod
-    def load(
-        cls, path: str | os.PathLike[str], *, cache: AnswerCache | None = None, key: bytes | None = None
-    ) -> LockFile:
+    def load(cls, path: str | os.PathLike[str], *, cache: AnswerCache | None = None) -> LockFile:
         """Read `path` (a missing file is an empty lock; an unreadable one logs one warning).
 
-        With `cache` and a seal `key` (`secrets.seal_key`), the parsed records are kept for the next build.
+        With `cache`, the parsed records are kept (sealed) for the next build.
         """
         target = Path(path)
         try:
@@ -206,7 +204,7 @@ class LockFile:
             return cls(target)
         if cache is None:
             return cls(target, parse_lock(text, name=target.name))
-        return cls(target, _parse_memoized(text, target, cache, key))
+        return cls(target, _parse_memoized(text, target, cache))
 
     def get(self, path: str) -> LockRecord | None:
         """The record of `path`, if any."""

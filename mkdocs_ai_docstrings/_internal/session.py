@@ -86,20 +86,19 @@ class BuildSession:
         cache_url, namespace = shared_cache_options(
             settings.cache_url, settings.cache_namespace, env, config_dir=config_dir, base_dir=self.base_dir
         )
+        self.secrets: tuple[str, ...] = self.connection.secrets if self.connection else ()
         self.cache = open_cache(
             cache_dir if cache_dir.is_absolute() else self.base_dir / cache_dir,
             ttl_days=settings.cache_ttl_days,
             url=cache_url,
             namespace=namespace,
+            seal_key=seal_key(self.secrets),
         )
-        self.secrets: tuple[str, ...] = self.connection.secrets if self.connection else ()
         self.lock: LockFile | None = None
         if settings.lock_file is not False and config_dir is not None:
             lock_path = Path(DEFAULT_LOCK_FILE if settings.lock_file is True else settings.lock_file)
             self.lock = LockFile.load(
-                lock_path if lock_path.is_absolute() else Path(config_dir) / lock_path,
-                cache=self.cache,
-                key=seal_key(self.secrets),
+                lock_path if lock_path.is_absolute() else Path(config_dir) / lock_path, cache=self.cache
             )
         self.ledger = TokenLedger(settings.token_budget)
         self.policy = RetryPolicy(

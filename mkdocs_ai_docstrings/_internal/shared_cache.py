@@ -119,12 +119,13 @@ def open_cache(
     ttl_days: float | None = None,
     url: str | None = None,
     namespace: str = "default",
+    seal_key: bytes | None = None,
 ) -> AnswerCache:
-    """The local answer cache, with Redis behind it when `url` is a Redis URL."""
+    """The local answer cache, with Redis behind it when `url` is a Redis URL (`seal_key`: see `AnswerCache`)."""
     if not is_redis_url(url):
-        return AnswerCache(directory, ttl_days=ttl_days)
+        return AnswerCache(directory, ttl_days=ttl_days, seal_key=seal_key)
     assert url is not None
-    return LayeredCache(directory, ttl_days=ttl_days, url=url, namespace=namespace)
+    return LayeredCache(directory, ttl_days=ttl_days, url=url, namespace=namespace, seal_key=seal_key)
 
 
 class RedisUnavailable(Exception):
@@ -283,8 +284,9 @@ class LayeredCache(AnswerCache):
         ttl_days: float | None = None,
         url: str,
         namespace: str,
+        seal_key: bytes | None = None,
     ) -> None:
-        super().__init__(directory, ttl_days=ttl_days)
+        super().__init__(directory, ttl_days=ttl_days, seal_key=seal_key)
         self.url = public_url(url)
         """The server, without credentials."""
         self.namespace = namespace
@@ -441,7 +443,7 @@ class LayeredCache(AnswerCache):
 
     def put(self, key: str, entry: Mapping[str, Any]) -> bool:
         """Commit an entry locally and to Redis, with one creation time; `False` when neither could store it."""
-        stamped = {**entry, "created": time.time()}
+        stamped = self.stamped(key, entry)
         stored = self._write(lambda store: store.set(f"answer:{key}", stamped) or True, False)
         shared = self._send(f"answer:{key}", stamped)
         if stored or shared:

@@ -36,7 +36,6 @@ from mkdocs_ai_docstrings._internal.prompts import build_sections
 from mkdocs_ai_docstrings._internal.publish import cached_answer, publish
 from mkdocs_ai_docstrings._internal.report import Status
 from mkdocs_ai_docstrings._internal.request import PreparedRequest, context_inputs, key_for, request_for, schema_for
-from mkdocs_ai_docstrings._internal.secrets import seal_key
 
 if TYPE_CHECKING:
     from mkdocs_ai_docstrings._internal.cache import AnswerCache
@@ -202,8 +201,6 @@ class CodeMemo:
     cache: AnswerCache | None
     name: str
     digest: str
-    key: bytes | None = None
-    """The seal's key (`secrets.seal_key`); `None`: nothing is read or stored."""
     _fingerprints: dict[str, str] = field(default_factory=dict)
     _facts: dict[str, CodeFacts] = field(default_factory=dict)
 
@@ -212,8 +209,8 @@ class CodeMemo:
         """What is stored for `context`'s package, when its sources are the ones it was computed from."""
         session = context.session
         digest = sources_digest(context.package, context.loader)
-        memo = cls(session.cache, context.package.path, digest, seal_key(session.secrets))
-        data = session.cache.sealed(memo.record_name, memo.key)
+        memo = cls(session.cache, context.package.path, digest)
+        data = session.cache.sealed(memo.record_name)
         if not (isinstance(data, Mapping) and data.get("digest") == memo.digest):
             return memo
         fingerprints, facts = data.get("fingerprints"), data.get("facts")
@@ -248,9 +245,7 @@ class CodeMemo:
         if self.cache is None or (fingerprints, facts) == (self._fingerprints, self._facts):
             return
         stored = {path: dataclasses.asdict(value) for path, value in facts.items()}
-        self.cache.put_sealed(
-            self.record_name, self.key, {"digest": self.digest, "fingerprints": fingerprints, "facts": stored}
-        )
+        self.cache.put_sealed(self.record_name, {"digest": self.digest, "fingerprints": fingerprints, "facts": stored})
 
 
 _FACT_TYPES = {item.name: item.type for item in dataclasses.fields(CodeFacts)}
