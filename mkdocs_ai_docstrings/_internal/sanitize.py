@@ -83,9 +83,15 @@ def _is_removed(char: str) -> bool:
     return unicodedata.category(char) in {"Cc", "Cf", "Cs"} and char not in "\n\t"
 
 
+_ASCII_CONTROLS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+"""The characters `_is_removed` removes from ASCII text (ASCII holds no format or surrogate character)."""
+
+
 def _clean(text: str) -> str:
     """Normalized line breaks, tabs as spaces, no invisible or control characters."""
     text = text.replace("\r\n", "\n").translate(_LINE_BREAKS).replace("\t", " ")
+    if text.isascii():  # the common case, without a lookup per character
+        return _ASCII_CONTROLS.sub("", text)
     return "".join(char for char in text if not _is_removed(char))
 
 
