@@ -15,6 +15,7 @@ import ast
 import builtins
 import functools
 import re
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -461,12 +462,21 @@ def _absolute_import(module: griffe.Object, level: int, imported: str) -> str:
 
 
 def _all_members(obj: griffe.Object) -> dict[str, griffe.Object]:
-    if obj.is_class:
+    """The object's members; a class's inherited ones too (read-only: shared between calls)."""
+    if not obj.is_class:
+        return obj.members  # type: ignore[return-value]
+    members = _CLASS_MEMBERS.get(obj)
+    if members is None:
         try:
-            return dict(obj.all_members)
+            members = dict(obj.all_members)  # griffe makes new aliases for the inherited ones on every call
         except _GRIFFE_ERRORS:
-            return dict(obj.members)
-    return dict(obj.members)
+            members = dict(obj.members)
+        _CLASS_MEMBERS[obj] = members
+    return members  # type: ignore[return-value]
+
+
+_CLASS_MEMBERS: weakref.WeakKeyDictionary[griffe.Object, dict[str, griffe.Object]] = weakref.WeakKeyDictionary()
+"""Each class's members with the inherited ones, while the loaded tree lives (griffe recomputes them each time)."""
 
 
 def _mro(cls: griffe.Object) -> list[griffe.Object]:
