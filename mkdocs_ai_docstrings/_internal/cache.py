@@ -321,7 +321,9 @@ class AnswerCache:
             entry = parse_entry(raw)
             if entry is not None and answer_schema is not None and not _valid(entry["answer"], answer_schema):
                 entry = None
-            if entry is not None and self._seal_key is not None:  # validated once: sealed for the next builds
+            if entry is not None and self._seal_key is not None and "seal" not in entry:
+                # validated once, sealed for the next builds (another key's seal is left alone: two users of one
+                # cache folder would otherwise rewrite each other's entries on every build)
                 self._write(lambda store: store.set(f"answer:{key}", self._with_seal(key, entry)), None)
         if entry is None:
             if key not in self._invalid_keys:
