@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import string
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -329,8 +330,9 @@ def render_context(sections: Sequence[PromptSection], counter: TokenCounter, max
 EXAMPLE_SYSTEM = """\
 You write one usage example for the API reference of the Python package `$package`.
 Answer with the JSON object {"example": "..."}: at most 6 lines of plain Python (no >>> prompts) that run
-as they are. Start with the import line given. Pass literal arguments of the types the signature and
-the parameter texts say. Print a result. No network, input, files or other programs.
+as they are. Start with the import lines given; import nothing but the standard library. Pass literal
+arguments of the types the signature and the parameter texts say. Print a result. No network, input,
+files or other programs.
 """
 """The system message of an example request (sent after the docstring was accepted, for its summary)."""
 
@@ -347,11 +349,44 @@ def example_import(obj: griffe.Object) -> tuple[str, griffe.Object]:
     return f"from {module} import {owner.name}", owner
 
 
-def example_messages(obj: griffe.Object, package: str, summary: str, parameters: str = "") -> list[dict[str, str]]:
+_TYPING_MODULES = frozenset({"typing", "typing_extensions", "collections.abc", "builtins", "types"})
+"""Annotations from these modules are not built by an example (`Sequence`, `Any`): no import line for them."""
+
+
+def annotation_imports(obj: griffe.Object, package: str) -> dict[str, str]:
+    """Import lines of the types `obj`'s parameters are annotated with, by name (`Path`: `from pathlib import
+    Path`): the standard library's and the package's, never another library's (it may not be installed).
+
+    A small model told to pass a `Path` otherwise uses it without importing it, or passes a `str` instead.
+    """
+    function = obj.members.get("__init__") if obj.is_class else obj
+    if function is None or function.is_alias or not function.is_function:
+        return {}
+    lines: dict[str, str] = {}
+    for parameter in function.parameters:
+        annotation = parameter.annotation
+        if not isinstance(annotation, griffe.Expr):
+            continue
+        for name in annotation.iterate(flat=True):
+            if not isinstance(name, griffe.ExprName):
+                continue
+            module, _, member = name.canonical_path.rpartition(".")
+            if not module or module in _TYPING_MODULES or member != name.name:
+                continue
+            top = module.split(".", 1)[0]
+            if top in sys.stdlib_module_names or top == package.split(".", 1)[0]:
+                lines.setdefault(member, f"from {module} import {member}")
+    return dict(list(lines.items())[:3])
+
+
+def example_messages(
+    obj: griffe.Object, package: str, summary: str, parameters: str = "", *, brief: bool = False
+) -> list[dict[str, str]]:
     """The messages of an example request: signature, accepted summary and parameter texts, source, import line.
 
     For a method the enclosing class's signature is shown too, and the example is told to make an instance
-    first.
+    first. `brief` (a repair, which shows the failing code and its error instead): signatures, methods and
+    import lines only.
     """
     first, owner = example_import(obj)
     lines = [f"Target: the {obj.kind.value} `{obj.name}`.", _block("Signature", format_signature(obj))]
@@ -361,16 +396,20 @@ def example_messages(obj: griffe.Object, package: str, summary: str, parameters:
         methods = [name for name, member in owner.members.items() if not name.startswith("_") and member.is_function]
         if methods:
             lines.append(f"Methods of {owner.name}: {', '.join(methods[:12])}.")
-    lines.append(f"Summary: {summary}")
-    if parameters:
+    if not brief:
+        lines.append(f"Summary: {summary}")
+    if parameters and not brief:
         lines.append("Parameters:\n" + "\n".join(parameters.splitlines()[:_EXAMPLE_PARAMETERS]))
     try:
-        source = obj.source or ""
+        source = "" if brief else obj.source or ""
     except (OSError, ValueError, TypeError):
         source = ""
     if source and not obj.is_class and len(source) <= _EXAMPLE_SOURCE_CHARS:  # a class: its signature suffices
         lines.append(_block("Source", source))
     task = f"The example starts with `{first}`"
+    types = [line for line in annotation_imports(obj, package).values() if line != first]
+    if types:
+        task += " and " + " and ".join(f"`{line}`" for line in types)
     if owner is not obj:
         task += f", makes an instance of `{owner.name}` and calls `{obj.name}` on it"
     else:
