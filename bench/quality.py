@@ -234,7 +234,8 @@ def _tally_requests(breakdown: dict[str, list[int]]) -> None:
 
     async def ask(context: Any, messages: list[dict[str, str]], request: Any, usage: dict[str, int]) -> Any:
         kind = "example" if request.schema is EXAMPLE_SCHEMA else "docstring"
-        kind += " repair" if len(messages) > len(request.messages) else ""
+        repair = len(messages) > len(request.messages) or "This example fails:" in messages[-1]["content"]
+        kind += " repair" if repair else ""
         before = usage["prompt_tokens"], usage["completion_tokens"]
         try:
             return await original(context, messages, request, usage)
