@@ -11,7 +11,7 @@ import griffe
 import pytest
 
 from mkdocs_ai_docstrings._internal.discovery import discover
-from mkdocs_ai_docstrings._internal.example_call import with_imports
+from mkdocs_ai_docstrings._internal.example_call import with_imports, worth_an_example
 from mkdocs_ai_docstrings._internal.examples import example_code, static_problems
 from mkdocs_ai_docstrings._internal.generator import fill
 from mkdocs_ai_docstrings._internal.mark import SUMMARY_MARK
@@ -539,3 +539,56 @@ def test_an_example_repair_sends_the_failing_code_and_error_not_the_first_conver
     assert "starts with `from pkg.core import add`" in text
     assert not any(message["role"] == "assistant" for message in repair)
     assert len(text) < len(first[-1]["content"]) + len(broken) + 120  # the code and error, on a shorter prompt
+
+
+def test_no_example_request_where_an_example_cannot_be_worth_it() -> None:
+    source = """\
+import abc
+
+
+def public(x): ...
+
+
+def _helper(x): ...
+
+
+class Shape(abc.ABC):
+    def area(self): ...
+
+
+class Box:
+    def __repr__(self): ...
+
+    def _grow(self): ...
+
+    def fill(self): ...
+
+
+class _Hidden:
+    def run(self): ...
+"""
+    with griffe.temporary_visited_module(source) as module:
+        worth = {path: worth_an_example(module[path]) for path in ("public", "Box", "Box.fill", "Shape")}
+        not_worth = [
+            worth_an_example(module[path])
+            for path in ("_helper", "Shape.area", "Box.__repr__", "Box._grow", "_Hidden.run")
+        ]
+
+    assert worth == {"public": True, "Box": True, "Box.fill": True, "Shape": True}
+    assert not any(not_worth)
+
+
+def test_a_private_helper_gets_its_docstring_without_an_example_request(tmp_path: Path) -> None:
+    files = {
+        "__init__.py": '"""A package."""\n',
+        "core.py": '"""Core."""\n\n\ndef _double(x: int) -> int:\n    return 2 * x\n',
+    }
+    with (
+        griffe.temporary_visited_package("pkg", files) as pkg,
+        AzureEmulator(api_key=API_KEY, answer=answering(GOOD)) as emu,
+    ):
+        report = build(pkg, emu, tmp_path, include_private=True)
+        example_requests = [r for r in emu.requests if is_example_request(r.body)]
+
+    assert report.outcomes["pkg.core._double"].status == "generated"
+    assert example_requests == []

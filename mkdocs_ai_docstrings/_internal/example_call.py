@@ -12,6 +12,8 @@ import ast
 import dataclasses
 from typing import Any
 
+import griffe
+
 from mkdocs_ai_docstrings._internal.client import CallFailure, parse_content
 from mkdocs_ai_docstrings._internal.examples import check_example
 from mkdocs_ai_docstrings._internal.grounding import Attempt, example_runner
@@ -25,8 +27,34 @@ from mkdocs_ai_docstrings._internal.secrets import redact_source, scrub
 
 def wants_example(context: PackageContext, job: Job) -> bool:
     """Whether `job`'s docstring gets an example: functions, methods and classes, with `examples` on, not in
-    improve mode."""
-    return context.settings.examples and job.facts.kind in EXAMPLE_KINDS and not job.candidate.improve
+    improve mode, and only where an example can be worth its request (`worth_an_example`)."""
+    return (
+        context.settings.examples
+        and job.facts.kind in EXAMPLE_KINDS
+        and not job.candidate.improve
+        and worth_an_example(job.candidate.obj)
+    )
+
+
+_NO_INSTANCE_BASES = frozenset({"ABC", "Protocol"})
+"""Bases of a class a method's example cannot make an instance of."""
+
+
+def worth_an_example(obj: griffe.Object) -> bool:
+    """Whether a usage example of `obj` can be worth a request: not a private or special helper (`_split`,
+    `__repr__`, or anything inside a private class), not a method of an abstract class or protocol (an
+    example cannot make the instance it needs). An example left out is fine; a broken one is not.
+    """
+    owner: griffe.Object | None = obj
+    while owner is not None and not owner.is_module:
+        if owner.name.startswith("_"):
+            return False
+        owner = owner.parent
+    parent = obj.parent
+    if obj.is_function and parent is not None and parent.is_class:
+        bases = {str(base).rsplit(".", 1)[-1].split("[", 1)[0] for base in parent.bases}
+        return not bases & _NO_INSTANCE_BASES
+    return True
 
 
 async def add_example(
