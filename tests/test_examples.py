@@ -11,7 +11,7 @@ import griffe
 import pytest
 
 from mkdocs_ai_docstrings._internal.discovery import discover
-from mkdocs_ai_docstrings._internal.example_call import with_imports, worth_an_example
+from mkdocs_ai_docstrings._internal.example_call import escaped_newlines, with_imports, worth_an_example
 from mkdocs_ai_docstrings._internal.examples import example_code, static_problems
 from mkdocs_ai_docstrings._internal.generator import fill
 from mkdocs_ai_docstrings._internal.mark import SUMMARY_MARK
@@ -592,3 +592,27 @@ def test_a_private_helper_gets_its_docstring_without_an_example_request(tmp_path
 
     assert report.outcomes["pkg.core._double"].status == "generated"
     assert example_requests == []
+
+
+def test_a_line_break_inside_a_string_literal_is_read_as_the_escape_it_was() -> None:
+    broken = "import json\nprint(json.loads('[1]\n'))"
+
+    assert escaped_newlines(broken) == "import json\nprint(json.loads('[1]\\n'))"
+    assert escaped_newlines("print('a\nb\nc')") == "print('a\\nb\\nc')"
+    assert escaped_newlines("print(1") == "print(1"  # another syntax error: left for the check to report
+    assert escaped_newlines('x = """a\nb"""') == 'x = """a\nb"""'
+
+
+def test_an_example_broken_only_by_a_decoded_line_break_is_published_without_a_repair(
+    load: Callable[[], griffe.Module], tmp_path: Path
+) -> None:
+    pkg = load()
+    with AzureEmulator(
+        api_key=API_KEY, answer=answering("from pkg.core import add\nprint(str(add(1, 2)) + '\n')")
+    ) as emu:
+        report = build(pkg, emu, tmp_path)
+        requests = len(emu.requests)
+
+    assert requests == 2  # the docstring and its example: no repair
+    assert counts(report.outcomes[TARGET]) == (1, 1, 1, 0, 0)
+    assert "print(str(add(1, 2)) + '\\n')" in published(pkg)

@@ -92,7 +92,7 @@ async def add_example(
         code = _example_of(response.content) if response.finish_reason != "length" else ""
         if not code.strip():
             break  # no example offered: nothing to check or drop
-        code = with_imports(code, first, annotation_imports(obj, context.package.path))
+        code = with_imports(escaped_newlines(code), first, annotation_imports(obj, context.package.path))
         examples.checked += 1
         problems, ran = await check_example(code, obj, context.package, example_runner(context))
         examples.run += ran
@@ -121,6 +121,31 @@ def with_imports(code: str, first: str, types: dict[str, str]) -> str:
     if first not in lines:
         added.insert(0, first)
     return "\n".join([*added, code]) if added else code
+
+
+def escaped_newlines(code: str, *, limit: int = 4) -> str:
+    """`code` with a line break inside a one-line string literal written back as the `\\n` escape it was.
+
+    A model writing Python inside a JSON string often writes `"\\n"` for the escape `\\n` of a Python string
+    (`'{"a": 1}\\n'`): decoded, that is a real line break, and the example no longer parses. The code is only
+    rewritten where that makes it parse; it is then checked and run like any other example.
+    """
+    fixed = code
+    for _ in range(limit):
+        try:
+            ast.parse(fixed)
+        except SyntaxError as error:
+            if not (error.msg or "").startswith("unterminated string literal") or not error.lineno:
+                return code
+            lines = fixed.split("\n")
+            if error.lineno >= len(lines):
+                return code
+            index = error.lineno - 1
+            lines[index : index + 2] = [lines[index] + "\\n" + lines[index + 1]]
+            fixed = "\n".join(lines)
+        else:
+            return fixed
+    return code
 
 
 def _unbound_names(code: str) -> set[str]:
