@@ -225,8 +225,36 @@ async def measure(
 # The two approaches ------------------------------------------------------------------------------------------------
 
 
+def _tally_requests(breakdown: dict[str, list[int]]) -> None:
+    """Count the product's billed tokens by request kind (docstring or example, first or repair) into `breakdown`."""
+    from mkdocs_ai_docstrings._internal import call  # example_call imports `ask` from here when it runs
+    from mkdocs_ai_docstrings._internal.schema import EXAMPLE_SCHEMA
+
+    original = call.ask
+
+    async def ask(context: Any, messages: list[dict[str, str]], request: Any, usage: dict[str, int]) -> Any:
+        kind = "example" if request.schema is EXAMPLE_SCHEMA else "docstring"
+        repair = len(messages) > len(request.messages) or "This example fails:" in messages[-1]["content"]
+        kind += " repair" if repair else ""
+        before = usage["prompt_tokens"], usage["completion_tokens"]
+        try:
+            return await original(context, messages, request, usage)
+        finally:
+            row = breakdown.setdefault(kind, [0, 0, 0])
+            row[0] += 1
+            row[1] += usage["prompt_tokens"] - before[0]
+            row[2] += usage["completion_tokens"] - before[1]
+
+    call.ask = ask
+
+
 def product(package: griffe.Module, candidates: Sequence[Candidate], args: argparse.Namespace, cache: Path) -> int:
-    """Generate with mkdocs-ai-docstrings; return the billed tokens (the docstrings are attached to the objects)."""
+    """Generate with mkdocs-ai-docstrings; return the billed tokens (the docstrings are attached to the objects).
+
+    The billed tokens by request kind are printed to stderr.
+    """
+    breakdown: dict[str, list[int]] = {}
+    _tally_requests(breakdown)
     settings = Settings.from_options(
         {
             "provider": "openai",
@@ -241,6 +269,10 @@ def product(package: griffe.Module, candidates: Sequence[Candidate], args: argpa
     session.run(fill(session, package, candidates))
     report = session.finish()
     print(f"# product summary: {report.summary()}", file=sys.stderr)
+    for kind, (requests, prompt, completion) in sorted(breakdown.items()):
+        print(
+            f"# product tokens, {kind}: {requests} requests, prompt {prompt}, completion {completion}", file=sys.stderr
+        )
     for outcome in report.outcomes.values():
         if outcome.status != "generated" or outcome.repairs:
             repairs = "; ".join(outcome.repairs)[:600]

@@ -11,10 +11,16 @@ import griffe
 import pytest
 
 from mkdocs_ai_docstrings._internal.discovery import discover
+from mkdocs_ai_docstrings._internal.example_call import escaped_newlines, with_imports, worth_an_example
 from mkdocs_ai_docstrings._internal.examples import example_code, static_problems
 from mkdocs_ai_docstrings._internal.generator import fill
 from mkdocs_ai_docstrings._internal.mark import SUMMARY_MARK
-from mkdocs_ai_docstrings._internal.prompts import ContextInputs, build_sections, example_messages
+from mkdocs_ai_docstrings._internal.prompts import (
+    ContextInputs,
+    annotation_imports,
+    build_sections,
+    example_messages,
+)
 from mkdocs_ai_docstrings._internal.report import BuildReport, ObjectOutcome
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings
@@ -28,6 +34,8 @@ SOURCE = {
         '''\
         """Core helpers."""
 
+        from collections.abc import Sequence
+        from pathlib import Path
 
         def add(first: int, second: int = 2) -> int:
             return first + second
@@ -49,6 +57,11 @@ SOURCE = {
         def pack(words, sep=b","):
             """Join byte strings with `sep`."""
             return sep.join(words)
+
+
+        def stem(path: Path, suffixes: Sequence[str] = ()) -> str:
+            """The name of `path` without its suffix."""
+            return path.stem
         '''
     ),
 }
@@ -81,7 +94,7 @@ def answering(*examples: str, broken_retry: bool = False) -> Callable[[dict], di
 
     def answer(body: dict) -> dict | str:
         schema = request_schema(body)
-        retry = any(message.get("role") == "assistant" for message in body["messages"])
+        retry = "This example fails:" in body["messages"][-1]["content"]
         if is_example_request(body):
             if retry and broken_retry:
                 return "not json"
@@ -488,3 +501,118 @@ def test_a_class_s_example_request_lists_its_public_methods(package: griffe.Modu
     prompt = example_messages(package["core.Counter"], "pkg", "Count things.")[-1]["content"]
 
     assert "Methods of Counter: bump." in prompt
+
+
+def test_the_example_request_gives_the_import_lines_of_the_parameters_types(package: griffe.Module) -> None:
+    prompt = example_messages(package["core.stem"], "pkg", "Name a path.")[-1]["content"]
+
+    assert "starts with `from pkg.core import stem` and `from pathlib import Path` and calls `stem`" in prompt
+    assert "collections.abc" not in prompt  # an abstract type is not built by an example
+    assert annotation_imports(package["core.add"], "pkg") == {}
+
+
+def test_an_annotation_type_used_without_its_import_gets_it_without_a_repair() -> None:
+    types = {"Path": "from pathlib import Path"}
+    first = "from pkg.core import stem"
+
+    assert with_imports("print(stem(Path('a.txt')))", first, types) == (
+        "from pkg.core import stem\nfrom pathlib import Path\nprint(stem(Path('a.txt')))"
+    )
+    bound = "from pathlib import PurePath as Path\nprint(stem(Path('a.txt')))"
+    assert with_imports(bound, first, types) == f"{first}\n{bound}"  # bound by the example itself: left alone
+    assert with_imports(f"{first}\nprint(stem)", first, types) == f"{first}\nprint(stem)"
+
+
+def test_an_example_repair_sends_the_failing_code_and_error_not_the_first_conversation_again(
+    load: Callable[[], griffe.Module], tmp_path: Path
+) -> None:
+    broken = "from pkg.core import add\nprint(add(1, 2) / 0)"
+    with AzureEmulator(api_key=API_KEY, answer=answering(broken, GOOD)) as emu:
+        report = build(load(), emu, tmp_path)
+        first, repair = (r.body["messages"] for r in emu.requests if is_example_request(r.body))
+
+    assert counts(report.outcomes[TARGET]) == (2, 2, 1, 1, 0)
+    text = repair[-1]["content"]
+    assert "print(add(1, 2) / 0)" in text and "ZeroDivisionError" in text
+    assert "Summary:" in first[-1]["content"] and "Summary:" not in text  # summary, parameters, source not resent
+    assert "## Source" in first[-1]["content"] and "## Source" not in text
+    assert "starts with `from pkg.core import add`" in text
+    assert not any(message["role"] == "assistant" for message in repair)
+    assert len(text) < len(first[-1]["content"]) + len(broken) + 120  # the code and error, on a shorter prompt
+
+
+def test_no_example_request_where_an_example_cannot_be_worth_it() -> None:
+    source = """\
+import abc
+
+
+def public(x): ...
+
+
+def _helper(x): ...
+
+
+class Shape(abc.ABC):
+    def area(self): ...
+
+
+class Box:
+    def __repr__(self): ...
+
+    def _grow(self): ...
+
+    def fill(self): ...
+
+
+class _Hidden:
+    def run(self): ...
+"""
+    with griffe.temporary_visited_module(source) as module:
+        worth = {path: worth_an_example(module[path]) for path in ("public", "Box", "Box.fill", "Shape")}
+        not_worth = [
+            worth_an_example(module[path])
+            for path in ("_helper", "Shape.area", "Box.__repr__", "Box._grow", "_Hidden.run")
+        ]
+
+    assert worth == {"public": True, "Box": True, "Box.fill": True, "Shape": True}
+    assert not any(not_worth)
+
+
+def test_a_private_helper_gets_its_docstring_without_an_example_request(tmp_path: Path) -> None:
+    files = {
+        "__init__.py": '"""A package."""\n',
+        "core.py": '"""Core."""\n\n\ndef _double(x: int) -> int:\n    return 2 * x\n',
+    }
+    with (
+        griffe.temporary_visited_package("pkg", files) as pkg,
+        AzureEmulator(api_key=API_KEY, answer=answering(GOOD)) as emu,
+    ):
+        report = build(pkg, emu, tmp_path, include_private=True)
+        example_requests = [r for r in emu.requests if is_example_request(r.body)]
+
+    assert report.outcomes["pkg.core._double"].status == "generated"
+    assert example_requests == []
+
+
+def test_a_line_break_inside_a_string_literal_is_read_as_the_escape_it_was() -> None:
+    broken = "import json\nprint(json.loads('[1]\n'))"
+
+    assert escaped_newlines(broken) == "import json\nprint(json.loads('[1]\\n'))"
+    assert escaped_newlines("print('a\nb\nc')") == "print('a\\nb\\nc')"
+    assert escaped_newlines("print(1") == "print(1"  # another syntax error: left for the check to report
+    assert escaped_newlines('x = """a\nb"""') == 'x = """a\nb"""'
+
+
+def test_an_example_broken_only_by_a_decoded_line_break_is_published_without_a_repair(
+    load: Callable[[], griffe.Module], tmp_path: Path
+) -> None:
+    pkg = load()
+    with AzureEmulator(
+        api_key=API_KEY, answer=answering("from pkg.core import add\nprint(str(add(1, 2)) + '\n')")
+    ) as emu:
+        report = build(pkg, emu, tmp_path)
+        requests = len(emu.requests)
+
+    assert requests == 2  # the docstring and its example: no repair
+    assert counts(report.outcomes[TARGET]) == (1, 1, 1, 0, 0)
+    assert "print(str(add(1, 2)) + '\\n')" in published(pkg)

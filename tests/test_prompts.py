@@ -17,6 +17,8 @@ from mkdocs_ai_docstrings._internal.prompts import (
     PromptTemplates,
     TemplateError,
     build_sections,
+    class_skeleton,
+    example_messages,
     format_signature,
     render_context,
 )
@@ -157,8 +159,12 @@ def test_messages_fill_the_system_and_user_templates() -> None:
     )
     assert [message["role"] for message in messages] == ["system", "user"]
     assert "`weatherkit`" in messages[0]["content"]
-    assert "The docstring style of the site is numpy" in messages[0]["content"]
+    assert "numpy" not in messages[0]["content"]  # the renderer formats the style: the model is not told it
     assert messages[1]["content"] == "Target: the method `weatherkit.Station.read`.\n\n## Context\n"
+    custom = PromptTemplates(system="Style: $style.").messages(
+        package="weatherkit", style="numpy", kind="method", path="weatherkit.Station.read", context=""
+    )
+    assert custom[0]["content"] == "Style: numpy."
 
 
 def test_substituted_values_are_not_expanded_again() -> None:
@@ -319,3 +325,55 @@ def test_render_context_keeps_everything_that_fits_and_reports_cuts() -> None:
     assert truncated is True
     assert text.startswith("def f()")
     assert "line 199" not in text
+
+
+def test_a_class_prompt_shows_public_method_signatures_and_cuts_private_helpers_and_long_values() -> None:
+    source = """\
+class Wrapper:
+    width = 70
+    pattern = re.compile(
+        "a very long pattern"
+    )
+
+    def __init__(self, width=70):
+        self.width = width
+
+    def _split(self, text):
+        return text.split()
+
+    @property
+    def _cached(self):
+        return 1
+
+    def __len__(self):
+        return self.width
+
+    def wrap(self, text: str) -> list[str]:
+        return self._split(text)
+"""
+    with griffe.temporary_visited_module(source) as module:
+        skeleton = class_skeleton(module["Wrapper"], "\n".join(source.splitlines()))
+
+    assert "    width = 70\n    pattern = ...\n" in skeleton
+    assert "self.width = width" in skeleton  # the constructor is kept whole
+    assert "_split" not in skeleton and "_cached" not in skeleton and "@property" not in skeleton
+    assert "    def __len__(self): ...\n\n    def wrap(self, text: str) -> list[str]: ..." in skeleton
+    assert "return" not in skeleton and "\n\n\n" not in skeleton
+
+
+def test_a_method_s_prompts_show_its_class_line_not_the_whole_constructor() -> None:
+    source = """\
+class Wrapper:
+    def __init__(self, text, width=70, indent='', tabs=True, hyphens=True, *, lines=None):
+        self.width = width
+
+    def wrap(self):
+        return [self.text]
+"""
+    with griffe.temporary_visited_module(source) as module:
+        method = module["Wrapper.wrap"]
+        sections = {s.name: s.text for s in build_sections(ContextInputs(method, source="def wrap(self): ..."))}
+        example = example_messages(method, "pkg", "Wrap it.")[-1]["content"]
+
+    assert "class Wrapper" in sections["class context"] and "__init__" not in sections["class context"]
+    assert "def __init__(self, text, width=70, indent='', tabs=True, ...)" in example  # enough to make an instance

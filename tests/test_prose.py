@@ -250,3 +250,30 @@ def test_a_misstated_default_and_a_dotted_path_are_dropped_without_asking_again(
     assert "pkg.core.scale" not in docstring.value
     assert "Defaults to 1" not in docstring.value
     assert "factor: The factor to apply." in docstring.value
+
+
+@pytest.mark.parametrize(
+    ("summary", "fixed"),
+    [
+        ("The `append` method of the `pkg.store.Store` class adds an item.", "Adds an item."),
+        ("The method `append` adds an item to the store.", "Adds an item to the store."),
+        ("The append method, in the Store class, adds an item.", "Adds an item."),
+    ],
+)
+def test_the_name_a_summary_opens_with_goes_with_its_kind_and_owner(
+    pkg: griffe.Module, summary: str, fixed: str
+) -> None:
+    method = pkg["store.Store.append"]
+
+    answer, problems = drop_prose({"summary": summary}, method)
+
+    assert problems and answer["summary"] == fixed
+    assert kinds(answer, method) == []
+
+
+def test_a_class_summary_that_opens_with_the_name_keeps_what_follows_is(pkg: griffe.Module) -> None:
+    store = pkg["store.Store"]
+
+    answer, problems = drop_prose({"summary": "The Store class is a container that keeps items in order."}, store)
+
+    assert problems and answer["summary"] == "A container that keeps items in order."

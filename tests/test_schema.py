@@ -52,6 +52,19 @@ def test_parameter_and_exception_names_are_enums_of_the_real_names_in_signature_
     assert item_enum(schema, "raises", "exception") == ["OSError"]
 
 
+def test_a_named_list_holds_at_most_one_entry_per_name_so_a_model_cannot_repeat_one_until_cut_off() -> None:
+    schema = answer_schema(CLASS)
+    assert schema["properties"]["attributes"]["maxItems"] == 2
+    assert schema["properties"]["parameters"]["maxItems"] == 1
+    answer = {
+        "summary": "A rectangle.",
+        "description": "",
+        "parameters": [{"name": "width", "description": "Its width."}],
+        "attributes": [{"name": "area", "description": "Its area."}] * 3,
+    }
+    assert validate_answer(answer, schema) == ["attributes: " + repr(answer["attributes"]) + " is too long"]
+
+
 def test_returns_only_when_the_function_returns_a_value() -> None:
     assert "returns" in answer_schema(FUNCTION)["properties"]
     assert "returns" not in answer_schema(CodeFacts(kind="function", parameters=("x",)))["properties"]

@@ -702,11 +702,24 @@ def _unpath(text: str, target: griffe.Object, paths: Sequence[str], *, loose: bo
     return re.sub(rf"(?<![\w.])(?!self\.|cls\.)(?:[A-Za-z_]\w*\.)+{re.escape(target.name)}\b", target.name, text)
 
 
+_OWNER_QUALIFIER = (
+    r"(?:,?\s+(?:of|in|from)\s+(?:(?:the|this|a|an)\s+)?`?[\w.]+`?(?:\s+(?:class|module|object|instance))?,?)?"
+)
+"""What a model adds after the name it opens with: "of the `pkg.Wrapper` class"."""
+
+
 def _unname_summary(summary: str, target: griffe.Object, paths: Sequence[str]) -> str:
+    """The summary without the name it opens with: "The `fill` method of the `Wrapper` class splits …" and "The
+    method `fill` splits …" become "Splits …", "Wrapper is a class that …" becomes "A class that …"."""
     summary = _unpath(summary, target, paths, loose=True)
     quoted = re.escape(target.name)
-    opening = re.compile(rf"(?i)^\W*(?:(?:the|this|a|an)\s+)?`?(?-i:{quoted})(?:\(\))?`?(?:\s+{_KIND_NOUNS}\b)?\s+")
+    opening = re.compile(
+        rf"(?i)^\W*(?:(?:the|this|a|an)\s+)?(?:{_KIND_NOUNS}\s+)?`?(?-i:{quoted})(?:\(\))?`?"
+        rf"(?:\s+{_KIND_NOUNS}\b)?{_OWNER_QUALIFIER}\s+"
+    )
     rest = opening.sub("", summary, count=1)
+    if rest != summary:
+        rest = re.sub(r"(?i)^(?:is|are)\s+(?=\w+\s+\w)", "", rest)  # "Wrapper is a class that" -> "A class that"
     if rest != summary and len(_WORD.findall(rest)) >= 2:
         summary = rest[:1].upper() + rest[1:]
     return summary

@@ -8,14 +8,17 @@ the example must start with. Nothing fails the docstring here: an example that c
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 from typing import Any
+
+import griffe
 
 from mkdocs_ai_docstrings._internal.client import CallFailure, parse_content
 from mkdocs_ai_docstrings._internal.examples import check_example
 from mkdocs_ai_docstrings._internal.grounding import Attempt, example_runner
 from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext
-from mkdocs_ai_docstrings._internal.prompts import example_import, example_messages
+from mkdocs_ai_docstrings._internal.prompts import annotation_imports, example_import, example_messages
 from mkdocs_ai_docstrings._internal.request import PreparedRequest
 from mkdocs_ai_docstrings._internal.sanitize import sanitize_code
 from mkdocs_ai_docstrings._internal.schema import EXAMPLE_KINDS, EXAMPLE_SCHEMA
@@ -24,8 +27,34 @@ from mkdocs_ai_docstrings._internal.secrets import redact_source, scrub
 
 def wants_example(context: PackageContext, job: Job) -> bool:
     """Whether `job`'s docstring gets an example: functions, methods and classes, with `examples` on, not in
-    improve mode."""
-    return context.settings.examples and job.facts.kind in EXAMPLE_KINDS and not job.candidate.improve
+    improve mode, and only where an example can be worth its request (`worth_an_example`)."""
+    return (
+        context.settings.examples
+        and job.facts.kind in EXAMPLE_KINDS
+        and not job.candidate.improve
+        and worth_an_example(job.candidate.obj)
+    )
+
+
+_NO_INSTANCE_BASES = frozenset({"ABC", "Protocol"})
+"""Bases of a class a method's example cannot make an instance of."""
+
+
+def worth_an_example(obj: griffe.Object) -> bool:
+    """Whether a usage example of `obj` can be worth a request: not a private or special helper (`_split`,
+    `__repr__`, or anything inside a private class), not a method of an abstract class or protocol (an
+    example cannot make the instance it needs). An example left out is fine; a broken one is not.
+    """
+    owner: griffe.Object | None = obj
+    while owner is not None and not owner.is_module:
+        if owner.name.startswith("_"):
+            return False
+        owner = owner.parent
+    parent = obj.parent
+    if obj.is_function and parent is not None and parent.is_class:
+        bases = {str(base).rsplit(".", 1)[-1].split("[", 1)[0] for base in parent.bases}
+        return not bases & _NO_INSTANCE_BASES
+    return True
 
 
 async def add_example(
@@ -44,10 +73,11 @@ async def add_example(
     session, obj = context.session, job.candidate.obj
     secrets = session.secrets
     messages = example_messages(obj, context.package.path, str(answer.get("summary") or ""), _parameters(answer))
-    messages = [
-        {**m, "content": redact_source(m["content"], secrets, detect=context.settings.redact_secrets).text}
-        for m in messages
-    ]
+
+    def redact(text: str) -> str:
+        return redact_source(text, secrets, detect=context.settings.redact_secrets).text
+
+    messages = [{**m, "content": redact(m["content"])} for m in messages]
     small = dataclasses.replace(request, messages=messages, schema=EXAMPLE_SCHEMA)
     first, _ = example_import(obj)
     examples, repairs = attempt.examples, attempt.repairs
@@ -62,8 +92,7 @@ async def add_example(
         code = _example_of(response.content) if response.finish_reason != "length" else ""
         if not code.strip():
             break  # no example offered: nothing to check or drop
-        if first not in code.splitlines():  # the line it was told to start with: added, not paid a repair for
-            code = f"{first}\n{code}"
+        code = with_imports(escaped_newlines(code), first, annotation_imports(obj, context.package.path))
         examples.checked += 1
         problems, ran = await check_example(code, obj, context.package, example_runner(context))
         examples.run += ran
@@ -75,18 +104,82 @@ async def add_example(
         if round_:
             break
         repairs.append(f"example repaired: {problem}")
-        conversation = [
-            *messages,
-            {"role": "assistant", "content": response.content[:2000]},
-            {
-                "role": "user",
-                "content": f"The example fails: {problem}\nAnswer again with the JSON object and a corrected example.",
-            },
-        ]
+        brief = example_messages(obj, context.package.path, "", brief=True)
+        brief = [{**m, "content": redact(m["content"])} for m in brief]
+        conversation = repair_messages(brief, code, problem)
     if problem:
         examples.dropped += 1
         repairs.append(f"example dropped: {problem}")
     return {**answer, "examples": ""}
+
+
+def with_imports(code: str, first: str, types: dict[str, str]) -> str:
+    """`code` with the import lines it was told to use added where missing (not paid a repair for): the line
+    importing the target, and the line of each annotation type (`Path`) it uses without binding it."""
+    lines = code.splitlines()
+    added = [line for name, line in types.items() if line not in lines and name in _unbound_names(code)]
+    if first not in lines:
+        added.insert(0, first)
+    return "\n".join([*added, code]) if added else code
+
+
+def escaped_newlines(code: str, *, limit: int = 4) -> str:
+    """`code` with a line break inside a one-line string literal written back as the `\\n` escape it was.
+
+    A model writing Python inside a JSON string often writes `"\\n"` for the escape `\\n` of a Python string
+    (`'{"a": 1}\\n'`): decoded, that is a real line break, and the example no longer parses. The code is only
+    rewritten where that makes it parse; it is then checked and run like any other example.
+    """
+    fixed = code
+    for _ in range(limit):
+        try:
+            ast.parse(fixed)
+        except SyntaxError as error:
+            if not (error.msg or "").startswith("unterminated string literal") or not error.lineno:
+                return code
+            lines = fixed.split("\n")
+            if error.lineno >= len(lines):
+                return code
+            index = error.lineno - 1
+            lines[index : index + 2] = [lines[index] + "\\n" + lines[index + 1]]
+            fixed = "\n".join(lines)
+        else:
+            return fixed
+    return code
+
+
+def _unbound_names(code: str) -> set[str]:
+    """Names `code` reads but never binds anywhere (empty when it does not parse: the check says why)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set()
+    read, bound = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, ast.alias):
+            bound.add((node.asname or node.name).split(".", 1)[0])
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+    return read - bound
+
+
+def repair_messages(brief: list[dict[str, str]], code: str, problem: str) -> list[dict[str, str]]:
+    """The repair of a failing example: the `brief` request (signatures and import lines), the failing code and
+    its error. Not the first conversation again: summary, parameter texts and source are not resent."""
+    fence = "```"
+    *head, user = brief
+    return [
+        *head,
+        {
+            "role": "user",
+            "content": f"{user['content']}\n\nThis example fails:\n{fence}python\n{code}\n{fence}\n"
+            f"Error: {problem}\nAnswer again with the JSON object and a corrected example.",
+        },
+    ]
 
 
 def _example_of(content: str) -> str:
