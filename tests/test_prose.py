@@ -177,6 +177,19 @@ def test_a_wrong_default_clause_is_dropped_and_the_rest_kept(pkg: griffe.Module)
     assert fixed["parameters"][0]["description"] == "The most items kept."
 
 
+def test_a_stated_default_is_checked_as_it_will_be_published() -> None:
+    files = {"__init__.py": "", "text.py": 'def split(text, ws=" \\t"):\n    return text.split()\n'}
+    with griffe.temporary_visited_package("wspkg", files) as package:
+        target = package["text.split"]
+        written_with_a_tab = {"parameters": [{"name": "ws", "description": "What to split on. Defaults to ' \t'."}]}
+        escaped = {"parameters": [{"name": "ws", "description": "What to split on. Defaults to ' \\t'."}]}
+
+        assert kinds(written_with_a_tab, target) == ["wrong_default"]  # the tab is published as a space: ' '
+        assert kinds(escaped, target) == []
+        fixed, _ = drop_prose(written_with_a_tab, target)
+        assert fixed["parameters"][0]["description"] == "What to split on."
+
+
 @pytest.mark.parametrize(
     ("path", "text", "wrong"),
     [

@@ -19,6 +19,7 @@ from typing import Any
 import griffe
 
 from mkdocs_ai_docstrings._internal.facts import CodeFacts, final_object, follow_members, parameter_names
+from mkdocs_ai_docstrings._internal.sanitize import clean_text
 
 PROBLEM_KINDS = (
     "unknown_parameter",
@@ -761,7 +762,8 @@ def _type_mismatch(name: str, text: str, annotations: Mapping[str, str]) -> str 
 
 
 def _stated_defaults(text: str) -> list[str]:
-    return [match.group("value") for match in _DEFAULT_CLAUSE.finditer(text)]
+    """The defaults `text` states, as it will be published (`' \t'` written with a tab is published `' '`)."""
+    return [match.group("value") for match in _DEFAULT_CLAUSE.finditer(clean_text(text))]
 
 
 def _literal(text: str) -> tuple[bool, Any]:
@@ -802,7 +804,7 @@ def _same_kind(first: Any, second: Any) -> bool:
 def _drop_wrong_defaults(text: str, item: Mapping[str, Any], defaults: Mapping[str, str | None]) -> str:
     name = str(item.get("name", ""))
     kept = []
-    for sentence in _sentences(text):
+    for sentence in _sentences(clean_text(text)):  # as `_stated_defaults` read it
         wrong = [m for m in _DEFAULT_CLAUSE.finditer(sentence) if _default_mismatch(name, m.group("value"), defaults)]
         if not wrong:
             kept.append(sentence)

@@ -87,8 +87,8 @@ _ASCII_CONTROLS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 """The characters `_is_removed` removes from ASCII text (ASCII holds no format or surrogate character)."""
 
 
-def _clean(text: str) -> str:
-    """Normalized line breaks, tabs as spaces, no invisible or control characters."""
+def clean_text(text: str) -> str:
+    """Normalized line breaks, tabs as spaces, no invisible or control characters: the characters published."""
     text = text.replace("\r\n", "\n").translate(_LINE_BREAKS).replace("\t", " ")
     if text.isascii():  # the common case, without a lookup per character
         return _ASCII_CONTROLS.sub("", text)
@@ -153,7 +153,7 @@ def sanitize_text(text: str, max_chars: int = 2000) -> str:
     Returns:
         Paragraphs separated by a blank line, each on one line, that render as the characters written.
     """
-    text = _truncate(_clean(str(text)).strip(), max_chars)
+    text = _truncate(clean_text(str(text)).strip(), max_chars)
     paragraphs = (" ".join(block.split()) for block in _PARAGRAPH_BREAK.split(text))
     rendered = (_neutralize_start(_defuse_entities(_inline(paragraph))) for paragraph in paragraphs)
     return "\n\n".join(paragraph for paragraph in rendered if paragraph)
@@ -170,7 +170,7 @@ def sanitize_code(code: str, max_lines: int = 30) -> str:
         Dedented code without leading or trailing blank lines, without fence lines and without lines that carry
         include or directive syntax (a snippet marker, `{!`, `{{`, `{%`, `{#`, `<!--`, a leading `:::` or `///`).
     """
-    text = _clean(str(code).expandtabs(4))
+    text = clean_text(str(code).expandtabs(4))
     lines = [line.rstrip() for line in text.split("\n") if not _is_dropped_code_line(line)]
     text = textwrap.dedent("\n".join(lines)).strip("\n")
     lines = text.split("\n") if text else []
@@ -191,7 +191,7 @@ def escape_literal(text: str, max_chars: int = 200) -> str:
     between two letters or digits (`gpt-4o-mini`) stays as written, as no extension acts on it there.
     Control and invisible characters are removed.
     """
-    text = _truncate(" ".join(_clean(str(text)).split()), max_chars)
+    text = _truncate(" ".join(clean_text(str(text)).split()), max_chars)
 
     def literal(index: int, char: str) -> str:
         if char.isalnum() or char == " ":
