@@ -263,6 +263,7 @@ def product(package: griffe.Module, candidates: Sequence[Candidate], args: argpa
             "concurrency": args.concurrency,
             "request_timeout": args.timeout,
             "max_attempts": 2,
+            **({"call_log": str(args.call_log), "call_log_prompts": True} if args.call_log else {}),
         }
     )
     session = BuildSession(settings, environ={"OPENAI_BASE_URL": args.base_url, "OPENAI_API_KEY": args.api_key})
@@ -327,6 +328,7 @@ def main() -> None:
     parser.add_argument(
         "--naive-cache", type=Path, help="JSON file keeping the baseline's answers: reused when the objects match"
     )
+    parser.add_argument("--call-log", type=Path, help="write the product's call log here, prompts and answers included")
     parser.add_argument("--model", default="qwen2.5-coder-1.5b-instruct")
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=180.0)
