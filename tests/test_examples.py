@@ -11,7 +11,13 @@ import griffe
 import pytest
 
 from mkdocs_ai_docstrings._internal.discovery import discover
-from mkdocs_ai_docstrings._internal.example_call import escaped_newlines, with_imports, worth_an_example
+from mkdocs_ai_docstrings._internal.example_call import (
+    CUT_STRING_HINT,
+    escaped_newlines,
+    repair_messages,
+    with_imports,
+    worth_an_example,
+)
 from mkdocs_ai_docstrings._internal.examples import example_code, static_problems
 from mkdocs_ai_docstrings._internal.generator import fill
 from mkdocs_ai_docstrings._internal.mark import SUMMARY_MARK
@@ -616,3 +622,13 @@ def test_an_example_broken_only_by_a_decoded_line_break_is_published_without_a_r
     assert requests == 2  # the docstring and its example: no repair
     assert counts(report.outcomes[TARGET]) == (1, 1, 1, 0, 0)
     assert "print(str(add(1, 2)) + '\\n')" in published(pkg)
+
+
+def test_the_repair_of_an_example_cut_inside_a_string_says_how_to_quote() -> None:
+    brief = [{"role": "system", "content": "S"}, {"role": "user", "content": "Target: `f`."}]
+
+    cut = repair_messages(brief, "print(f('{", "the example is not valid Python (line 1): unterminated string literal")
+    other = repair_messages(brief, "print(g())", "the example does not use `f`")
+
+    assert CUT_STRING_HINT in cut[-1]["content"] and CUT_STRING_HINT not in other[-1]["content"]
+    assert cut[:-1] == brief[:-1] and cut[-1]["content"].startswith("Target: `f`.")

@@ -172,14 +172,22 @@ def repair_messages(brief: list[dict[str, str]], code: str, problem: str) -> lis
     its error. Not the first conversation again: summary, parameter texts and source are not resent."""
     fence = "```"
     *head, user = brief
+    hint = f"\n{CUT_STRING_HINT}" if "unterminated string literal" in problem else ""
     return [
         *head,
         {
             "role": "user",
             "content": f"{user['content']}\n\nThis example fails:\n{fence}python\n{code}\n{fence}\n"
-            f"Error: {problem}\nAnswer again with the JSON object and a corrected example.",
+            f"Error: {problem}{hint}\nAnswer again with the JSON object and a corrected example.",
         },
     ]
+
+
+CUT_STRING_HINT = (
+    "A double quote inside the example ends the JSON string early: write its strings in single quotes, and JSON "
+    "text with json.dumps(...)."
+)
+"""Added to the repair of an example cut off inside a string (seen with a small model: `'{"a": 1}'` in JSON)."""
 
 
 def _example_of(content: str) -> str:
