@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import griffe
 
-from mkdocs_ai_docstrings._internal.facts import code_facts, final_object, object_kind
+from mkdocs_ai_docstrings._internal.facts import code_facts, final_object, object_kind, source_of
 from mkdocs_ai_docstrings._internal.scope import DocumentedRoot
 from mkdocs_ai_docstrings._internal.secrets import find_secrets
 from mkdocs_ai_docstrings._internal.settings import Settings
@@ -261,11 +261,7 @@ def discover(
 
 def _source_secret(obj: griffe.Object, scans: SecretScans | None = None) -> str | None:
     """The first credential in the source `show_source` would show for `obj`, as a skip reason."""
-    try:
-        source = obj.source or ""
-    except (OSError, ValueError, TypeError):
-        return None
-    findings = (scans or SecretScans()).findings(source)
+    findings = (scans or SecretScans()).findings(source_of(obj))
     if not findings:
         return None
     try:

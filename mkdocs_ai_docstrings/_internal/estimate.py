@@ -14,11 +14,11 @@ from mkdocs_ai_docstrings._internal.request import PreparedRequest
 from mkdocs_ai_docstrings._internal.schema import EXAMPLE_SCHEMA
 from mkdocs_ai_docstrings._internal.session import BuildSession
 
-EXPECTED_FIELD_TOKENS = {"summary": 15, "description": 25, "examples": 20, "returns": 25, "yields": 25}
+EXPECTED_FIELD_TOKENS = {"summary": 15, "description": 25, "example": 20, "returns": 25, "yields": 25}
 """Guess of the completion tokens each answer field takes (key and JSON syntax included).
 
 Calibrated on usage billed for schema answers (the emulator's: 35 tokens for summary and description together,
-11 for examples, 26 for returns or yields, about 30 per named item), rounded up for real models' longer prose.
+11 for an example, 26 for returns or yields, about 30 per named item), rounded up for real models' longer prose.
 """
 EXPECTED_OTHER_FIELD_TOKENS = 20
 """Guess for an answer field not listed in `EXPECTED_FIELD_TOKENS`."""

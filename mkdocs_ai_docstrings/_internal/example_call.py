@@ -15,14 +15,14 @@ from typing import Any
 import griffe
 
 from mkdocs_ai_docstrings._internal.client import CallFailure, parse_content
-from mkdocs_ai_docstrings._internal.examples import check_example
+from mkdocs_ai_docstrings._internal.examples import check_example, undefined_names
 from mkdocs_ai_docstrings._internal.grounding import Attempt, example_runner
 from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext
 from mkdocs_ai_docstrings._internal.prompts import annotation_imports, example_import, example_messages
 from mkdocs_ai_docstrings._internal.request import PreparedRequest
 from mkdocs_ai_docstrings._internal.sanitize import sanitize_code
 from mkdocs_ai_docstrings._internal.schema import EXAMPLE_KINDS, EXAMPLE_SCHEMA
-from mkdocs_ai_docstrings._internal.secrets import redact_source, scrub
+from mkdocs_ai_docstrings._internal.secrets import scrub
 
 
 def wants_example(context: PackageContext, job: Job) -> bool:
@@ -73,11 +73,7 @@ async def add_example(
     session, obj = context.session, job.candidate.obj
     secrets = session.secrets
     messages = example_messages(obj, context.package.path, str(answer.get("summary") or ""), _parameters(answer))
-
-    def redact(text: str) -> str:
-        return redact_source(text, secrets, detect=context.settings.redact_secrets).text
-
-    messages = [{**m, "content": redact(m["content"])} for m in messages]
+    messages = [{**m, "content": context.redacted(m["content"]).text} for m in messages]
     small = dataclasses.replace(request, messages=messages, schema=EXAMPLE_SCHEMA)
     first, _ = example_import(obj)
     examples, repairs = attempt.examples, attempt.repairs
@@ -105,7 +101,7 @@ async def add_example(
             break
         repairs.append(f"example repaired: {problem}")
         brief = example_messages(obj, context.package.path, "", brief=True)
-        brief = [{**m, "content": redact(m["content"])} for m in brief]
+        brief = [{**m, "content": context.redacted(m["content"]).text} for m in brief]
         conversation = repair_messages(brief, code, problem)
     if problem:
         examples.dropped += 1
@@ -117,7 +113,8 @@ def with_imports(code: str, first: str, types: dict[str, str]) -> str:
     """`code` with the import lines it was told to use added where missing (not paid a repair for): the line
     importing the target, and the line of each annotation type (`Path`) it uses without binding it."""
     lines = code.splitlines()
-    added = [line for name, line in types.items() if line not in lines and name in _unbound_names(code)]
+    undefined = set(undefined_names(code)) if types else set()
+    added = [line for name, line in types.items() if line not in lines and name in undefined]
     if first not in lines:
         added.insert(0, first)
     return "\n".join([*added, code]) if added else code
@@ -146,25 +143,6 @@ def escaped_newlines(code: str, *, limit: int = 4) -> str:
         else:
             return fixed
     return code
-
-
-def _unbound_names(code: str) -> set[str]:
-    """Names `code` reads but never binds anywhere (empty when it does not parse: the check says why)."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return set()
-    read, bound = set(), set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
-        elif isinstance(node, ast.alias):
-            bound.add((node.asname or node.name).split(".", 1)[0])
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound.add(node.name)
-        elif isinstance(node, ast.arg):
-            bound.add(node.arg)
-    return read - bound
 
 
 def repair_messages(brief: list[dict[str, str]], code: str, problem: str) -> list[dict[str, str]]:

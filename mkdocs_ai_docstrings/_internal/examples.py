@@ -160,6 +160,14 @@ def static_problems(code: ExampleCode, obj: griffe.Object, package: griffe.Modul
     return problems
 
 
+def undefined_names(code: str) -> list[str]:
+    """The names `code` reads but neither binds, imports nor finds among the builtins (none when it does not parse)."""
+    try:
+        return _undefined_names(symtable.symtable(code, "<example>", "exec"))
+    except (SyntaxError, ValueError):
+        return []
+
+
 def _tables(table: symtable.SymbolTable) -> Iterator[symtable.SymbolTable]:
     yield table
     for child in table.get_children():

@@ -31,6 +31,14 @@ _CLASS_LIKE_NAME = re.compile(r"^_?[A-Z][A-Za-z0-9_]*[a-z][A-Za-z0-9_]*$")
 _GRIFFE_ERRORS = (griffe.GriffeError, KeyError, AttributeError, ValueError, OSError, TypeError)
 
 
+def source_of(obj: griffe.Object) -> str:
+    """The source code of `obj` as griffe reads it, or `""` when it has none or it cannot be read."""
+    try:
+        return obj.source or ""
+    except (OSError, ValueError, TypeError):
+        return ""
+
+
 @dataclass(frozen=True)
 class CodeFacts:
     """What the code of one object says, used to ground a generated docstring."""

@@ -12,7 +12,7 @@ from typing import Any
 
 import griffe
 
-from mkdocs_ai_docstrings._internal.facts import CodeFacts
+from mkdocs_ai_docstrings._internal.facts import CodeFacts, source_of
 
 FINGERPRINT_VERSION = "fp1"
 """Prefix of every fingerprint; a change of the normalisation below changes it."""
@@ -73,13 +73,6 @@ def normalized_code(source: str, *, hollow: bool = False) -> str:
     return ast.dump(tree, annotate_fields=False, include_attributes=False)
 
 
-def _source(obj: griffe.Object) -> str:
-    try:
-        return obj.source or ""
-    except (OSError, ValueError, TypeError):
-        return ""
-
-
 def _outline(module: griffe.Object) -> list[tuple[str, str]]:
     """A module's public members by name and kind: what its docstring summarises."""
     outline = []
@@ -104,7 +97,7 @@ def code_fingerprint(obj: griffe.Object, facts: CodeFacts, *, mode: str = "gener
     if obj.is_module:
         parts["outline"] = _outline(obj)
     else:
-        parts["code"] = normalized_code(_source(obj), hollow=obj.is_class)
+        parts["code"] = normalized_code(source_of(obj), hollow=obj.is_class)
         parts["labels"] = sorted(label for label in obj.labels if not label.startswith("ai-"))
     blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return f"{FINGERPRINT_VERSION}:{hashlib.sha256(blob.encode('utf-8')).hexdigest()[:24]}"

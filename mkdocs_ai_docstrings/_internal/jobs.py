@@ -15,11 +15,13 @@ from mkdocs_ai_docstrings._internal.facts import CodeFacts, code_facts
 from mkdocs_ai_docstrings._internal.fingerprint import code_fingerprint
 from mkdocs_ai_docstrings._internal.render import render_docstring
 from mkdocs_ai_docstrings._internal.report import ObjectOutcome, Status
+from mkdocs_ai_docstrings._internal.secrets import redact_source
 from mkdocs_ai_docstrings._internal.session import BuildSession
 
 if TYPE_CHECKING:
     from mkdocs_ai_docstrings._internal.examples import ExampleRunner
     from mkdocs_ai_docstrings._internal.request import PreparedRequest
+    from mkdocs_ai_docstrings._internal.secrets import Redaction
 
 
 @dataclass
@@ -109,6 +111,10 @@ class PackageContext:
         self.example_runner: ExampleRunner | None = None
         self.route: AnswerRoute | None = _ROUTE[-1] if _ROUTE else None
         """Where answers come from instead of the model (`answer_route`); `None`: the live call."""
+
+    def redacted(self, text: str) -> Redaction:
+        """`text` as a prompt may carry it: credentials redacted (when enabled) and, always, this build's key."""
+        return redact_source(text, self.session.secrets, detect=self.settings.redact_secrets)
 
     def render(self, answer: Any, obj: griffe.Object) -> str:
         """An answer as docstring text in the site's style."""

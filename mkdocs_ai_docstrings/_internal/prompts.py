@@ -12,6 +12,7 @@ from pathlib import Path
 
 import griffe
 
+from mkdocs_ai_docstrings._internal.facts import source_of
 from mkdocs_ai_docstrings._internal.mark import AI_LABEL
 from mkdocs_ai_docstrings._internal.sanitize import code_fence
 from mkdocs_ai_docstrings._internal.settings import SettingsError
@@ -444,10 +445,7 @@ def example_messages(
         lines.append(f"Summary: {summary}")
     if parameters and not brief:
         lines.append("Parameters:\n" + "\n".join(parameters.splitlines()[:_EXAMPLE_PARAMETERS]))
-    try:
-        source = "" if brief else obj.source or ""
-    except (OSError, ValueError, TypeError):
-        source = ""
+    source = "" if brief else source_of(obj)
     if source and not obj.is_class and len(source) <= _EXAMPLE_SOURCE_CHARS:  # a class: its signature suffices
         lines.append(_block("Source", source))
     task = f"The example starts with `{first}`"

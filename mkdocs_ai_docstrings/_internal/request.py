@@ -12,13 +12,13 @@ import griffe
 
 from mkdocs_ai_docstrings._internal.cache import cache_key
 from mkdocs_ai_docstrings._internal.discovery import resolve_in_package
+from mkdocs_ai_docstrings._internal.facts import source_of
 from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext
 from mkdocs_ai_docstrings._internal.prompts import ContextInputs, build_sections, class_skeleton, render_context
 from mkdocs_ai_docstrings._internal.schema import SCHEMA_VERSION, answer_schema, improve_schema
-from mkdocs_ai_docstrings._internal.secrets import redact_source
 
 if TYPE_CHECKING:
-    from mkdocs_ai_docstrings._internal.secrets import Redaction
+    pass
 
 
 @dataclass(frozen=True)
@@ -77,11 +77,7 @@ def context_inputs(context: PackageContext, job: Job) -> ContextInputs:
     """What the prompt about `job`'s object is built from, before redaction and truncation."""
     settings, package = context.settings, context.package
     obj = job.candidate.obj
-    source = ""
-    try:
-        source = obj.source or ""
-    except (OSError, ValueError, TypeError):
-        source = ""
+    source = source_of(obj)
     if obj.is_module:
         source = ""  # the outline stands for it, so editing one function does not regenerate its module
     elif obj.is_class and source:
@@ -106,7 +102,7 @@ def build_messages(context: PackageContext, job: Job) -> tuple[list[dict[str, st
     sections = []
     redactions = 0
     for section in build_sections(inputs):
-        redacted = _redact(context, section.text)
+        redacted = context.redacted(section.text)
         sections.append(dataclasses.replace(section, text=redacted.text))
         redactions += redacted.count
     text, truncated = render_context(sections, session.estimate_counter, settings.max_input_tokens)
@@ -148,11 +144,6 @@ def key_for(context: PackageContext, messages: list[dict[str, str]], schema: Map
             "output_mode": settings.output_mode,
         }
     )
-
-
-def _redact(context: PackageContext, text: str) -> Redaction:
-    """Redact credentials (when enabled) and, always, this build's own API key or token."""
-    return redact_source(text, context.session.secrets, detect=context.settings.redact_secrets)
 
 
 def _style_examples(obj: griffe.Object, documented: Sequence[griffe.Object], count: int) -> list[griffe.Object]:
