@@ -228,12 +228,11 @@ async def measure(
 def _tally_requests(breakdown: dict[str, list[int]]) -> None:
     """Count the product's billed tokens by request kind (docstring or example, first or repair) into `breakdown`."""
     from mkdocs_ai_docstrings._internal import call  # example_call imports `ask` from here when it runs
-    from mkdocs_ai_docstrings._internal.schema import EXAMPLE_SCHEMA
 
     original = call.ask
 
     async def ask(context: Any, messages: list[dict[str, str]], request: Any, usage: dict[str, int]) -> Any:
-        kind = "example" if request.schema is EXAMPLE_SCHEMA else "docstring"
+        kind = "example" if request.schema is None else "docstring"  # the example request asks for plain text
         repair = len(messages) > len(request.messages) or "This example fails:" in messages[-1]["content"]
         kind += " repair" if repair else ""
         before = usage["prompt_tokens"], usage["completion_tokens"]

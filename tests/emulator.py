@@ -213,6 +213,16 @@ def _forced_tool(body: Mapping[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def is_example_request(body: Mapping[str, Any]) -> bool:
+    """Whether `body` is an example request: the one request the product sends without a schema (plain text)."""
+    return request_schema(body) is None
+
+
+def fenced(code: str) -> str:
+    """`code` answered the way a chat model answers for code: one fenced Python block."""
+    return f"```python\n{code}\n```"
+
+
 def request_schema(body: Mapping[str, Any]) -> dict[str, Any] | None:
     """Return the JSON schema the request asks the answer to follow (response format or forced tool)."""
     tool = _forced_tool(body)
@@ -908,7 +918,7 @@ class AzureEmulator:
             return self.answer(body)
         if schema is not None:
             return synthesize(schema)
-        return {"summary": _STRING_BY_FIELD["summary"], "description": _STRING_BY_FIELD["description"]}
+        return "```python\n```"  # plain text asked for (an example): none offered unless a test answers one
 
     def _success(self, record: RecordedRequest, fault: str, prompt_tokens: int, max_tokens: int | None) -> _Reply:
         reply = self._answer(record, fault, prompt_tokens, max_tokens)

@@ -12,8 +12,8 @@ import pytest
 
 from mkdocs_ai_docstrings._internal.discovery import discover
 from mkdocs_ai_docstrings._internal.example_call import (
-    CUT_STRING_HINT,
     escaped_newlines,
+    example_of,
     repair_messages,
     with_imports,
     worth_an_example,
@@ -30,7 +30,7 @@ from mkdocs_ai_docstrings._internal.prompts import (
 from mkdocs_ai_docstrings._internal.report import BuildReport, ObjectOutcome
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings
-from tests.emulator import AzureEmulator, request_schema, synthesize
+from tests.emulator import AzureEmulator, fenced, is_example_request, request_schema, synthesize
 
 API_KEY = "sk-example-0123456789abcdef0123456789abcdef"
 TARGET = "pkg.core.add"
@@ -104,18 +104,13 @@ def answering(*examples: str, broken_retry: bool = False) -> Callable[[dict], di
         if is_example_request(body):
             if retry and broken_retry:
                 return "not json"
-            return {"example": examples[min(int(retry), len(examples) - 1)]}
+            return fenced(examples[min(int(retry), len(examples) - 1)])
         value = synthesize(schema)
         value["summary"] = "Sum two integers."
         value["description"] = "The second one is optional."
         return value
 
     return answer
-
-
-def is_example_request(body: dict) -> bool:
-    schema = request_schema(body) or {}
-    return "example" in schema.get("properties", {})
 
 
 def build(pkg: griffe.Module, emu: AzureEmulator, cache: Path, **options: Any) -> BuildReport:
@@ -448,6 +443,7 @@ def test_the_example_has_a_small_request_of_its_own_after_the_docstring_was_acce
     docstring, example = bodies
     assert "examples" not in request_schema(docstring)["properties"]
     assert is_example_request(example)
+    assert "response_format" not in example and "tools" not in example  # plain text: a fenced code block
     prompt = example["messages"][-1]["content"]
     assert "def add(first: int, second: int = 2) -> int" in prompt
     assert "Summary: Sum two integers." in prompt  # the accepted summary, for the example to agree with
@@ -624,11 +620,34 @@ def test_an_example_broken_only_by_a_decoded_line_break_is_published_without_a_r
     assert "print(str(add(1, 2)) + '\\n')" in published(pkg)
 
 
-def test_the_repair_of_an_example_cut_inside_a_string_says_how_to_quote() -> None:
+def test_the_repair_of_an_example_shows_its_code_and_error_and_asks_for_a_code_block() -> None:
     brief = [{"role": "system", "content": "S"}, {"role": "user", "content": "Target: `f`."}]
 
-    cut = repair_messages(brief, "print(f('{", "the example is not valid Python (line 1): unterminated string literal")
-    other = repair_messages(brief, "print(g())", "the example does not use `f`")
+    repair = repair_messages(brief, "print(g())", "the example does not use `f`")
 
-    assert CUT_STRING_HINT in cut[-1]["content"] and CUT_STRING_HINT not in other[-1]["content"]
-    assert cut[:-1] == brief[:-1] and cut[-1]["content"].startswith("Target: `f`.")
+    assert repair[:-1] == brief[:-1] and repair[-1]["content"].startswith("Target: `f`.")
+    assert "```python\nprint(g())\n```" in repair[-1]["content"]
+    assert "Error: the example does not use `f`" in repair[-1]["content"]
+    assert repair[-1]["content"].endswith("in one ```python code block.")
+
+
+def test_an_example_answer_is_read_from_its_fenced_code_block_double_quotes_included() -> None:
+    code = "import json\nprint(json.loads('{\"a\": 1}'))"  # a JSON string cut this at `'{`
+
+    assert example_of(f"Here it is:\n\n```python\n{code}\n```\n\nIt prints a dict.") == code
+    assert example_of(f"```\n{code}\n```") == code
+    assert example_of(f"```python\n{code}\n```\n```python\nprint(2)\n```") == code  # the first block only
+
+
+def test_an_example_answer_without_a_fence_is_taken_only_when_it_is_code() -> None:
+    assert example_of('{"example": "print(f(1))"}') == "print(f(1))"  # a server that forced JSON anyway
+    assert example_of('{"summary": "Adds."}') == ""  # a docstring answer is no example
+    assert example_of("print(f(1))") == "print(f(1))"
+    assert example_of("Sorry, I cannot write an example for this.") == ""
+    assert example_of("```python\n```") == ""
+
+
+def test_an_example_answer_cut_off_is_used_only_when_its_code_block_closed() -> None:
+    assert example_of("```python\nprint(f(1))\n```\nThis prints the value of", cut=True) == "print(f(1))"
+    assert example_of("```python\nprint(f(1))\nprint(f(", cut=True) == ""
+    assert example_of("print(f(1))", cut=True) == ""

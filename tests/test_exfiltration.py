@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import HAS_MARKDOWN_INCLUDE, SecretServer, build, build_env, include_payloads, make_site
-from tests.emulator import AzureEmulator, request_schema, synthesize
+from tests.emulator import AzureEmulator, fenced, is_example_request, request_schema, synthesize
 from tests.test_build import rendered_objects
 
 MARKER = "EXFIL-5d1c0e-must-never-be-published"
@@ -68,7 +68,9 @@ def injected_answer(url: str) -> Any:
     """An answer callable: a valid synthesized answer with every free-text string replaced by payloads."""
     prose, code = prose_payload(url), code_payload(url)
 
-    def answer(body: dict[str, Any]) -> dict[str, Any]:
+    def answer(body: dict[str, Any]) -> dict[str, Any] | str:
+        if is_example_request(body):
+            return fenced(code)
         value = synthesize(request_schema(body))
         for key in ("summary", "description"):
             if key in value:

@@ -33,7 +33,14 @@ from mkdocs_ai_docstrings._internal.mark import AI_LABEL, EXTRA_NAMESPACE, SUMMA
 from mkdocs_ai_docstrings._internal.report import BuildReport, ObjectOutcome
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings
-from tests.emulator import AzureEmulator, RecordedRequest, count_prompt_tokens, request_schema, synthesize
+from tests.emulator import (
+    AzureEmulator,
+    RecordedRequest,
+    count_prompt_tokens,
+    fenced,
+    request_schema,
+    synthesize,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 API_KEY = "sk-test-0123456789abcdef0123456789abcdef"
@@ -413,10 +420,11 @@ SAFE_TAGS = frozenset(
 SAFE_ATTRIBUTES = frozenset({"class", "open", "id"})
 
 
-def hostile_answer(body: dict[str, Any]) -> dict[str, Any]:
-    """A schema-valid answer whose every free-text field is an injection attempt."""
+def hostile_answer(body: dict[str, Any]) -> dict[str, Any] | str:
+    """A schema-valid answer whose every free-text field is an injection attempt (an example: hostile code)."""
     schema = request_schema(body)
-    assert schema is not None
+    if schema is None:
+        return fenced(HOSTILE_CODE)
 
     def poison(value: Any, node: dict[str, Any], name: str | None = None) -> Any:
         if isinstance(value, dict):

@@ -417,12 +417,12 @@ class ChatClient:
         self._sdk = openai.AsyncAzureOpenAI(**azure, **options)
         return self._sdk
 
-    def wire_format(self, schema: Mapping[str, Any], mode: str | None = None) -> dict[str, Any]:
+    def wire_format(self, schema: Mapping[str, Any] | None, mode: str | None = None) -> dict[str, Any]:
         """The request fields that constrain the answer to `schema` in `mode` (default: the mode in use)."""
         return wire_format(schema, mode or self.mode)
 
     def request_body(
-        self, messages: list[dict[str, str]], schema: Mapping[str, Any], mode: str | None = None
+        self, messages: list[dict[str, str]], schema: Mapping[str, Any] | None, mode: str | None = None
     ) -> dict[str, Any]:
         """The full request body (without the model), as sent."""
         body: dict[str, Any] = {"messages": messages, **self.wire_format(schema, mode)}
@@ -446,11 +446,11 @@ class ChatClient:
     async def complete(
         self,
         messages: list[dict[str, str]],
-        schema: Mapping[str, Any],
+        schema: Mapping[str, Any] | None,
         prompt_tokens: Callable[[str], int],
         tally: CallTally | None = None,
     ) -> ChatResponse:
-        """Send one structured request, retrying what can be retried.
+        """Send one request, structured by `schema` (`None`: a plain-text answer), retrying what can be retried.
 
         `prompt_tokens(mode)` counts the prompt locally in an output mode (messages and the schema or tool); the
         reservation adds the server's learned counting and `max_completion_tokens`. `tally`, when given, is
@@ -459,8 +459,13 @@ class ChatClient:
         Raises:
             CallFailure: When no usable response could be had; `kind` says why.
         """
-        modes = ["json_schema", "tool", "json_object"] if self.settings.output_mode == "auto" else [self.mode]
         tally = tally if tally is not None else CallTally()
+        if schema is None:  # plain text: no output mode to negotiate
+            try:
+                return await self._complete_in_mode(messages, None, TEXT_MODE, prompt_tokens(TEXT_MODE), tally)
+            except UnsupportedMode as error:
+                raise CallFailure("bad_request", str(error)) from None
+        modes = ["json_schema", "tool", "json_object"] if self.settings.output_mode == "auto" else [self.mode]
         while True:
             mode = self.mode
             try:
@@ -479,7 +484,7 @@ class ChatClient:
     async def _complete_in_mode(
         self,
         messages: list[dict[str, str]],
-        schema: Mapping[str, Any],
+        schema: Mapping[str, Any] | None,
         mode: str,
         local_prompt: int,
         tally: CallTally,
@@ -705,7 +710,7 @@ class ChatClient:
     async def _send(
         self,
         messages: list[dict[str, str]],
-        schema: Mapping[str, Any],
+        schema: Mapping[str, Any] | None,
         mode: str,
         reservation: Reservation,
         local_prompt: int,
@@ -746,8 +751,14 @@ class ChatClient:
             self._sdk = None
 
 
-def wire_format(schema: Mapping[str, Any], mode: str = "json_schema") -> dict[str, Any]:
-    """The request fields that constrain the answer to `schema` in an output mode."""
+TEXT_MODE = "text"
+"""The mode of a request whose answer is plain text (no schema): the example request's fenced code block."""
+
+
+def wire_format(schema: Mapping[str, Any] | None, mode: str = "json_schema") -> dict[str, Any]:
+    """The request fields that constrain the answer to `schema` in an output mode (none for plain text)."""
+    if schema is None or mode == TEXT_MODE:
+        return {}
     if mode == "tool":
         return {
             "tools": [

@@ -11,15 +11,16 @@ from typing import Any
 from mkdocs_ai_docstrings._internal.client import wire_format
 from mkdocs_ai_docstrings._internal.prices import Price, estimate_cost
 from mkdocs_ai_docstrings._internal.request import PreparedRequest
-from mkdocs_ai_docstrings._internal.schema import EXAMPLE_SCHEMA
 from mkdocs_ai_docstrings._internal.session import BuildSession
 
-EXPECTED_FIELD_TOKENS = {"summary": 15, "description": 25, "example": 20, "returns": 25, "yields": 25}
+EXPECTED_FIELD_TOKENS = {"summary": 15, "description": 25, "returns": 25, "yields": 25}
 """Guess of the completion tokens each answer field takes (key and JSON syntax included).
 
 Calibrated on usage billed for schema answers (the emulator's: 35 tokens for summary and description together,
-11 for an example, 26 for returns or yields, about 30 per named item), rounded up for real models' longer prose.
+26 for returns or yields, about 30 per named item), rounded up for real models' longer prose.
 """
+EXPECTED_EXAMPLE_TOKENS = 25
+"""Guess of an example answer's completion tokens (its code block; models often offer none)."""
 EXPECTED_OTHER_FIELD_TOKENS = 20
 """Guess for an answer field not listed in `EXPECTED_FIELD_TOKENS`."""
 EXPECTED_ITEM_TOKENS = 30
@@ -74,9 +75,8 @@ def estimate_example(session: BuildSession, request: PreparedRequest, messages: 
     the field itself: models often offer no example, and a plan that counts on tokens the build does not spend
     lists too little (calibrated on `bench/plan_vs_build.py`: expected within about 10% of billed).
     """
-    wire = wire_format(EXAMPLE_SCHEMA, request.mode)
-    prompt = session.estimate_counter.count_messages(messages, extra=wire)
-    completion = min(request.max_tokens, expected_completion(EXAMPLE_SCHEMA))
+    prompt = session.estimate_counter.count_messages(messages)  # plain text: no schema sent
+    completion = min(request.max_tokens, EXPECTED_EXAMPLE_TOKENS)
     cost = estimate_cost(session.price, prompt_tokens=prompt, completion_tokens=completion)
     return Estimate(expected=prompt + completion, worst=prompt + completion, cost=cost, completion=completion)
 

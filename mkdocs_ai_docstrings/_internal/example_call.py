@@ -4,24 +4,29 @@ A small model writes far better examples when that is its only task, and a faili
 repair of the example alone (a few hundred tokens), not of the whole docstring. The request shows the
 signature, the accepted summary and parameter texts, the source when it is short, and the exact import line
 the example must start with. Nothing fails the docstring here: an example that cannot be had is left out.
+
+The answer is plain text, a fenced code block, not a JSON string: code escaped into JSON is worse code, and a
+server enforcing a JSON grammar ends the string at the first unescaped double quote the model writes inside
+it (`'{"a": 1}'`), which cut every example of a JSON module a small model wrote.
 """
 
 from __future__ import annotations
 
 import ast
 import dataclasses
+import re
 from typing import Any
 
 import griffe
 
-from mkdocs_ai_docstrings._internal.client import CallFailure, parse_content
+from mkdocs_ai_docstrings._internal.client import TEXT_MODE, CallFailure, parse_content
 from mkdocs_ai_docstrings._internal.examples import check_example, undefined_names
 from mkdocs_ai_docstrings._internal.grounding import Attempt, example_runner
 from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext
 from mkdocs_ai_docstrings._internal.prompts import annotation_imports, example_import, example_messages
 from mkdocs_ai_docstrings._internal.request import PreparedRequest
 from mkdocs_ai_docstrings._internal.sanitize import sanitize_code
-from mkdocs_ai_docstrings._internal.schema import EXAMPLE_KINDS, EXAMPLE_SCHEMA
+from mkdocs_ai_docstrings._internal.schema import EXAMPLE_KINDS
 from mkdocs_ai_docstrings._internal.secrets import scrub
 
 
@@ -74,7 +79,7 @@ async def add_example(
     secrets = session.secrets
     messages = example_messages(obj, context.package.path, str(answer.get("summary") or ""), _parameters(answer))
     messages = [{**m, "content": context.redacted(m["content"]).text} for m in messages]
-    small = dataclasses.replace(request, messages=messages, schema=EXAMPLE_SCHEMA)
+    small = dataclasses.replace(request, messages=messages, schema=None, mode=TEXT_MODE)
     first, _ = example_import(obj)
     examples, repairs = attempt.examples, attempt.repairs
     conversation = list(messages)
@@ -85,7 +90,7 @@ async def add_example(
         except CallFailure as error:
             repairs.append(f"no example: {error.kind.replace('_', ' ')}")
             break
-        code = _example_of(response.content) if response.finish_reason != "length" else ""
+        code = example_of(response.content or "", cut=response.finish_reason == "length")
         if not code.strip():
             break  # no example offered: nothing to check or drop
         code = with_imports(escaped_newlines(code), first, annotation_imports(obj, context.package.path))
@@ -150,32 +155,44 @@ def repair_messages(brief: list[dict[str, str]], code: str, problem: str) -> lis
     its error. Not the first conversation again: summary, parameter texts and source are not resent."""
     fence = "```"
     *head, user = brief
-    hint = f"\n{CUT_STRING_HINT}" if "unterminated string literal" in problem else ""
     return [
         *head,
         {
             "role": "user",
             "content": f"{user['content']}\n\nThis example fails:\n{fence}python\n{code}\n{fence}\n"
-            f"Error: {problem}{hint}\nAnswer again with the JSON object and a corrected example.",
+            f"Error: {problem}\nAnswer again with the corrected example in one {fence}python code block.",
         },
     ]
 
 
-CUT_STRING_HINT = (
-    "A double quote inside the example ends the JSON string early: write its strings in single quotes, and JSON "
-    "text with json.dumps(...)."
+_FENCED = re.compile(
+    r"^[ \t]*```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)^[ \t]*```[ \t]*$", re.DOTALL | re.MULTILINE | re.IGNORECASE
 )
-"""Added to the repair of an example cut off inside a string (seen with a small model: `'{"a": 1}'` in JSON)."""
 
 
-def _example_of(content: str) -> str:
+def example_of(content: str, *, cut: bool = False) -> str:
+    """The example code in an answer: its first fenced code block, else a JSON `{"example": ...}` object (what a
+    server forcing JSON may send), else the whole answer when it is Python code. `cut` (the answer hit
+    `max_completion_tokens`): only a code block whose closing fence arrived."""
+    fenced = _FENCED.search(content)
+    if fenced:
+        return sanitize_code(fenced.group(1))
+    if cut:
+        return ""
+    text = content.strip()
     try:
-        value = parse_content(content)
+        value = parse_content(text)
     except (ValueError, TypeError):
-        return ""
-    if not isinstance(value, dict):
-        return ""
-    return sanitize_code(str(value.get("example") or ""))
+        value = None
+    else:
+        return sanitize_code(str(value.get("example") or "")) if isinstance(value, dict) else ""
+    if "(" not in text or text.startswith("`"):
+        return ""  # no call, so no example of anything
+    try:
+        ast.parse(text)
+    except SyntaxError:
+        return ""  # prose, or no example offered
+    return sanitize_code(text)
 
 
 def _parameters(answer: dict[str, Any]) -> str:

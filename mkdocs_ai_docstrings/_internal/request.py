@@ -26,9 +26,10 @@ class PreparedRequest:
     """Exactly what a live build would send for one job, and the cache key of its answer."""
 
     messages: list[dict[str, str]]
-    schema: Mapping[str, Any]
+    schema: Mapping[str, Any] | None
+    """The answer's JSON schema; `None` for a plain-text answer (the example request's code block)."""
     mode: str
-    """The output mode the request is first sent in (`json_schema`, `json_object` or `tool`)."""
+    """The output mode the request is first sent in (`json_schema`, `json_object`, `tool`; `text` without schema)."""
     key: str
     max_tokens: int
     redactions: int = 0

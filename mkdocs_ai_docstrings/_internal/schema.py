@@ -78,15 +78,8 @@ def answer_schema(facts: CodeFacts) -> dict[str, Any]:
 
 
 EXAMPLE_KINDS = ("function", "method", "class")
-"""Kinds of object that get a usage example (asked for in a request of its own, after the docstring)."""
-
-EXAMPLE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {"example": {"type": "string", "description": "Python code only, no prompts."}},
-    "required": ["example"],
-    "additionalProperties": False,
-}
-"""The schema of the answer to an example request."""
+"""Kinds of object that get a usage example (asked for in a request of its own, after the docstring, and answered
+as a fenced code block, not JSON: see `example_call`)."""
 
 
 def improve_schema(missing_parameters: tuple[str, ...], missing_returns: bool) -> dict[str, Any]:
