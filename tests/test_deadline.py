@@ -76,9 +76,10 @@ def test_a_server_with_two_slots_teaches_the_client_to_send_two_at_a_time(
     client = build.session.client
     assert client is not None
     assert client.concurrency.ceiling in (1, 2), "learned from the timeouts of the requests queued behind two slots"
-    # Only the first batch (and requests already started with it) time out while learning; without adaptation
-    # every batch of four loses two.
-    assert build.report.totals.timeouts <= 6
+    # Only the learning episode times out: the first batch, and the requests started with it before the cut (4 to 6
+    # on an idle machine, 8 seen on a loaded one). Without adaptation every batch of four loses two: 19 timeouts in
+    # 33 requests, and 2 objects fail.
+    assert build.report.totals.timeouts <= 10
     assert build.session.ledger.reserved == 0
 
 
