@@ -387,7 +387,11 @@ def _invent_items(value: Any, schema: Mapping[str, Any] | None, key: str, invent
         extra[key] = invented
         return [*items, extra]
 
-    return _walk(value, schema, root, lambda text, _schema: text, on_list)
+    value = _walk(value, schema, root, lambda text, _schema: text, on_list)
+    keyed = value.get("parameters") if isinstance(value, dict) and key == "name" else None
+    if isinstance(keyed, dict):  # parameters keyed by name (every name required): an invented key
+        keyed[invented] = "An invented parameter."
+    return value
 
 
 def _make_schema_invalid(value: Any, schema: Mapping[str, Any] | None) -> Any:

@@ -34,6 +34,7 @@ from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings
 from tests.conftest import TEST_KEY, build_env
 from tests.emulator import AzureEmulator
+from tests.test_faults import many_functions
 
 EXAMPLE_SITE = Path(__file__).resolve().parent.parent / "example_site"
 WEATHERKIT_OBJECTS = 23
@@ -398,12 +399,17 @@ def test_among_exported_functions_the_most_referenced_comes_first(tmp_path: Path
 
 
 def test_budget_alerts_are_logged_once_each_at_50_80_and_100_percent(
-    weatherkit: Callable[[], griffe.Module], tmp_path: Path, emulator: AzureEmulator, caplog: pytest.LogCaptureFixture
+    load: Callable[..., griffe.Module], tmp_path: Path, emulator: AzureEmulator, caplog: pytest.LogCaptureFixture
 ) -> None:
-    whole = run_build(weatherkit(), tmp_path / "probe", emulator, concurrency=8).billed
+    # Forty alike functions: each worst case (about 2,500 tokens) is a small share of the whole, so spending passes 80% before the
+    # first worst case stops fitting; a budget of exactly the whole build runs out before the end (reservations
+    # are worst cases, answers bill less).
+    package = many_functions(40)
+    functions = {"include": ["pkg.funcs.*"]}  # not the module: its prompt quotes them all
+    whole = run_build(load(package), tmp_path / "probe", emulator, concurrency=8, **functions).billed
     caplog.set_level(logging.WARNING, logger=LOGGER_NAME)
-    budget = round(whole * 1.05)  # past 80% before the last objects' worst cases stop fitting
-    build = run_build(weatherkit(), tmp_path / "cache", emulator, token_budget=budget, concurrency=1)
+    budget = whole
+    build = run_build(load(package), tmp_path / "cache", emulator, token_budget=budget, concurrency=1, **functions)
 
     assert build.paths("skipped"), "test design: the budget runs out"
     logged = alerts(caplog)

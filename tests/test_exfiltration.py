@@ -78,7 +78,10 @@ def injected_answer(url: str) -> Any:
         if "examples" in value:
             value["examples"] = code
         for key in ("parameters", "raises", "attributes"):
-            for item in value.get(key) or []:
+            section = value.get(key) or []
+            if isinstance(section, dict):  # keyed by name
+                value[key] = dict.fromkeys(section, prose)
+            for item in section if isinstance(section, list) else []:
                 item["description"] = prose
         for key in ("returns", "yields"):
             if isinstance(value.get(key), dict):

@@ -151,7 +151,7 @@ def test_the_model_is_asked_only_for_the_missing_sections(
     schemas = schemas_sent(emulator)
     assert len(schemas) == 2
     asked = sorted(
-        (sorted(schema["properties"]), schema["properties"]["parameters"]["items"]["properties"]["name"]["enum"])
+        (sorted(schema["properties"]), schema["properties"]["parameters"]["required"])  # keyed by name
         for schema in schemas
     )
     assert asked == [(["parameters"], ["text"]), (["parameters", "returns"], ["factor", "offset"])]

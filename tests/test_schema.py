@@ -9,7 +9,13 @@ import griffe
 import pytest
 
 from mkdocs_ai_docstrings._internal.facts import CodeFacts, code_facts
-from mkdocs_ai_docstrings._internal.schema import answer_schema, improve_schema, validate_answer
+from mkdocs_ai_docstrings._internal.schema import (
+    answer_schema,
+    from_wire,
+    improve_schema,
+    validate_answer,
+    wire_schema,
+)
 
 FUNCTION = CodeFacts(
     kind="function", parameters=("path", "*args", "**options"), returns_value=True, raises=("OSError",)
@@ -95,8 +101,9 @@ def test_the_docstring_schema_asks_for_no_example_which_has_a_request_of_its_own
 
 
 @pytest.mark.parametrize("facts", [FUNCTION, GENERATOR, CLASS, MODULE, PROPERTY])
-def test_the_schema_is_strict_mode_compatible(facts: CodeFacts) -> None:
-    schema = answer_schema(facts)
+@pytest.mark.parametrize("form", [answer_schema, lambda facts: wire_schema(answer_schema(facts))])
+def test_the_schema_is_strict_mode_compatible(facts: CodeFacts, form: Any) -> None:
+    schema = form(facts)
     objects = list(objects_in(schema))
     assert objects[0] is schema
     for sub in objects:
@@ -163,6 +170,26 @@ def full_answer() -> dict[str, Any]:
         "returns": {"description": "The handle."},
         "raises": [{"exception": "OSError", "description": "When missing."}],
     }
+
+
+def test_parameters_and_attributes_go_out_keyed_by_name_with_every_name_required() -> None:
+    # A server enforcing the schema then cannot leave a parameter out (a retry saved); exceptions stay a list:
+    # the code may raise what the text need not mention.
+    sent = wire_schema(answer_schema(FUNCTION))["properties"]
+    assert sent["parameters"]["required"] == ["path", "*args", "**options"]
+    assert list(sent["parameters"]["properties"]) == ["path", "*args", "**options"], "signature order"
+    assert sent["parameters"]["additionalProperties"] is False
+    assert sent["raises"]["type"] == "array"
+    assert wire_schema(answer_schema(CLASS))["properties"]["attributes"]["required"] == ["width", "area"]
+
+
+def test_a_keyed_answer_is_read_back_as_the_entries_that_are_checked() -> None:
+    wire = {**full_answer(), "parameters": {"path": "Where.", "*args": "More.", "**options": "Flags."}}
+    assert from_wire(wire) == full_answer()
+    assert validate_answer(from_wire(wire), answer_schema(FUNCTION)) == []
+    assert from_wire(full_answer()) == full_answer(), "entries (a server that ignored the schema) stay entries"
+    invented = from_wire({**wire, "parameters": {"path": "Where.", "invented": "No."}})
+    assert validate_answer(invented, answer_schema(FUNCTION)) != []
 
 
 def test_a_complete_answer_is_valid() -> None:

@@ -15,6 +15,7 @@ from mkdocs_ai_docstrings._internal.monitor import CURRENT_CALL, CallContext
 from mkdocs_ai_docstrings._internal.publish import commit, usage_fields
 from mkdocs_ai_docstrings._internal.report import ObjectOutcome, Reason, Status
 from mkdocs_ai_docstrings._internal.request import PreparedRequest
+from mkdocs_ai_docstrings._internal.schema import from_wire
 
 
 async def ask(
@@ -82,7 +83,7 @@ async def generate(context: PackageContext, job: Job, request: PreparedRequest, 
                 "keys, much shorter: one sentence for the description, at most ten words for each parameter, "
                 "attribute or exception entry."
             )
-            whole = closed_prefix(response.content)
+            whole = from_wire(closed_prefix(response.content))
             if whole is not None:  # every field was complete: the model ran on (e.g. whitespace) after the last
                 verdict = await judge(context, job, request, whole, attempt)
                 if verdict.problems is None:
@@ -90,7 +91,7 @@ async def generate(context: PackageContext, job: Job, request: PreparedRequest, 
                     return await accepted(verdict.answer)
         else:
             try:
-                answer = parse_content(response.content)
+                answer = from_wire(parse_content(response.content))
             except (ValueError, TypeError) as error:
                 failure = f"malformed JSON: {str(error)[:120]}"
                 feedback = "Your answer was not valid JSON. Answer again with only the JSON object."
@@ -136,7 +137,7 @@ async def accept_answer(
     usage = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "possibly_billed_tokens": 0, **(usage or {})}
     common = request.fields()
     try:
-        answer = parse_content(content)
+        answer = from_wire(parse_content(content))
     except (ValueError, TypeError) as error:
         failure = f"malformed JSON: {str(error)[:120]}"
     else:

@@ -29,6 +29,7 @@ from mkdocs_ai_docstrings._internal.logger import logger
 from mkdocs_ai_docstrings._internal.monitor import Attempt, Monitor, Outcome, classify
 from mkdocs_ai_docstrings._internal.ratelimit import AdaptiveConcurrency, RateLimiter
 from mkdocs_ai_docstrings._internal.retry import RetryBudget, RetryDecision, RetryPolicy, decide
+from mkdocs_ai_docstrings._internal.schema import wire_schema
 from mkdocs_ai_docstrings._internal.secrets import scrub, scrub_url
 from mkdocs_ai_docstrings._internal.settings import DEFAULT_API_VERSION, Settings
 from mkdocs_ai_docstrings._internal.tokens import TokenCounter
@@ -759,6 +760,7 @@ def wire_format(schema: Mapping[str, Any] | None, mode: str = "json_schema") -> 
     """The request fields that constrain the answer to `schema` in an output mode (none for plain text)."""
     if schema is None or mode == TEXT_MODE:
         return {}
+    schema = wire_schema(schema)
     if mode == "tool":
         return {
             "tools": [

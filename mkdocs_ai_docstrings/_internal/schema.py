@@ -7,7 +7,7 @@ from typing import Any
 
 from mkdocs_ai_docstrings._internal.facts import CodeFacts
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 """Bump when the schema's shape changes: it is part of every cache key."""
 
 SCHEMA_NAME = "docstring"
@@ -91,6 +91,44 @@ def improve_schema(missing_parameters: tuple[str, ...], missing_returns: bool) -
     if missing_returns:
         properties["returns"] = _single("What the function returns.")
     return {"type": "object", "properties": properties, "required": list(properties), "additionalProperties": False}
+
+
+KEYED_SECTIONS = {"parameters": "name", "attributes": "name"}
+"""Sections sent on the wire as one object keyed by the code's names, every name required (a server that enforces
+the schema then cannot leave a parameter out: a retry saved), and read back as entries (`from_wire`)."""
+
+
+def wire_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """The schema as sent: each keyed section's array of `{name, description}` entries becomes an object."""
+    properties = dict(schema.get("properties") or {})
+    for key, name_key in KEYED_SECTIONS.items():
+        section = properties.get(key)
+        if not isinstance(section, Mapping) or section.get("type") != "array":
+            continue
+        names = section["items"]["properties"][name_key]["enum"]
+        properties[key] = {
+            "type": "object",
+            "description": section.get("description", "") + " Keyed by name.",
+            "properties": {name: _TEXT for name in names},
+            "required": list(names),
+            "additionalProperties": False,
+        }
+    return {**schema, "properties": properties}
+
+
+def from_wire(answer: Any) -> Any:
+    """The answer as checked, rendered and cached: each keyed section's object becomes a list of entries.
+
+    An answer already in entries (a server that ignored the schema, a batch line) is left as it is.
+    """
+    if not isinstance(answer, dict):
+        return answer
+    entries = dict(answer)
+    for key, name_key in KEYED_SECTIONS.items():
+        value = answer.get(key)
+        if isinstance(value, dict):
+            entries[key] = [{name_key: name, "description": text} for name, text in value.items()]
+    return entries
 
 
 def validate_answer(answer: Any, schema: Mapping[str, Any]) -> list[str]:
