@@ -196,5 +196,13 @@ def example_of(content: str, *, cut: bool = False) -> str:
 
 
 def _parameters(answer: dict[str, Any]) -> str:
+    """The accepted parameter texts, one line each, their first sentence only (what the types are)."""
     items = answer.get("parameters") or []
-    return "\n".join(f"- {item.get('name')}: {item.get('description')}" for item in items if isinstance(item, dict))
+    return "\n".join(
+        f"- {item.get('name')}: {_FIRST_SENTENCE.match(str(item.get('description') or '')).group(0)}"  # type: ignore[union-attr]
+        for item in items
+        if isinstance(item, dict)
+    )
+
+
+_FIRST_SENTENCE = re.compile(r".*?(?:[.!?](?=\s)|$)", re.DOTALL)

@@ -349,11 +349,10 @@ def render_context(sections: Sequence[PromptSection], counter: TokenCounter, max
 
 
 EXAMPLE_SYSTEM = """\
-You write one usage example for the API reference of the Python package `$package`.
-Answer with one ```python code block and nothing else: at most 6 lines of plain Python (no >>> prompts)
-that run as they are. Start with the import lines given; import nothing but the standard library. Pass
-literal arguments of the types the signature and the parameter texts say (a module name: one of the
-standard library, such as "json"). Print a result. No network, input, files or other programs.
+You write one usage example for the Python package `$package`: one ```python block, nothing else, at most
+6 lines that run as they are (no >>> prompts). Start with the import lines given; import only the standard
+library. Pass literal arguments of the types the signature says (a module name: "json"). Print a result.
+No network, input, files or processes.
 """
 """The system message of an example request (sent after the docstring was accepted, for its summary)."""
 
