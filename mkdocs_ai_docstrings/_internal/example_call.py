@@ -199,10 +199,10 @@ def _parameters(answer: dict[str, Any]) -> str:
     """The accepted parameter texts, one line each, their first sentence only (what the types are)."""
     items = answer.get("parameters") or []
     return "\n".join(
-        f"- {item.get('name')}: {_FIRST_SENTENCE.match(str(item.get('description') or '')).group(0)}"  # type: ignore[union-attr]
+        f"- {item.get('name')}: {_SENTENCE_END.split(str(item.get('description') or ''), maxsplit=1)[0]}"
         for item in items
         if isinstance(item, dict)
     )
 
 
-_FIRST_SENTENCE = re.compile(r".*?(?:[.!?](?=\s)|$)", re.DOTALL)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
