@@ -568,16 +568,20 @@ class Box:
 
 class _Hidden:
     def run(self): ...
+
+
+class Point:
+    def __repr__(self): ...
 """
     with griffe.temporary_visited_module(source) as module:
-        worth = {path: worth_an_example(module[path]) for path in ("public", "Box", "Box.fill", "Shape")}
-        not_worth = [
-            worth_an_example(module[path])
-            for path in ("_helper", "Shape.area", "Box.__repr__", "Box._grow", "_Hidden.run")
-        ]
+        worth = {path: worth_an_example(module[path]) for path in ("public", "Point", "Box.fill", "Shape")}
+        not_worth = {
+            path: worth_an_example(module[path])
+            for path in ("_helper", "Shape.area", "Box.__repr__", "Box._grow", "_Hidden.run", "Box")
+        }
 
-    assert worth == {"public": True, "Box": True, "Box.fill": True, "Shape": True}
-    assert not any(not_worth)
+    assert worth == {"public": True, "Point": True, "Box.fill": True, "Shape": True}
+    assert not any(not_worth.values()), "Box: the example of Box.fill makes a Box and shows what it is for"
 
 
 def test_a_private_helper_gets_its_docstring_without_an_example_request(tmp_path: Path) -> None:

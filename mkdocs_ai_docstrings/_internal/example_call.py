@@ -48,8 +48,14 @@ _NO_INSTANCE_BASES = frozenset({"ABC", "Protocol"})
 def worth_an_example(obj: griffe.Object) -> bool:
     """Whether a usage example of `obj` can be worth a request: not a private or special helper (`_split`,
     `__repr__`, or anything inside a private class), not a method of an abstract class or protocol (an
-    example cannot make the instance it needs). An example left out is fine; a broken one is not.
+    example cannot make the instance it needs), not a class with a public method worth an example (the
+    method's example makes the instance and shows what it is for; the class's would only make it). An example
+    left out is fine; a broken one is not.
     """
+    if obj.is_class and any(
+        member.is_function and not member.is_alias and worth_an_example(member) for member in obj.members.values()
+    ):
+        return False
     owner: griffe.Object | None = obj
     while owner is not None and not owner.is_module:
         if owner.name.startswith("_"):

@@ -130,8 +130,9 @@ class Settings:
     skip_objects_with_secrets: bool = True
     """Do not generate an object whose shown source holds a credential (generating would publish it)."""
     examples: bool = True
-    """Ask for a usage example of each function, method and class, in a small request of its own after the
-    docstring; it is checked (and run) before it is published, repaired once, else left out."""
+    """Ask for a usage example of each function and method (and of each class without a public method), in a
+    small request of its own after the docstring; it is checked (and run) before it is published, repaired once,
+    else left out."""
     run_examples: bool = True
     """Run each generated example in an isolated Python process before publishing it; when false, only examples
     that pass the static check (and show no `>>>` outputs) are published."""
