@@ -714,7 +714,9 @@ def test_the_plan_counts_the_example_request_of_each_function_and_class(
     grown = {o.path for o in planned.outcomes if (o.estimated_tokens or 0) > estimates[o.path]}
 
     def has_public_method(path: str) -> bool:
-        return any(m.is_function and not m.name.startswith("_") for m in package[path.split(".", 1)[1]].members.values())
+        return any(
+            m.is_function and not m.name.startswith("_") for m in package[path.split(".", 1)[1]].members.values()
+        )
 
     functions = {o.path for o in planned.outcomes if o.kind in ("function", "method")}
     classes = {o.path for o in planned.outcomes if o.kind == "class"}

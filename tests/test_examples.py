@@ -499,6 +499,33 @@ def test_an_example_without_the_import_line_it_was_told_to_start_with_gets_it_wi
     assert "from pkg.core import add\n    total = add(1, 2)" in published(pkg)
 
 
+def test_the_example_request_shows_the_source_only_of_what_takes_arguments() -> None:
+    source = """\
+class Color:
+    def __init__(self, value: str):
+        self.value = value
+
+    def as_hex(self) -> str:
+        return '#' + self.value
+
+    def mix(self, other: str) -> str:
+        return self.value + other
+
+    @classmethod
+    def parse(cls, text: str) -> 'Color':
+        return cls(text)
+"""
+    with griffe.temporary_visited_module(source) as module:
+
+        def prompt(path: str) -> str:
+            return example_messages(module[path], "pkg", "Do it.")[-1]["content"]
+
+        assert "## Source" not in prompt("Color.as_hex")  # `self` only: the signature and summary say it all
+        assert "## Source" in prompt("Color.mix") and "return self.value + other" in prompt("Color.mix")
+        assert "## Source" in prompt("Color.parse")  # `cls` is not counted, `text` is
+        assert "def as_hex(self) -> str" in prompt("Color.as_hex")
+
+
 def test_a_class_s_example_request_lists_its_public_methods(package: griffe.Module) -> None:
     prompt = example_messages(package["core.Counter"], "pkg", "Count things.")[-1]["content"]
 

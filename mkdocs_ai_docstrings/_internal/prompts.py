@@ -18,7 +18,7 @@ from mkdocs_ai_docstrings._internal.sanitize import code_fence
 from mkdocs_ai_docstrings._internal.settings import SettingsError
 from mkdocs_ai_docstrings._internal.tokens import PromptSection, TokenCounter, fit_sections
 
-TEMPLATE_VERSION = "6"
+TEMPLATE_VERSION = "7"
 """Bump when the built-in templates change: it is part of every cache key."""
 
 SYSTEM_TEMPLATE = """\
@@ -423,6 +423,19 @@ def _short_constructor(cls: griffe.Object) -> str:
     return format_signature(cls).split("\n", 1)[0] + f"\n    def __init__({text})"
 
 
+def _takes_arguments(function: griffe.Object) -> bool:
+    """Whether a call of `function` passes anything (`self` and `cls` of a method not counted)."""
+    parameters = list(function.parameters) if function.is_function else []
+    if (
+        parameters
+        and function.parent is not None
+        and function.parent.is_class
+        and parameters[0].name in ("self", "cls")
+    ):
+        parameters = parameters[1:]
+    return bool(parameters)
+
+
 def example_messages(
     obj: griffe.Object, package: str, summary: str, parameters: str = "", *, brief: bool = False
 ) -> list[dict[str, str]]:
@@ -444,8 +457,9 @@ def example_messages(
         lines.append(f"Summary: {summary}")
     if parameters and not brief:
         lines.append("Parameters:\n" + "\n".join(parameters.splitlines()[:_EXAMPLE_PARAMETERS]))
-    source = "" if brief else source_of(obj)
-    if source and not obj.is_class and len(source) <= _EXAMPLE_SOURCE_CHARS:  # a class: its signature suffices
+    # The source shows what to pass; a class's signature, or a function taking no argument, needs none of it.
+    source = "" if brief or obj.is_class or not _takes_arguments(obj) else source_of(obj)
+    if source and len(source) <= _EXAMPLE_SOURCE_CHARS:
         lines.append(_block("Source", source))
     task = f"The example starts with `{first}`"
     types = [line for line in annotation_imports(obj, package).values() if line != first]
