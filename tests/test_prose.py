@@ -292,3 +292,42 @@ def test_a_class_summary_that_opens_with_the_name_keeps_what_follows_is(pkg: gri
     answer, problems = drop_prose({"summary": "The Store class is a container that keeps items in order."}, store)
 
     assert problems and answer["summary"] == "A container that keeps items in order."
+
+
+def test_a_summary_left_with_a_bare_verb_gets_a_subject_again(pkg: griffe.Module) -> None:
+    answer, problems = drop_prose(
+        {"summary": "The `Store` class is deprecated, use lists instead."}, pkg["store.Store"]
+    )
+
+    assert problems and answer["summary"] == "This class is deprecated, use lists instead."
+    assert kinds(answer, pkg["store.Store"]) == []
+
+
+def test_a_summary_whose_first_sentence_names_a_missing_member_takes_the_description_s_first_sound_one(
+    pkg: griffe.Module,
+) -> None:
+    method = pkg["store.Store.is_empty"]
+    answer = {
+        "summary": "Return whether `Store.flush` emptied the store. Otherwise, it returns False.",
+        "description": "Check the items of the store. It never changes them.",
+    }
+
+    fixed, problems = drop_prose(answer, method)
+
+    assert [p.kind for p in problems] == ["unknown_member"]
+    assert fixed["summary"] == "Check the items of the store."  # not "Otherwise, it returns False."
+    assert fixed["description"] == "It never changes them."
+    kept, _ = drop_prose({"summary": "Return whether `Store.flush` ran. The store is checked too."}, method)
+    assert kept["summary"] == "The store is checked too."  # a sentence that stands on its own stays
+
+
+def test_a_description_sentence_repeating_one_sentence_of_a_longer_summary_is_dropped(pkg: griffe.Module) -> None:
+    answer = {
+        "summary": "The `Store` class is deprecated. See the changelog.",
+        "description": "The Store class is deprecated. Lists replace it.",
+    }
+
+    fixed, _ = drop_prose(answer, pkg["store.Store"])
+
+    assert fixed["summary"] == "This class is deprecated. See the changelog."
+    assert fixed["description"] == "Lists replace it."

@@ -637,6 +637,7 @@ def drop_prose(
         else:
             del fixed["returns"]
     if "unknown_member" in kinds:
+        _summary_without_unknown(fixed, obj)
         _map_prose(fixed, lambda text: " ".join(s for s in _sentences(text) if not _unknown_members(s, obj)))
     return fixed, problems
 
@@ -657,10 +658,15 @@ def _same_sentence(sentence: str, summary: str) -> bool:
 
 
 def _repeats(sentence: str, summary: str, target: griffe.Object, paths: Sequence[str]) -> bool:
-    """Whether a sentence says what the summary says, also once both lose the object's path and name."""
-    if _same_sentence(sentence, summary):
-        return True
-    return _same_sentence(_unname_summary(sentence, target, paths), _unname_summary(summary, target, paths))
+    """Whether a sentence says what the summary (or one of its sentences) says, also once both lose the object's
+    path and name."""
+    parts = _sentences(summary)
+    for part in [summary, *parts] if len(parts) > 1 else [summary]:
+        if _same_sentence(sentence, part) or _same_sentence(
+            _unname_summary(sentence, target, paths), _unname_summary(part, target, paths)
+        ):
+            return True
+    return False
 
 
 def _repeated_sentences(description: str, summary: str, target: griffe.Object, paths: Sequence[str]) -> bool:
@@ -709,6 +715,41 @@ _OWNER_QUALIFIER = (
 """What a model adds after the name it opens with: "of the `pkg.Wrapper` class"."""
 
 
+_LINKING_VERB = re.compile(r"(?i)^(?:is|are|was|has|have|can|will|does|should|must|may)\b")
+"""A verb left at the start once the name is gone: the sentence needs a subject again."""
+
+
+def _kind_word(target: griffe.Object) -> str:
+    if target.is_class:
+        return "class"
+    if target.is_function:
+        return "method" if target.parent is not None and target.parent.is_class else "function"
+    return "attribute" if target.is_attribute else "module"
+
+
+_CONNECTIVE = re.compile(
+    r"(?i)^(?:otherwise|however|also|then|else|instead|additionally|furthermore|moreover|so|thus|therefore|"
+    r"if\s+not|in\s+that\s+case)\b"
+)
+"""Words a sentence opens with when it continues the one before: it cannot stand as a summary."""
+
+
+def _summary_without_unknown(answer: dict[str, Any], obj: griffe.Object) -> None:
+    """Drop the summary's sentences naming a member that does not exist. When the first goes and what is left
+    continues it ("Otherwise, ..."), the description's first sound sentence becomes the summary instead."""
+    sentences = _sentences(str(answer.get("summary") or ""))
+    kept = [s for s in sentences if not _unknown_members(s, obj)]
+    if kept == sentences:
+        return
+    if not kept or (kept[0] != sentences[0] and _CONNECTIVE.match(kept[0])):
+        description = _sentences(str(answer.get("description") or ""))
+        sound = [s for s in description if not _unknown_members(s, obj)]
+        if sound:
+            kept = [sound[0]]
+            answer["description"] = " ".join(s for s in description if s is not sound[0])
+    answer["summary"] = " ".join(kept)
+
+
 def _unname_summary(summary: str, target: griffe.Object, paths: Sequence[str]) -> str:
     """The summary without the name it opens with: "The `fill` method of the `Wrapper` class splits …" and "The
     method `fill` splits …" become "Splits …", "Wrapper is a class that …" becomes "A class that …"."""
@@ -721,6 +762,8 @@ def _unname_summary(summary: str, target: griffe.Object, paths: Sequence[str]) -
     rest = opening.sub("", summary, count=1)
     if rest != summary:
         rest = re.sub(r"(?i)^(?:is|are)\s+(?=\w+\s+\w)", "", rest)  # "Wrapper is a class that" -> "A class that"
+        if _LINKING_VERB.match(rest):  # "Color is deprecated, use ..." -> "This class is deprecated, use ..."
+            rest = f"this {_kind_word(target)} {rest}"
     if rest != summary and len(_WORD.findall(rest)) >= 2:
         summary = rest[:1].upper() + rest[1:]
     return summary
