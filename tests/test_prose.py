@@ -331,3 +331,13 @@ def test_a_description_sentence_repeating_one_sentence_of_a_longer_summary_is_dr
 
     assert fixed["summary"] == "This class is deprecated. See the changelog."
     assert fixed["description"] == "Lists replace it."
+
+
+def test_without_a_sound_description_a_missing_member_in_the_summary_becomes_a_plain_word(pkg: griffe.Module) -> None:
+    method = pkg["store.Store.is_empty"]
+    answer = {"summary": "Return True if `pkg.flush_flag` is set. Otherwise, it returns False.", "description": ""}
+
+    fixed, _ = drop_prose(answer, method)
+
+    assert fixed["summary"] == "Return True if flush_flag is set. Otherwise, it returns False."
+    assert kinds(fixed, method) == []

@@ -736,7 +736,9 @@ _CONNECTIVE = re.compile(
 
 def _summary_without_unknown(answer: dict[str, Any], obj: griffe.Object) -> None:
     """Drop the summary's sentences naming a member that does not exist. When the first goes and what is left
-    continues it ("Otherwise, ..."), the description's first sound sentence becomes the summary instead."""
+    continues it ("Otherwise, ..."), the description's first sound sentence becomes the summary instead; without
+    one, the summary keeps its sentences with each missing member cut to its plain last name (`pkg.flag` ->
+    flag), a word that claims no object."""
     sentences = _sentences(str(answer.get("summary") or ""))
     kept = [s for s in sentences if not _unknown_members(s, obj)]
     if kept == sentences:
@@ -747,7 +749,15 @@ def _summary_without_unknown(answer: dict[str, Any], obj: griffe.Object) -> None
         if sound:
             kept = [sound[0]]
             answer["description"] = " ".join(s for s in description if s is not sound[0])
+        else:
+            kept = [_plain_names(s, _unknown_members(s, obj)) for s in sentences]
     answer["summary"] = " ".join(kept)
+
+
+def _plain_names(text: str, names: Sequence[str]) -> str:
+    for name in names:
+        text = re.sub(rf"`?(?<![\w.]){re.escape(name)}(?![\w])`?", name.rsplit(".", 1)[-1], text)
+    return text
 
 
 def _unname_summary(summary: str, target: griffe.Object, paths: Sequence[str]) -> str:
