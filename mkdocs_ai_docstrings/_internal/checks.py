@@ -18,7 +18,7 @@ from typing import Any
 
 import griffe
 
-from mkdocs_ai_docstrings._internal.facts import CodeFacts, final_object, follow_members, parameter_names
+from mkdocs_ai_docstrings._internal.facts import CodeFacts, final_object, follow_members, object_kind, parameter_names
 from mkdocs_ai_docstrings._internal.sanitize import clean_text
 
 PROBLEM_KINDS = (
@@ -719,14 +719,6 @@ _LINKING_VERB = re.compile(r"(?i)^(?:is|are|was|has|have|can|will|does|should|mu
 """A verb left at the start once the name is gone: the sentence needs a subject again."""
 
 
-def _kind_word(target: griffe.Object) -> str:
-    if target.is_class:
-        return "class"
-    if target.is_function:
-        return "method" if target.parent is not None and target.parent.is_class else "function"
-    return "attribute" if target.is_attribute else "module"
-
-
 _CONNECTIVE = re.compile(
     r"(?i)^(?:otherwise|however|also|then|else|instead|additionally|furthermore|moreover|so|thus|therefore|"
     r"if\s+not|in\s+that\s+case)\b"
@@ -773,7 +765,7 @@ def _unname_summary(summary: str, target: griffe.Object, paths: Sequence[str]) -
     if rest != summary:
         rest = re.sub(r"(?i)^(?:is|are)\s+(?=\w+\s+\w)", "", rest)  # "Wrapper is a class that" -> "A class that"
         if _LINKING_VERB.match(rest):  # "Color is deprecated, use ..." -> "This class is deprecated, use ..."
-            rest = f"this {_kind_word(target)} {rest}"
+            rest = f"this {object_kind(target)} {rest}"
     if rest != summary and len(_WORD.findall(rest)) >= 2:
         summary = rest[:1].upper() + rest[1:]
     return summary
