@@ -208,6 +208,19 @@ def test_write_replaces_an_old_report_and_leaves_it_intact_when_writing_fails(tm
     assert json.loads(target.read_text(encoding="utf-8"))["model"] == "other"
 
 
+def test_the_written_report_is_the_report_with_one_object_per_line(tmp_path: Path) -> None:
+    report = sample_report()
+    text = report.write(tmp_path / "ai-docstrings.json").read_text(encoding="utf-8")
+
+    assert json.loads(text) == json.loads(json.dumps(report.to_dict()))
+    paths = [o["path"] for o in report.to_dict()["objects"]]
+    lines = text.splitlines()
+    assert len(paths) > 1
+    assert [next(i for i, line in enumerate(lines) if f'"path": "{path}"' in line) for path in paths] == [
+        lines.index('  "objects": [') + 1 + n for n in range(len(paths))
+    ]  # each object on a line of its own, in order: a diff shows which objects changed
+
+
 def test_write_relative_to_a_root_stays_inside_it(tmp_path: Path) -> None:
     site = tmp_path / "site"
     site.mkdir()

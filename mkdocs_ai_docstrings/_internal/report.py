@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 from pathlib import Path
@@ -189,6 +190,22 @@ class BuildTotals:
     examples_dropped: int = 0
 
 
+def _dumps(report: Mapping[str, Any]) -> str:
+    """The report's JSON: one top-level key, and one object of `objects`, per line.
+
+    As readable and diffable as an indented dump, at the speed of the C encoder (an indented dump runs the pure-Python
+    one: twice a build, it cost a warm rebuild of 195 objects about 10 ms).
+    """
+    lines = []
+    for key, value in report.items():
+        if key == "objects" and value:
+            body = ",\n".join(f"    {json.dumps(item, ensure_ascii=False)}" for item in value)
+            lines.append(f'  "objects": [\n{body}\n  ]')
+        else:
+            lines.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
 @dataclass
 class BuildReport:
     """The report of one build: outcomes by path, and totals."""
@@ -294,7 +311,7 @@ class BuildReport:
         target.parent.mkdir(parents=True, exist_ok=True)
         if root is not None:
             report_path(target, root)  # again, now that the folders exist: a link among them may point elsewhere
-        data = json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        data = _dumps(self.to_dict())
         temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the kernel applies the umask
         try:
