@@ -288,10 +288,10 @@ def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """
     import functools
 
-    from mkdocs_ai_docstrings._internal import session as session_module
+    from mkdocs_ai_docstrings._internal import retry as retry_module
     from mkdocs_ai_docstrings._internal.retry import RetryPolicy
 
-    monkeypatch.setattr(session_module, "RetryPolicy", functools.partial(RetryPolicy, base_delay=0.02, max_delay=0.05))
+    monkeypatch.setattr(retry_module, "RetryPolicy", functools.partial(RetryPolicy, base_delay=0.02, max_delay=0.05))
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import pytest
 from google.protobuf import json_format
 from opentelemetry.proto.logs.v1.logs_pb2 import LogsData
 
-from mkdocs_ai_docstrings._internal import session as session_module
+from mkdocs_ai_docstrings._internal import retry as retry_module
 from mkdocs_ai_docstrings._internal.discovery import discover
 from mkdocs_ai_docstrings._internal.generator import fill
 from mkdocs_ai_docstrings._internal.monitor import CALL_LOG_VARIABLE, percentile_pair
@@ -73,7 +73,7 @@ ok, an unreadable 200 (the object fails), and a clean ok."""
 
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(session_module, "RetryPolicy", functools.partial(RetryPolicy, base_delay=0.02, max_delay=0.05))
+    monkeypatch.setattr(retry_module, "RetryPolicy", functools.partial(RetryPolicy, base_delay=0.02, max_delay=0.05))
 
 
 @pytest.fixture

@@ -28,13 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from mkdocs_ai_docstrings._internal.call import accept_answer
-from mkdocs_ai_docstrings._internal.client import (
-    CallFailure,
-    ChatResponse,
-    Connection,
-    read_completion,
-    resolve_connection,
-)
+from mkdocs_ai_docstrings._internal.client import CallFailure, ChatResponse, read_completion
+from mkdocs_ai_docstrings._internal.connection import Connection, resolve_connection
 from mkdocs_ai_docstrings._internal.errors import ConfigurationError, SettingsError
 from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext, answer_route, outcome
 from mkdocs_ai_docstrings._internal.prices import (

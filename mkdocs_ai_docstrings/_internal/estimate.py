@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mkdocs_ai_docstrings._internal.client import wire_format
 from mkdocs_ai_docstrings._internal.prices import Price, estimate_cost
 from mkdocs_ai_docstrings._internal.request import PreparedRequest
+from mkdocs_ai_docstrings._internal.schema import wire_format
 from mkdocs_ai_docstrings._internal.session import BuildSession
 
 EXPECTED_FIELD_TOKENS = {"summary": 15, "description": 25, "returns": 25, "yields": 25}

@@ -19,14 +19,14 @@ from typing import Any
 
 import griffe
 
-from mkdocs_ai_docstrings._internal.client import TEXT_MODE, CallFailure, parse_content
+from mkdocs_ai_docstrings._internal.client import CallFailure, parse_content
 from mkdocs_ai_docstrings._internal.examples import check_example, undefined_names
 from mkdocs_ai_docstrings._internal.grounding import Attempt, example_runner
 from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext
 from mkdocs_ai_docstrings._internal.prompts import annotation_imports, example_import, example_messages
 from mkdocs_ai_docstrings._internal.request import PreparedRequest
 from mkdocs_ai_docstrings._internal.sanitize import sanitize_code
-from mkdocs_ai_docstrings._internal.schema import EXAMPLE_KINDS
+from mkdocs_ai_docstrings._internal.schema import EXAMPLE_KINDS, TEXT_MODE
 from mkdocs_ai_docstrings._internal.secrets import scrub
 
 

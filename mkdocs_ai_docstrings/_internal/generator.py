@@ -79,7 +79,7 @@ class _Run:
             for item in pending:
                 self._record(item.job, self.planned(item, plan))
             self.session.ledger.spent += plan.expected  # the next package plans against what is left
-        else:
+        elif pending:  # nothing pending (every answer cached or locked): no client is built
             await self.build(plan)
         memo.save(jobs)
         for job in jobs:  # after every prompt is built, since prompts quote docstrings by value

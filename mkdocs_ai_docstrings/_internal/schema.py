@@ -138,3 +138,40 @@ def validate_answer(answer: Any, schema: Mapping[str, Any]) -> list[str]:
     validator = Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(answer), key=lambda error: list(error.absolute_path))
     return [f"{'/'.join(map(str, error.absolute_path)) or '<root>'}: {error.message}" for error in errors]
+
+
+TOOL_NAME = "write_docstring"
+"""The function a `tool` mode request makes the model call with the answer."""
+
+TEXT_MODE = "text"
+"""The mode of a request whose answer is plain text (no schema): the example request's fenced code block."""
+
+
+def wire_format(schema: Mapping[str, Any] | None, mode: str = "json_schema") -> dict[str, Any]:
+    """The request fields that constrain the answer to `schema` in an output mode (none for plain text)."""
+    if schema is None or mode == TEXT_MODE:
+        return {}
+    schema = wire_schema(schema)
+    if mode == "tool":
+        return {
+            "tools": [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": TOOL_NAME,
+                        "description": "Record the docstring of the documented object.",
+                        "parameters": schema,
+                        "strict": True,
+                    },
+                }
+            ],
+            "tool_choice": {"type": "function", "function": {"name": TOOL_NAME}},
+        }
+    if mode == "json_object":
+        return {"response_format": {"type": "json_object", "schema": schema}}
+    return {
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": "docstring", "strict": True, "schema": schema},
+        }
+    }

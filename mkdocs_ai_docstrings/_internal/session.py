@@ -9,28 +9,33 @@ import os
 import threading
 import time
 from collections.abc import Coroutine, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import griffe
 
 from mkdocs_ai_docstrings._internal.budget import TokenLedger
 from mkdocs_ai_docstrings._internal.cache import AnswerCache, CacheMode
-from mkdocs_ai_docstrings._internal.client import ChatClient, ConfigurationError, Connection, resolve_connection
+from mkdocs_ai_docstrings._internal.connection import Connection, resolve_connection
 from mkdocs_ai_docstrings._internal.coverage import Coverage
 from mkdocs_ai_docstrings._internal.discovery import missing_reason, resolve_in_package
+from mkdocs_ai_docstrings._internal.errors import ConfigurationError
 from mkdocs_ai_docstrings._internal.lock import DEFAULT_LOCK_FILE, LockFile
 from mkdocs_ai_docstrings._internal.logger import logger
-from mkdocs_ai_docstrings._internal.monitor import CallLog, Monitor, call_log_path
 from mkdocs_ai_docstrings._internal.prices import estimate_cost, price_for
 from mkdocs_ai_docstrings._internal.prompts import PromptTemplates
-from mkdocs_ai_docstrings._internal.ratelimit import RateLimiter
 from mkdocs_ai_docstrings._internal.report import BuildReport, Reason, Status
-from mkdocs_ai_docstrings._internal.retry import RetryBudget, RetryPolicy
 from mkdocs_ai_docstrings._internal.secrets import seal_key
 from mkdocs_ai_docstrings._internal.settings import DEFAULT_API_VERSION, Settings
 from mkdocs_ai_docstrings._internal.shared_cache import open_cache, shared_cache_options
 from mkdocs_ai_docstrings._internal.tokens import estimate_counter, reservation_counter
+
+if TYPE_CHECKING:  # the client stack is imported when the first request needs it (see `BuildSession.client`)
+    from mkdocs_ai_docstrings._internal.client import ChatClient
+    from mkdocs_ai_docstrings._internal.monitor import Monitor
+    from mkdocs_ai_docstrings._internal.ratelimit import RateLimiter
+    from mkdocs_ai_docstrings._internal.retry import RetryBudget, RetryPolicy
 
 T = TypeVar("T")
 
@@ -101,41 +106,15 @@ class BuildSession:
                 lock_path if lock_path.is_absolute() else Path(config_dir) / lock_path, cache=self.cache
             )
         self.ledger = TokenLedger(settings.token_budget)
-        self.policy = RetryPolicy(
-            max_attempts=settings.max_attempts,
-            max_retry_after=settings.max_retry_after,
-            build_retry_cap=settings.build_retry_cap,
-        )
-        self.retry_budget = RetryBudget(self.policy.build_retry_cap)
-        self.limiter = RateLimiter(rpm=settings.rpm, tpm=settings.tpm)
         self.started = time.monotonic()
         """When the build started: `build_timeout` counts from here."""
-        self.monitor = Monitor(price=self.price)
-        """Every HTTP attempt of the build: latency percentiles, figures per module, the call log."""
-        self.client: ChatClient | None = None
-        if self.connection is not None and settings.enabled and not settings.dry_run and not self.frozen:
-            self.client = ChatClient(
-                self.connection,
-                settings,
-                ledger=self.ledger,
-                limiter=self.limiter,
-                policy=self.policy,
-                retry_budget=self.retry_budget,
-                pace_counter=self.estimate_counter,
-                started=self.started,
-                monitor=self.monitor,
-            )
-            log_path = call_log_path(settings.call_log, env, config_dir if config_dir is not None else self.base_dir)
-            if log_path is not None:
-                self.monitor.call_log = CallLog.open(
-                    log_path,
-                    provider=self.connection.provider,
-                    deployment=self.connection.deployment,
-                    model=self.connection.model,
-                    server=self.connection.where,
-                    prompts=settings.call_log_prompts,
-                    secrets=self.connection.secrets,
-                )
+        self._environ = env
+        self._config_dir = config_dir
+        self._wants_client = (
+            self.connection is not None and settings.enabled and not settings.dry_run and not self.frozen
+        )
+        self._client: ChatClient | None = None
+        self._client_stack: _ClientStack | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self.finished = False
@@ -146,6 +125,70 @@ class BuildSession:
     def can_generate(self) -> bool:
         """Whether requests may be sent this build."""
         return self.client is not None and self.client.stopped is None
+
+    @property
+    def client(self) -> ChatClient | None:
+        """The client, built when first asked for (`None` when this build sends nothing): a build served from the
+        lock file or the cache never imports the client stack."""
+        if self._client is None and self._wants_client:
+            self._client = self._build_client()
+        return self._client
+
+    @property
+    def limiter(self) -> RateLimiter:
+        """The build's pacing (requests and tokens per minute, learned from response headers)."""
+        return self._stack().limiter
+
+    @property
+    def policy(self) -> RetryPolicy:
+        """The build's retry rules."""
+        return self._stack().policy
+
+    @property
+    def retry_budget(self) -> RetryBudget:
+        """The retries left to the whole build."""
+        return self._stack().retry_budget
+
+    @property
+    def monitor(self) -> Monitor:
+        """Every HTTP attempt of the build: latency percentiles, figures per module, the call log."""
+        return self._stack().monitor
+
+    def _stack(self) -> _ClientStack:
+        if self._client_stack is None:
+            self._client_stack = _ClientStack.create(self.settings, self.price)
+        return self._client_stack
+
+    def _build_client(self) -> ChatClient:
+        from mkdocs_ai_docstrings._internal.client import ChatClient
+        from mkdocs_ai_docstrings._internal.monitor import CallLog, call_log_path
+
+        connection, settings = self.connection, self.settings
+        assert connection is not None
+        client = ChatClient(
+            connection,
+            settings,
+            ledger=self.ledger,
+            limiter=self.limiter,
+            policy=self.policy,
+            retry_budget=self.retry_budget,
+            pace_counter=self.estimate_counter,
+            started=self.started,
+            monitor=self.monitor,
+        )
+        base = self._config_dir if self._config_dir is not None else self.base_dir
+        log_path = call_log_path(settings.call_log, self._environ, base)
+        if log_path is not None:
+            self.monitor.call_log = CallLog.open(
+                log_path,
+                provider=connection.provider,
+                deployment=connection.deployment,
+                model=connection.model,
+                server=connection.where,
+                prompts=settings.call_log_prompts,
+                secrets=connection.secrets,
+            )
+        return client
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run `coroutine` on the session's own event loop thread (safe inside a running loop)."""
@@ -160,14 +203,15 @@ class BuildSession:
         if self.finished:
             return self.report
         if self._loop is not None:
-            if self.client is not None:
-                self.run(self.client.close())
+            if self._client is not None:
+                self.run(self._client.close())
             self._loop.call_soon_threadsafe(self._loop.stop)
             if self._thread is not None:
                 self._thread.join(timeout=10)
             self._loop.close()
             self._loop = None
-        self.monitor.close()
+        if self._client_stack is not None:
+            self._client_stack.monitor.close()
         self._fill(self.report)
         self._finish_lock()
         self.report.quality()
@@ -181,16 +225,17 @@ class BuildSession:
         outcomes = report.outcomes.values()
         totals.prompt_tokens = sum(o.prompt_tokens for o in outcomes)
         totals.completion_tokens = sum(o.completion_tokens for o in outcomes)
-        totals.total_tokens = self.ledger.spent if self.client else 0
-        totals.possibly_billed_tokens = self.ledger.possibly_billed if self.client else 0
+        client = self._client
+        totals.total_tokens = self.ledger.spent if client else 0
+        totals.possibly_billed_tokens = self.ledger.possibly_billed if client else 0
         totals.cost = estimate_cost(
             self.price, prompt_tokens=totals.prompt_tokens, completion_tokens=totals.completion_tokens
         )
         totals.budget_remaining = self.ledger.remaining
         totals.cache_hits = self.cache.stats.hits
         totals.cache_misses = self.cache.stats.misses
-        if self.client is not None:
-            stats = self.client.stats
+        if client is not None:
+            stats = client.stats
             totals.requests = stats.requests
             totals.retries = stats.retries
             totals.rate_limited = stats.rate_limited
@@ -199,11 +244,11 @@ class BuildSession:
             totals.connection_failures = stats.connection_failures
             totals.mean_latency_s = round(stats.latency_total / stats.requests, 3) if stats.requests else None
             totals.latency_p50_s, totals.latency_p95_s = self.monitor.percentiles()
-            if self.client.stopped:
-                report.notes.append(f"Requests stopped: {self.client.stopped}")
+            if client.stopped:
+                report.notes.append(f"Requests stopped: {client.stopped}")
         looked_up = totals.cache_hits + totals.cache_misses
         totals.cache_hit_rate = round(totals.cache_hits / looked_up, 4) if looked_up else None
-        report.modules = self.monitor.per_module()
+        report.modules = self._client_stack.monitor.per_module() if self._client_stack is not None else {}
         waiting = sum(1 for o in outcomes if o.status is Status.SKIPPED)
         if self.config_problem and waiting and not self.settings.dry_run:
             report.notes.append(
@@ -315,3 +360,31 @@ def cache_notes(cache: AnswerCache) -> list[str]:
             f"{stats.invalid} cached entr{'y' if stats.invalid == 1 else 'ies'} did not validate and were ignored."
         )
     return notes
+
+
+@dataclass
+class _ClientStack:
+    """What sending requests needs beside the client, built with it (or when a batch asks for it)."""
+
+    limiter: RateLimiter
+    policy: RetryPolicy
+    retry_budget: RetryBudget
+    monitor: Monitor
+
+    @classmethod
+    def create(cls, settings: Settings, price: Any) -> _ClientStack:
+        from mkdocs_ai_docstrings._internal.monitor import Monitor
+        from mkdocs_ai_docstrings._internal.ratelimit import RateLimiter
+        from mkdocs_ai_docstrings._internal.retry import RetryBudget, RetryPolicy
+
+        policy = RetryPolicy(
+            max_attempts=settings.max_attempts,
+            max_retry_after=settings.max_retry_after,
+            build_retry_cap=settings.build_retry_cap,
+        )
+        return cls(
+            limiter=RateLimiter(rpm=settings.rpm, tpm=settings.tpm),
+            policy=policy,
+            retry_budget=RetryBudget(policy.build_retry_cap),
+            monitor=Monitor(price=price),
+        )
