@@ -341,3 +341,18 @@ def test_without_a_sound_description_a_missing_member_in_the_summary_becomes_a_p
 
     assert fixed["summary"] == "Return True if flush_flag is set. Otherwise, it returns False."
     assert kinds(fixed, method) == []
+
+
+def test_a_continuation_is_never_promoted_to_summary_nor_left_after_the_sentence_it_continued(
+    pkg: griffe.Module,
+) -> None:
+    method = pkg["store.Store.is_empty"]
+    answer = {  # the real model's answer for attr's get_disabled, in this fixture's names
+        "summary": "Return False if `pkg.flush_flag` is not empty.",
+        "description": "It compares `pkg.flush_flag` with an empty list. Otherwise, it returns True.",
+    }
+
+    fixed, _ = drop_prose(answer, method)
+
+    assert fixed["summary"] == "Return False if flush_flag is not empty."
+    assert fixed["description"] == ""

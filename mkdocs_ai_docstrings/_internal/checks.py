@@ -638,7 +638,7 @@ def drop_prose(
             del fixed["returns"]
     if "unknown_member" in kinds:
         _summary_without_unknown(fixed, obj)
-        _map_prose(fixed, lambda text: " ".join(s for s in _sentences(text) if not _unknown_members(s, obj)))
+        _map_prose(fixed, lambda text: _without_unknown_members(text, obj))
     return fixed, problems
 
 
@@ -737,13 +737,24 @@ def _summary_without_unknown(answer: dict[str, Any], obj: griffe.Object) -> None
         return
     if not kept or (kept[0] != sentences[0] and _CONNECTIVE.match(kept[0])):
         description = _sentences(str(answer.get("description") or ""))
-        sound = [s for s in description if not _unknown_members(s, obj)]
+        sound = [s for s in description if not _unknown_members(s, obj) and not _CONNECTIVE.match(s)]
         if sound:
             kept = [sound[0]]
             answer["description"] = " ".join(s for s in description if s is not sound[0])
         else:
             kept = [_plain_names(s, _unknown_members(s, obj)) for s in sentences]
     answer["summary"] = " ".join(kept)
+
+
+def _without_unknown_members(text: str, obj: griffe.Object) -> str:
+    """`text` without its sentences naming a missing member, and without a sentence continuing a dropped one."""
+    kept: list[str] = []
+    dropped = False
+    for sentence in _sentences(text):
+        dropped = bool(_unknown_members(sentence, obj)) or (dropped and bool(_CONNECTIVE.match(sentence)))
+        if not dropped:
+            kept.append(sentence)
+    return " ".join(kept)
 
 
 def _plain_names(text: str, names: Sequence[str]) -> str:
