@@ -54,8 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         "quota_window_s": args.window,
         "server_rpm": args.rpm,
         "server_tpm": args.tpm,
-        "learned_rpm": session.limiter.rpm,
-        "learned_tpm": session.limiter.tpm,
+        "learned_rpm": session.stack.limiter.rpm,
+        "learned_tpm": session.stack.limiter.tpm,
         "elapsed_s": round(elapsed, 2),
         "floor_requests_s": round(len(answered) / args.rpm * 60, 2),
         "floor_tokens_s": round(charged / args.tpm * 60, 2),
@@ -67,9 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         "generated": counts["generated"],
         "failed": counts["failed"],
         "skipped": counts["skipped"],
-        "limiter_waits": session.limiter.stats.waits,
-        "limiter_wait_s": round(session.limiter.stats.total_wait_seconds, 1),
-        "limiter_pauses": session.limiter.stats.pauses,
+        "limiter_waits": session.stack.limiter.stats.waits,
+        "limiter_wait_s": round(session.stack.limiter.stats.total_wait_seconds, 1),
+        "limiter_pauses": session.stack.limiter.stats.pauses,
         "token_counter": report.token_counter,
     }
     for key, value in results.items():

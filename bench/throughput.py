@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     minimum = max(objects / args.rpm * 60, charged / args.tpm * 60)
     counts = report.counts()
     throttled = statuses.get(429, 0)
-    limiter = session.limiter.stats
+    limiter = session.stack.limiter.stats
     results = {
         "objects": objects,
         "quota_window_s": args.window,

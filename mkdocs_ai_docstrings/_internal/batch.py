@@ -172,9 +172,9 @@ class BatchRoute:
                 session.connection,
                 session.settings,
                 ledger=session.ledger,
-                limiter=session.limiter,
-                policy=session.policy,
-                retry_budget=session.retry_budget,
+                limiter=session.stack.limiter,
+                policy=session.stack.policy,
+                retry_budget=session.stack.retry_budget,
             )
         body = {"model": session.connection.deployment, **client.request_body(request.messages, request.schema)}
         self.on_plan(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import griffe
 
-from mkdocs_ai_docstrings._internal.facts import source_of
+from mkdocs_ai_docstrings._internal.facts import parameter_names, source_of
 from mkdocs_ai_docstrings._internal.mark import AI_LABEL
 from mkdocs_ai_docstrings._internal.sanitize import code_fence
 from mkdocs_ai_docstrings._internal.settings import SettingsError
@@ -423,19 +423,6 @@ def _short_constructor(cls: griffe.Object) -> str:
     return format_signature(cls).split("\n", 1)[0] + f"\n    def __init__({text})"
 
 
-def _takes_arguments(function: griffe.Object) -> bool:
-    """Whether a call of `function` passes anything (`self` and `cls` of a method not counted)."""
-    parameters = list(function.parameters) if function.is_function else []
-    if (
-        parameters
-        and function.parent is not None
-        and function.parent.is_class
-        and parameters[0].name in ("self", "cls")
-    ):
-        parameters = parameters[1:]
-    return bool(parameters)
-
-
 def example_messages(
     obj: griffe.Object, package: str, summary: str, parameters: str = "", *, brief: bool = False
 ) -> list[dict[str, str]]:
@@ -458,7 +445,7 @@ def example_messages(
     if parameters and not brief:
         lines.append("Parameters:\n" + "\n".join(parameters.splitlines()[:_EXAMPLE_PARAMETERS]))
     # The source shows what to pass; a class's signature, or a function taking no argument, needs none of it.
-    source = "" if brief or obj.is_class or not _takes_arguments(obj) else source_of(obj)
+    source = "" if brief or obj.is_class or not parameter_names(obj) else source_of(obj)
     if source and len(source) <= _EXAMPLE_SOURCE_CHARS:
         lines.append(_block("Source", source))
     task = f"The example starts with `{first}`"

@@ -135,26 +135,8 @@ class BuildSession:
         return self._client
 
     @property
-    def limiter(self) -> RateLimiter:
-        """The build's pacing (requests and tokens per minute, learned from response headers)."""
-        return self._stack().limiter
-
-    @property
-    def policy(self) -> RetryPolicy:
-        """The build's retry rules."""
-        return self._stack().policy
-
-    @property
-    def retry_budget(self) -> RetryBudget:
-        """The retries left to the whole build."""
-        return self._stack().retry_budget
-
-    @property
-    def monitor(self) -> Monitor:
-        """Every HTTP attempt of the build: latency percentiles, figures per module, the call log."""
-        return self._stack().monitor
-
-    def _stack(self) -> _ClientStack:
+    def stack(self) -> _ClientStack:
+        """Pacing, retry rules and budget, and the monitor of the build's requests, built on first use."""
         if self._client_stack is None:
             self._client_stack = _ClientStack.create(self.settings, self.price)
         return self._client_stack
@@ -165,21 +147,22 @@ class BuildSession:
 
         connection, settings = self.connection, self.settings
         assert connection is not None
+        stack = self.stack
         client = ChatClient(
             connection,
             settings,
             ledger=self.ledger,
-            limiter=self.limiter,
-            policy=self.policy,
-            retry_budget=self.retry_budget,
+            limiter=stack.limiter,
+            policy=stack.policy,
+            retry_budget=stack.retry_budget,
             pace_counter=self.estimate_counter,
             started=self.started,
-            monitor=self.monitor,
+            monitor=stack.monitor,
         )
         base = self._config_dir if self._config_dir is not None else self.base_dir
         log_path = call_log_path(settings.call_log, self._environ, base)
         if log_path is not None:
-            self.monitor.call_log = CallLog.open(
+            stack.monitor.call_log = CallLog.open(
                 log_path,
                 provider=connection.provider,
                 deployment=connection.deployment,
@@ -243,7 +226,7 @@ class BuildSession:
             totals.timeouts = stats.timeouts
             totals.connection_failures = stats.connection_failures
             totals.mean_latency_s = round(stats.latency_total / stats.requests, 3) if stats.requests else None
-            totals.latency_p50_s, totals.latency_p95_s = self.monitor.percentiles()
+            totals.latency_p50_s, totals.latency_p95_s = self.stack.monitor.percentiles()
             if client.stopped:
                 report.notes.append(f"Requests stopped: {client.stopped}")
         looked_up = totals.cache_hits + totals.cache_misses
