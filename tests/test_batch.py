@@ -132,11 +132,15 @@ def test_openai_and_the_extension_alone_billed_at_the_batch_price_with_the_live_
         return make_site(root, INDEPENDENT, PAGES, handler_options=extensions, plugins_order=("mkdocstrings",))
 
     site = extension_site(tmp_path / "batch")
-    env = build_env(None, tmp_path, OPENAI_API_KEY=TEST_KEY)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    env = build_env(None, tmp_path, OPENAI_API_KEY=TEST_KEY, TMPDIR=str(temp))
 
     submitted = batch(site, env, "submit")
     collected = batch(site, env, "collect")
     after = build(site, env, emulator=emulator)
+
+    assert list(temp.iterdir()) == []  # the extension's report is written before the temporary site is removed
 
     assert submitted.returncode == 0 and collected.returncode == 0, submitted.stderr + collected.stderr
     [batch_id] = emulator.batches

@@ -44,6 +44,7 @@ from mkdocs_ai_docstrings._internal.request import PreparedRequest
 from mkdocs_ai_docstrings._internal.secrets import scrub
 from mkdocs_ai_docstrings._internal.settings import Settings
 from mkdocs_ai_docstrings._internal.site_config import SiteConfig
+from mkdocs_ai_docstrings._internal.standalone import close_open_builds
 
 STATE_FILE = ".ai-docstrings-batch.json"
 """The batch's state, beside `mkdocs.yml`: its id and which object each request is for (data only, no secret)."""
@@ -337,7 +338,11 @@ def _connection(site: Site | SiteConfig) -> Connection:
 
 
 def _build(site: Site) -> None:
-    """Build the site (into its temporary site folder); a failure gate or strict error is reported, not raised."""
+    """Build the site (into its temporary site folder); a failure gate or strict error is reported, not raised.
+
+    The extension's builds end here, while the folder exists: ended later (when griffe's collection is freed, or
+    at exit), their report would recreate the removed temporary folder and leave it behind.
+    """
     from mkdocs.commands.build import build
     from mkdocs.exceptions import MkDocsException
 
@@ -345,6 +350,8 @@ def _build(site: Site) -> None:
         build(site.config)
     except MkDocsException as error:
         logging.getLogger("mkdocs_ai_docstrings").warning("the build reported: %s", error)
+    finally:
+        close_open_builds()
 
 
 def _state_path(site_config: str, state_file: str | None) -> Path:

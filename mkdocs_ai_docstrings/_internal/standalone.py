@@ -155,6 +155,12 @@ class StandaloneBuild:
                 _exit_non_zero_at_exit()
 
 
+def close_open_builds() -> None:
+    """End every build of this process not closed yet (a caller that removes the site folder after building)."""
+    for build in list(_OPEN):
+        build.close()
+
+
 _EXIT_REGISTERED: list[bool] = []
 
 
@@ -165,8 +171,7 @@ def _exit_non_zero_at_exit() -> None:
     _EXIT_REGISTERED.append(True)
 
     def _exit() -> None:
-        for build in list(_OPEN):  # registered last, run first: end the builds before leaving
-            build.close()
+        close_open_builds()  # registered last, run first: end the builds before leaving
         logging.shutdown()
         sys.stdout.flush()
         sys.stderr.flush()
@@ -237,8 +242,7 @@ def standalone_build(options: dict[str, Any], loader: Any) -> StandaloneBuild | 
         if key in _BUILDS:
             return _BUILDS[key]
     _ensure_log_output()
-    for previous in list(_OPEN):  # a new handler: the previous build of this process (`serve`) is over
-        previous.close()
+    close_open_builds()  # a new handler: the previous build of this process (`serve`) is over
     host = find_host(loader, start=sys._getframe(1))
     settings = _settings(options, host, id(key))
     if settings is None:
