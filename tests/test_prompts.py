@@ -277,6 +277,30 @@ def test_ai_docstrings_of_dependencies_generated_first_are_included(pkg: griffe.
     assert '"""Return y, written by a model."""' in callees
 
 
+def test_other_objects_docstrings_are_quoted_by_their_first_paragraph(pkg: griffe.Module) -> None:
+    long_doc = (
+        "Convert the box to a tuple\n    of its items.\n\nThe items keep their order.\n\n"
+        "Args:\n    x: The box.\n\nExamples:\n    ```python\n    helper(1)\n    ```"
+    )
+    for path in ("mod.helper", "mod.Box", "mod"):
+        pkg[path].docstring = griffe.Docstring(long_doc, parent=pkg[path])
+    inputs = put_inputs(pkg, generated_ok=frozenset({"pkg.mod.ai_helper"}))
+    sections = {section.name: section.text for section in build_sections(inputs)}
+    for name in ("callees", "class context", "module context"):
+        assert "Convert the box to a tuple of its items." in sections[name]  # the paragraph, on one line
+        assert "keep their order" not in sections[name] and "Args:" not in sections[name]
+        assert "helper(1)" not in sections[name]
+    ai_doc = "Return y.\n\nArgs:\n    y: A value.\n\nExamples:\n    ```python\n    ai_helper(2)\n    ```"
+    pkg["mod.ai_helper"].docstring.value = ai_doc
+    callees = {section.name: section.text for section in build_sections(inputs)}["callees"]
+    assert '"""Return y."""' in callees and "ai_helper(2)" not in callees
+    pkg["mod.helper"].docstring.value = "word " * 200
+    callees = {section.name: section.text for section in build_sections(inputs)}["callees"]
+    quoted = callees.split('"""')[1]
+    assert quoted.endswith(" ...") and 300 < len(quoted) < 420
+    assert "style examples" in sections and "Args:" in sections["style examples"]  # style examples stay whole
+
+
 def test_ai_docstrings_never_appear_in_a_module_outline(pkg: griffe.Module) -> None:
     module = pkg["mod"]
     sections = build_sections(ContextInputs(module, "x = 1\n", generated_ok=frozenset({"pkg.mod.ai_helper"})))

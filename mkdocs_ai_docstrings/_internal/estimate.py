@@ -30,6 +30,9 @@ EXPECTED_ANSWER_OVERHEAD = 5
 
 QUOTE_MARGIN = 2.0
 """Worst-case allowance for a quoted callee docstring, as a multiple of its expected size."""
+QUOTED_SUMMARY_TOKENS = 30
+"""Expected size of a quoted callee docstring: prompts quote its first paragraph (a summary sentence), at most
+the whole docstring."""
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from mkdocs_ai_docstrings._internal.sanitize import code_fence
 from mkdocs_ai_docstrings._internal.settings import SettingsError
 from mkdocs_ai_docstrings._internal.tokens import PromptSection, TokenCounter, fit_sections
 
-TEMPLATE_VERSION = "7"
+TEMPLATE_VERSION = "8"
 """Bump when the built-in templates change: it is part of every cache key."""
 
 SYSTEM_TEMPLATE = """\
@@ -266,6 +266,22 @@ def _summary_of(obj: griffe.Object, generated_ok: frozenset[str] = frozenset()) 
     return obj.docstring.value.strip()
 
 
+_QUOTE_CHARS = 400
+"""A docstring of another object is quoted by its first paragraph, cut to about this many characters."""
+
+
+def _quoted(doc: str) -> str:
+    """The first paragraph of `doc` on one line, cut at a word near `_QUOTE_CHARS`.
+
+    What another object does is context; its details, parameters and examples are its own page's and cost
+    tokens in every prompt that quotes it.
+    """
+    paragraph = " ".join(re.split(r"\n[ \t]*\n", doc.strip(), maxsplit=1)[0].split())
+    if len(paragraph) <= _QUOTE_CHARS:
+        return paragraph
+    return paragraph[:_QUOTE_CHARS].rsplit(" ", 1)[0] + " ..."
+
+
 def _module_outline(module: griffe.Object) -> str:
     lines = []
     for member in module.members.values():
@@ -310,7 +326,8 @@ def build_sections(inputs: ContextInputs) -> list[PromptSection]:
     elif inputs.source.strip():
         sections.append(PromptSection("target source", _block("Target source", inputs.source), 0))
     related = [
-        format_signature(other) + (f'\n    """{doc}"""' if (doc := _summary_of(other, inputs.generated_ok)) else "")
+        format_signature(other)
+        + (f'\n    """{_quoted(doc)}"""' if (doc := _summary_of(other, inputs.generated_ok)) else "")
         for other in [*inputs.callees, *inputs.bases]
     ]
     if related:
@@ -321,13 +338,11 @@ def build_sections(inputs: ContextInputs) -> list[PromptSection]:
     if parent is not None and parent.is_class:
         # The class line and its docstring: the constructor's signature is not the method's to document.
         line = format_signature(parent).split("\n", 1)[0]
-        text = line + (f'\n    """{_summary_of(parent)}"""' if _summary_of(parent) else "")
+        text = line + (f'\n    """{_quoted(doc)}"""' if (doc := _summary_of(parent)) else "")
         sections.append(PromptSection("class context", _block("Context: enclosing class", text), 2))
     module = obj.module if not obj.is_module else obj.parent
-    if module is not None and _summary_of(module):
-        sections.append(
-            PromptSection("module context", _block(f"Context: module {module.path}", _summary_of(module), ""), 2)
-        )
+    if module is not None and (doc := _summary_of(module)):
+        sections.append(PromptSection("module context", _block(f"Context: module {module.path}", _quoted(doc), ""), 2))
     examples = [f"{format_signature(other)}\n    '''\n{_summary_of(other)}\n    '''" for other in inputs.style_examples]
     if examples:
         sections.append(

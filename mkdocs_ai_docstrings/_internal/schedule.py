@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from mkdocs_ai_docstrings._internal.discovery import Candidate
-from mkdocs_ai_docstrings._internal.estimate import Estimate
+from mkdocs_ai_docstrings._internal.estimate import QUOTED_SUMMARY_TOKENS, Estimate
 from mkdocs_ai_docstrings._internal.jobs import Job
 from mkdocs_ai_docstrings._internal.lock import LockRecord
 from mkdocs_ai_docstrings._internal.request import PreparedRequest
@@ -166,8 +166,8 @@ def make_plan(session: BuildSession, pending: Sequence[Pending]) -> Plan:
     spent = ledger.committed + ledger.reserved
     listed: dict[str, Pending] = {}
     for item in pending:
-        # Callees listed before it are generated before it, and its prompt then quotes their docstrings.
-        quoted = [listed[dep].estimate.completion for dep in item.job.deps if dep in listed]
+        # Callees listed before it are generated before it, and its prompt then quotes their summaries.
+        quoted = [min(listed[dep].estimate.completion, QUOTED_SUMMARY_TOKENS) for dep in item.job.deps if dep in listed]
         cap = len(quoted) * session.settings.max_completion_tokens
         item.estimate = item.estimate.quoting(sum(quoted), cap, session.price)
         if ledger.budget is not None and spent + item.estimate.worst > ledger.budget:
