@@ -673,6 +673,9 @@ def test_plan_command_prints_a_table_and_a_total_and_sends_nothing(tmp_path: Pat
     shutil.copytree(EXAMPLE_SITE, site, ignore=shutil.ignore_patterns("site", ".cache", "__pycache__"))
     env = build_env(emulator, tmp_path)  # credentials are there: the plan must still not use them
     env.update({"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1"})
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    env["TMPDIR"] = str(temp)
     script = Path(sys.executable).with_name("mkdocs-ai-docstrings")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "mkdocs_ai_docstrings._internal.cli"]
 
@@ -688,6 +691,7 @@ def test_plan_command_prints_a_table_and_a_total_and_sends_nothing(tmp_path: Pat
 
     assert completed.returncode == 0, completed.stderr
     assert emulator.requests == []
+    assert list(temp.iterdir()) == []  # the plan's temporary site is gone, report and all
     lines = completed.stdout.splitlines()
     assert re.match(r"^object\s+kind\s+est\. tokens\s+status$", lines[0])
     rows = [line for line in lines[1:] if line.startswith("weatherkit")]

@@ -41,6 +41,8 @@ def plan(config_file: str, *, budget: int | None, as_json: bool) -> int:
     """Build the site into a temporary folder in plan mode and print what would be generated."""
     from mkdocs.commands.build import build
 
+    from mkdocs_ai_docstrings._internal.standalone import close_open_builds
+
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     with tempfile.TemporaryDirectory(prefix="ai-docstrings-plan-") as site_dir:
         config = _load(config_file, site_dir)
@@ -50,6 +52,7 @@ def plan(config_file: str, *, budget: int | None, as_json: bool) -> int:
             plugin_config["token_budget"] = budget
         build(config)
         report = json.loads((Path(site_dir) / (plugin_config.get("report_file") or "ai-docstrings.json")).read_text())
+        close_open_builds()  # while the folder exists: a build ended at exit would write into it again
     if as_json:
         print(json.dumps(report, indent=2))
         return 0
