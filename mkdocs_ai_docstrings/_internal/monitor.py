@@ -19,10 +19,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from mkdocs_ai_docstrings._internal.logger import logger
 from mkdocs_ai_docstrings._internal.prices import Price, estimate_cost
+
+if TYPE_CHECKING:
+    from mkdocs_ai_docstrings._internal.connection import Connection
 
 CALL_LOG_VARIABLE = "AI_DOCSTRINGS_CALL_LOG"
 """Environment variable naming the call log when the `call_log` option is not set."""
@@ -240,15 +243,25 @@ class CallLog:
         }
 
     @classmethod
-    def open(cls, path: Path, **options: Any) -> CallLog | None:
-        """Open `path` for appending; one warning and `None` when it cannot be written."""
+    def open(cls, path: Path, connection: Connection, *, prompts: bool = False) -> CallLog | None:
+        """Open `path` for appending the calls sent through `connection`; one warning and `None` when it cannot be
+        written."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             file = path.open("a", encoding="utf-8")
         except OSError as error:
             logger.warning("the call log %s cannot be written (%s): no call log this build", path, error.strerror)
             return None
-        return cls(file, path, **options)
+        return cls(
+            file,
+            path,
+            provider=connection.provider,
+            deployment=connection.deployment,
+            model=connection.model,
+            server=connection.where,
+            prompts=prompts,
+            secrets=connection.secrets,
+        )
 
     def record(self, attempt: Attempt, context: CallContext | None) -> dict[str, Any]:
         """The `LogsData` object of one attempt."""

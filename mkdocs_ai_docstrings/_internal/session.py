@@ -162,15 +162,7 @@ class BuildSession:
         base = self._config_dir if self._config_dir is not None else self.base_dir
         log_path = call_log_path(settings.call_log, self._environ, base)
         if log_path is not None:
-            stack.monitor.call_log = CallLog.open(
-                log_path,
-                provider=connection.provider,
-                deployment=connection.deployment,
-                model=connection.model,
-                server=connection.where,
-                prompts=settings.call_log_prompts,
-                secrets=connection.secrets,
-            )
+            stack.monitor.call_log = CallLog.open(log_path, connection, prompts=settings.call_log_prompts)
         return client
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
