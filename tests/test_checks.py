@@ -269,7 +269,7 @@ def test_completeness_counts_a_list_section_only_when_every_name_is_covered(pars
     answer["examples"] = ""
     answer["description"] = ""
     assert completeness(answer, code_facts(parse)) == (3, 6)
-    assert completeness(answer, code_facts(parse), public=False) == (3, 5)
+    assert completeness(answer, code_facts(parse), example_worth=False) == (3, 5)
 
 
 def test_completeness_of_a_class_and_of_a_generator() -> None:

@@ -552,6 +552,17 @@ def test_an_annotation_type_used_without_its_import_gets_it_without_a_repair() -
     assert with_imports(f"{first}\nprint(stem)", first, types) == f"{first}\nprint(stem)"
 
 
+def test_a_standard_library_module_used_without_its_import_is_imported_not_paid_a_repair() -> None:
+    first = "from pkg.core import load"
+
+    assert with_imports("print(load(json.dumps([1])))", first, {}) == (
+        f"{first}\nimport json\nprint(load(json.dumps([1])))"
+    )
+    assert with_imports("import json\nprint(load(json.dumps([1])))", first, {}).count("import json") == 1
+    assert with_imports("print(load(this))", first, {}) == f"{first}\nprint(load(this))"  # `import this` prints
+    assert with_imports("print(load(jsn.dumps([1])))", first, {}) == f"{first}\nprint(load(jsn.dumps([1])))"
+
+
 def test_an_example_repair_sends_the_failing_code_and_error_not_the_first_conversation_again(
     load: Callable[[], griffe.Module], tmp_path: Path
 ) -> None:
@@ -573,12 +584,25 @@ def test_an_example_repair_sends_the_failing_code_and_error_not_the_first_conver
 def test_no_example_request_where_an_example_cannot_be_worth_it() -> None:
     source = """\
 import abc
+import contextlib
 
 
 def public(x): ...
 
 
 def _helper(x): ...
+
+
+def version(): ...
+
+
+@contextlib.contextmanager
+def quiet():
+    yield
+
+
+def ticks():
+    yield 1
 
 
 class Shape(abc.ABC):
@@ -601,14 +625,16 @@ class Point:
     def __repr__(self): ...
 """
     with griffe.temporary_visited_module(source) as module:
-        worth = {path: worth_an_example(module[path]) for path in ("public", "Point", "Box.fill", "Shape")}
+        worth = {
+            path: worth_an_example(module[path]) for path in ("public", "Point", "Box.fill", "Shape", "quiet", "ticks")
+        }
         not_worth = {
             path: worth_an_example(module[path])
-            for path in ("_helper", "Shape.area", "Box.__repr__", "Box._grow", "_Hidden.run", "Box")
+            for path in ("_helper", "Shape.area", "Box.__repr__", "Box._grow", "_Hidden.run", "Box", "version")
         }
 
-    assert worth == {"public": True, "Point": True, "Box.fill": True, "Shape": True}
-    assert not any(not_worth.values()), "Box: the example of Box.fill makes a Box and shows what it is for"
+    assert all(worth.values()), worth  # quiet and ticks take no argument but are used in a block
+    assert not any(not_worth.values()), "Box: the example of Box.fill makes a Box; version(): print(version())"
 
 
 def test_a_private_helper_gets_its_docstring_without_an_example_request(tmp_path: Path) -> None:
@@ -625,6 +651,24 @@ def test_a_private_helper_gets_its_docstring_without_an_example_request(tmp_path
 
     assert report.outcomes["pkg.core._double"].status == "generated"
     assert example_requests == []
+
+
+def test_a_function_taking_no_argument_gets_no_example_request_and_is_complete_without_one(tmp_path: Path) -> None:
+    files = {
+        "__init__.py": '"""A package."""\n',
+        "core.py": '"""Core."""\n\n\ndef version() -> str:\n    return "1.0"\n',
+    }
+    with (
+        griffe.temporary_visited_package("pkg", files) as pkg,
+        AzureEmulator(api_key=API_KEY, answer=answering(GOOD)) as emu,
+    ):
+        report = build(pkg, emu, tmp_path)
+        example_requests = [r for r in emu.requests if is_example_request(r.body)]
+
+    outcome = report.outcomes["pkg.core.version"]
+    assert outcome.status == "generated"
+    assert example_requests == []  # its example would be `print(version())`
+    assert outcome.completeness is not None and outcome.completeness[0] == outcome.completeness[1]
 
 
 def test_a_line_break_inside_a_string_literal_is_read_as_the_escape_it_was() -> None:

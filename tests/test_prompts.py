@@ -351,7 +351,7 @@ def test_render_context_keeps_everything_that_fits_and_reports_cuts() -> None:
     assert "line 199" not in text
 
 
-def test_a_class_prompt_shows_public_method_signatures_and_cuts_private_helpers_and_long_values() -> None:
+def test_a_class_prompt_shows_public_method_signatures_names_special_methods_and_cuts_private_helpers() -> None:
     source = """\
 class Wrapper:
     width = 70
@@ -374,6 +374,10 @@ class Wrapper:
 
     def wrap(self, text: str) -> list[str]:
         return self._split(text)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: type[Any], handler: Callable[[Any], CoreSchema]) -> CoreSchema:
+        return handler(source)
 """
     with griffe.temporary_visited_module(source) as module:
         skeleton = class_skeleton(module["Wrapper"], "\n".join(source.splitlines()))
@@ -381,7 +385,9 @@ class Wrapper:
     assert "    width = 70\n    pattern = ...\n" in skeleton
     assert "self.width = width" in skeleton  # the constructor is kept whole
     assert "_split" not in skeleton and "_cached" not in skeleton and "@property" not in skeleton
-    assert "    def __len__(self): ...\n\n    def wrap(self, text: str) -> list[str]: ..." in skeleton
+    # Special methods are named, not shown: their signatures are the protocol's (or a framework's hook).
+    assert "    # special methods: __len__, __get_pydantic_core_schema__\n\n    def wrap(self, text: str)" in skeleton
+    assert "handler" not in skeleton and "@classmethod" not in skeleton
     assert "return" not in skeleton and "\n\n\n" not in skeleton
 
 

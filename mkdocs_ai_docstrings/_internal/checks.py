@@ -433,12 +433,13 @@ def _map_prose(answer: dict[str, Any], change: Callable[[str], str]) -> None:
             entry["description"] = change(entry["description"])
 
 
-def completeness(answer: Mapping[str, Any], facts: CodeFacts, *, public: bool = True) -> tuple[int, int]:
+def completeness(answer: Mapping[str, Any], facts: CodeFacts, *, example_worth: bool = True) -> tuple[int, int]:
     """Count the sections an answer has against those the code calls for: `(present, required)`.
 
     Required: a summary; a description for non-trivial objects (classes, modules, functions with parameters);
-    parameters, returns, yields, raises and attributes when the code has them; examples for public functions
-    and methods. A list section is present only when it documents every name the code has.
+    parameters, returns, yields, raises and attributes when the code has them; examples for functions and
+    methods whose example is worth having (`example_worth`, see `facts.worth_an_example`: not a private
+    helper's, not `print(version())`). A list section is present only when it documents every name the code has.
     """
     requirements: list[tuple[bool, bool]] = [
         (True, bool(str(answer.get("summary") or "").strip())),
@@ -448,7 +449,7 @@ def completeness(answer: Mapping[str, Any], facts: CodeFacts, *, public: bool = 
         ),
         (facts.returns_value, _described(answer.get("returns"))),
         (facts.is_generator, _described(answer.get("yields"))),
-        (facts.kind in ("function", "method") and public, bool(str(answer.get("examples") or "").strip())),
+        (facts.kind in ("function", "method") and example_worth, bool(str(answer.get("examples") or "").strip())),
     ]
     for section in _LIST_SECTIONS:
         expected = section.expected(facts)

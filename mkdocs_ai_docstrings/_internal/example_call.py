@@ -15,12 +15,12 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
+import sys
 from typing import Any
-
-import griffe
 
 from mkdocs_ai_docstrings._internal.client import CallFailure, parse_content
 from mkdocs_ai_docstrings._internal.examples import check_example, undefined_names
+from mkdocs_ai_docstrings._internal.facts import worth_an_example
 from mkdocs_ai_docstrings._internal.grounding import Attempt, example_runner
 from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext
 from mkdocs_ai_docstrings._internal.prompts import annotation_imports, example_import, example_messages
@@ -39,33 +39,6 @@ def wants_example(context: PackageContext, job: Job) -> bool:
         and not job.candidate.improve
         and worth_an_example(job.candidate.obj)
     )
-
-
-_NO_INSTANCE_BASES = frozenset({"ABC", "Protocol"})
-"""Bases of a class a method's example cannot make an instance of."""
-
-
-def worth_an_example(obj: griffe.Object) -> bool:
-    """Whether a usage example of `obj` can be worth a request: not a private or special helper (`_split`,
-    `__repr__`, or anything inside a private class), not a method of an abstract class or protocol (an
-    example cannot make the instance it needs), not a class with a public method worth an example (the
-    method's example makes the instance and shows what it is for; the class's would only make it). An example
-    left out is fine; a broken one is not.
-    """
-    if obj.is_class and any(
-        member.is_function and not member.is_alias and worth_an_example(member) for member in obj.members.values()
-    ):
-        return False
-    owner: griffe.Object | None = obj
-    while owner is not None and not owner.is_module:
-        if owner.name.startswith("_"):
-            return False
-        owner = owner.parent
-    parent = obj.parent
-    if obj.is_function and parent is not None and parent.is_class:
-        bases = {str(base).rsplit(".", 1)[-1].split("[", 1)[0] for base in parent.bases}
-        return not bases & _NO_INSTANCE_BASES
-    return True
 
 
 async def add_example(
@@ -120,12 +93,22 @@ async def add_example(
     return {**answer, "examples": ""}
 
 
+_NOT_IMPORTED = frozenset({"this", "antigravity", "__future__"})
+"""Standard library modules never imported for an example that reads their name (importing them does something)."""
+
+
 def with_imports(code: str, first: str, types: dict[str, str]) -> str:
     """`code` with the import lines it was told to use added where missing (not paid a repair for): the line
-    importing the target, and the line of each annotation type (`Path`) it uses without binding it."""
+    importing the target, the line of each annotation type (`Path`) it uses without binding it, and `import
+    json` for a standard library module it uses by name without importing it (a small model often does)."""
     lines = code.splitlines()
-    undefined = set(undefined_names(code)) if types else set()
+    undefined = undefined_names(code)
     added = [line for name, line in types.items() if line not in lines and name in undefined]
+    added += [
+        f"import {name}"
+        for name in undefined
+        if name in sys.stdlib_module_names and name not in _NOT_IMPORTED and name not in types
+    ]
     if first not in lines:
         added.insert(0, first)
     return "\n".join([*added, code]) if added else code

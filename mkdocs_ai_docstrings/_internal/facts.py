@@ -602,3 +602,42 @@ def _public_attributes(cls: griffe.Object) -> tuple[str, ...]:
 
 def _unique(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
+
+
+_NO_INSTANCE_BASES = frozenset({"ABC", "Protocol"})
+"""Bases of a class a method's example cannot make an instance of."""
+
+
+def worth_an_example(obj: griffe.Object) -> bool:
+    """Whether a usage example of `obj` can be worth a request: not a private or special helper (`_split`,
+    `__repr__`, or anything inside a private class), not a method of an abstract class or protocol (an
+    example cannot make the instance it needs), not a class with a public method worth an example (the
+    method's example makes the instance and shows what it is for; the class's would only make it), not a
+    module's function taking no argument that is only called (`print(f())` shows nothing). An example left
+    out is fine; a broken one is not.
+    """
+    if obj.is_class and any(
+        member.is_function and not member.is_alias and worth_an_example(member) for member in obj.members.values()
+    ):
+        return False
+    owner: griffe.Object | None = obj
+    while owner is not None and not owner.is_module:
+        if owner.name.startswith("_"):
+            return False
+        owner = owner.parent
+    parent = obj.parent
+    if obj.is_function and parent is not None and parent.is_class:
+        bases = {str(base).rsplit(".", 1)[-1].split("[", 1)[0] for base in parent.bases}
+        return not bases & _NO_INSTANCE_BASES
+    if obj.is_function and not parameter_names(obj):
+        return _used_in_a_block(obj)
+    return True
+
+
+def _used_in_a_block(function: griffe.Object) -> bool:
+    """Whether a function taking no argument is used other than called (`with f():`, `for x in f():`).
+
+    Otherwise its example would be `print(f())`, which says nothing the signature does not: not worth a request.
+    """
+    decorators = " ".join(str(decorator.value) for decorator in function.decorators)
+    return "contextmanager" in decorators or code_facts(function).is_generator

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mkdocs_ai_docstrings._internal.checks import completeness, drop_ungrounded, find_references
+from mkdocs_ai_docstrings._internal.facts import worth_an_example
 from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext, outcome
 from mkdocs_ai_docstrings._internal.lock import LockRecord, today
 from mkdocs_ai_docstrings._internal.mark import append_sections, attach_docstring
@@ -72,7 +73,9 @@ def publish(
         job,
         status,
         lock="written" if written else None,
-        completeness=None if job.candidate.improve else completeness(answer, job.facts, public=True),
+        completeness=None
+        if job.candidate.improve
+        else completeness(answer, job.facts, example_worth=worth_an_example(obj)),
         references=(len(references), len(references)),
         **fields,
     )
