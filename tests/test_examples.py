@@ -637,33 +637,28 @@ class Point:
     assert not any(not_worth.values()), "Box: the example of Box.fill makes a Box; version(): print(version())"
 
 
-def test_a_private_helper_gets_its_docstring_without_an_example_request(tmp_path: Path) -> None:
-    files = {
-        "__init__.py": '"""A package."""\n',
-        "core.py": '"""Core."""\n\n\ndef _double(x: int) -> int:\n    return 2 * x\n',
-    }
+def build_core(core: str, tmp_path: Path, **options: Any) -> tuple[BuildReport, list[dict]]:
+    """Build a package whose `core` module holds `core`; return the report and the example requests' bodies."""
+    files = {"__init__.py": '"""A package."""\n', "core.py": f'"""Core."""\n\n\n{core}'}
     with (
         griffe.temporary_visited_package("pkg", files) as pkg,
         AzureEmulator(api_key=API_KEY, answer=answering(GOOD)) as emu,
     ):
-        report = build(pkg, emu, tmp_path, include_private=True)
-        example_requests = [r for r in emu.requests if is_example_request(r.body)]
+        report = build(pkg, emu, tmp_path, **options)
+    return report, [r.body for r in emu.requests if is_example_request(r.body)]
+
+
+def test_a_private_helper_gets_its_docstring_without_an_example_request(tmp_path: Path) -> None:
+    report, example_requests = build_core(
+        "def _double(x: int) -> int:\n    return 2 * x\n", tmp_path, include_private=True
+    )
 
     assert report.outcomes["pkg.core._double"].status == "generated"
     assert example_requests == []
 
 
 def test_a_function_taking_no_argument_gets_no_example_request_and_is_complete_without_one(tmp_path: Path) -> None:
-    files = {
-        "__init__.py": '"""A package."""\n',
-        "core.py": '"""Core."""\n\n\ndef version() -> str:\n    return "1.0"\n',
-    }
-    with (
-        griffe.temporary_visited_package("pkg", files) as pkg,
-        AzureEmulator(api_key=API_KEY, answer=answering(GOOD)) as emu,
-    ):
-        report = build(pkg, emu, tmp_path)
-        example_requests = [r for r in emu.requests if is_example_request(r.body)]
+    report, example_requests = build_core('def version() -> str:\n    return "1.0"\n', tmp_path)
 
     outcome = report.outcomes["pkg.core.version"]
     assert outcome.status == "generated"
