@@ -231,13 +231,13 @@ def _tally_requests(breakdown: dict[str, list[int]]) -> None:
 
     original = call.ask
 
-    async def ask(context: Any, messages: list[dict[str, str]], request: Any, usage: dict[str, int]) -> Any:
+    async def ask(context: Any, messages: list[dict[str, str]], request: Any, usage: dict[str, int], *more: Any) -> Any:
         kind = "example" if request.schema is None else "docstring"  # the example request asks for plain text
         repair = len(messages) > len(request.messages) or "This example fails:" in messages[-1]["content"]
         kind += " repair" if repair else ""
         before = usage["prompt_tokens"], usage["completion_tokens"]
         try:
-            return await original(context, messages, request, usage)
+            return await original(context, messages, request, usage, *more)
         finally:
             row = breakdown.setdefault(kind, [0, 0, 0])
             row[0] += 1

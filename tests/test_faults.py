@@ -792,3 +792,44 @@ def test_an_answer_cut_off_after_its_last_field_is_published_without_a_retry(
     assert build.outcome().status == "generated"
     assert finish == ["length"]  # no retry
     assert any("cut off after its last field" in repair for repair in build.outcome().repairs)
+
+
+def test_an_answer_cut_off_inside_a_run_on_description_keeps_its_first_sentences_without_a_retry(
+    load: Callable[..., Any], tmp_path: Path
+) -> None:
+    def answer(body: dict) -> str:
+        value = {key: item for key, item in synthesize(request_schema(body)).items() if key != "description"}
+        run_on = "It returns the sum. It never fails. It is used in many places. " + "It also does more " * 2000
+        return json.dumps({**value, "description": run_on})  # a small model's description, never ending
+
+    pkg = load()
+    with AzureEmulator(api_key=API_KEY, answer=answer) as emu:
+        build = generate(pkg, emu, tmp_path, max_completion_tokens=1000)
+        finish = [r.response_body["choices"][0]["finish_reason"] for r in build.requests]
+
+    assert list(request_schema(build.requests[0].body)["properties"])[-1] == "description"  # asked for last
+    assert build.requests[0].body["max_tokens"] < 1000  # a first answer is capped at a few times its expected size
+    assert build.outcome().completion_tokens < 1000
+    assert build.outcome().status == "generated"
+    assert finish == ["length"]  # no retry
+    assert any("cut off inside its last text" in repair for repair in build.outcome().repairs)
+    docstring = member(pkg, TARGET).docstring
+    assert docstring is not None
+    assert "It returns the sum. It never fails." in docstring.value
+    assert "many places" not in docstring.value and "does more" not in docstring.value
+
+
+def test_an_answer_cut_off_before_its_fields_are_whole_is_retried_under_the_whole_cap(
+    load: Callable[..., Any], tmp_path: Path
+) -> None:
+    def answer(body: dict) -> str:
+        value = synthesize(request_schema(body))
+        return json.dumps({**value, "summary": "Add two numbers. " + "And more " * 2000})  # the summary runs on
+
+    with AzureEmulator(api_key=API_KEY, answer=answer) as emu:
+        build = generate(load(), emu, tmp_path, max_completion_tokens=1000)
+        caps = [r.body["max_tokens"] for r in build.requests]
+
+    assert build.outcome().status == "failed"
+    assert build.outcome().reason == "truncated: the answer hit max_completion_tokens (1000)"
+    assert caps[0] < 1000 and caps[1] == 1000

@@ -31,6 +31,7 @@ from mkdocs_ai_docstrings._internal.call import accept_answer
 from mkdocs_ai_docstrings._internal.client import CallFailure, ChatResponse, read_completion
 from mkdocs_ai_docstrings._internal.connection import Connection, resolve_connection
 from mkdocs_ai_docstrings._internal.errors import ConfigurationError, SettingsError
+from mkdocs_ai_docstrings._internal.estimate import first_answer_cap
 from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext, answer_route, outcome
 from mkdocs_ai_docstrings._internal.prices import (
     BATCH_PRICE_FACTOR,
@@ -177,7 +178,11 @@ class BatchRoute:
                 policy=session.stack.policy,
                 retry_budget=session.stack.retry_budget,
             )
-        body = {"model": session.connection.deployment, **client.request_body(request.messages, request.schema)}
+        cap = first_answer_cap(request.schema, session.settings.max_completion_tokens)  # the live first request's
+        body = {
+            "model": session.connection.deployment,
+            **client.request_body(request.messages, request.schema, None, cap),
+        }
         self.on_plan(
             PlannedRequest(
                 key=request.key,
@@ -210,7 +215,7 @@ class BatchRoute:
         if response.refusal:
             return self._left(job, request, f"refused: {response.refusal[:200]}")
         if response.finish_reason == "length":
-            return self._left(job, request, "truncated: the answer hit max_completion_tokens")
+            return self._left(job, request, "truncated: the answer hit its output cap")
         usage = {"prompt_tokens": response.prompt_tokens, "completion_tokens": response.completion_tokens}
         # Judged as a live first answer: one a retry could fix is left to the live path, which can retry.
         result = await accept_answer(context, job, request, response.content or "", usage)

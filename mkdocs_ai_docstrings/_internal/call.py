@@ -4,10 +4,12 @@ the example request."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from mkdocs_ai_docstrings._internal.client import CallFailure, CallTally, ChatResponse, parse_content
+from mkdocs_ai_docstrings._internal.estimate import first_answer_cap
 from mkdocs_ai_docstrings._internal.example_call import add_example
 from mkdocs_ai_docstrings._internal.grounding import Attempt, judge
 from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext, outcome
@@ -19,9 +21,14 @@ from mkdocs_ai_docstrings._internal.schema import from_wire
 
 
 async def ask(
-    context: PackageContext, messages: list[dict[str, str]], request: PreparedRequest, usage: dict[str, int]
+    context: PackageContext,
+    messages: list[dict[str, str]],
+    request: PreparedRequest,
+    usage: dict[str, int],
+    max_tokens: int | None = None,
 ) -> ChatResponse:
-    """One call through the client, sizing the reservation for the output mode in use."""
+    """One call through the client, sizing the reservation for the output mode in use; `max_tokens` caps the
+    answer below `max_completion_tokens`."""
     session = context.session
     client = session.client
     assert client is not None
@@ -32,7 +39,7 @@ async def ask(
 
     tally = CallTally()
     try:
-        response = await client.complete(messages, schema, prompt_tokens, tally)
+        response = await client.complete(messages, schema, prompt_tokens, tally, max_tokens)
     finally:
         usage["requests"] += tally.requests
         usage["possibly_billed_tokens"] += tally.possibly_billed
@@ -61,8 +68,11 @@ async def generate(context: PackageContext, job: Job, request: PreparedRequest, 
 
     for round_ in range(2):
         last = round_ == 1
+        cap = (
+            settings.max_completion_tokens if last else first_answer_cap(request.schema, settings.max_completion_tokens)
+        )
         try:
-            response = await ask(context, conversation, request, usage)
+            response = await ask(context, conversation, request, usage, cap)
         except CallFailure as error:
             budget = error.kind == "budget"
             reason = Reason.BUDGET if budget else f"{error.kind.replace('_', ' ')}: {error.message}"
@@ -77,17 +87,25 @@ async def generate(context: PackageContext, job: Job, request: PreparedRequest, 
             failure = f"refused: {response.refusal[:200]}"
             feedback = "Please document the target object: a factual description of what the code does."
         elif response.finish_reason == "length":
-            failure = f"truncated: the answer hit max_completion_tokens ({settings.max_completion_tokens})"
+            failure = (
+                f"truncated: the answer hit max_completion_tokens ({cap})"
+                if cap == settings.max_completion_tokens
+                else f"truncated: the answer hit the first answer's cap ({cap} tokens)"
+            )
             feedback = (
-                f"Your answer was cut off at {settings.max_completion_tokens} tokens. Answer again with the same JSON "
+                f"Your answer was cut off at {cap} tokens. Answer again with the same JSON "
                 "keys, much shorter: one sentence for the description, at most ten words for each parameter, "
                 "attribute or exception entry."
             )
             whole = from_wire(closed_prefix(response.content))
-            if whole is not None:  # every field was complete: the model ran on (e.g. whitespace) after the last
+            if whole is not None:  # the model ran on (whitespace, a description) after or inside its last field
                 verdict = await judge(context, job, request, whole, attempt)
                 if verdict.problems is None:
-                    repairs.append("cut off after its last field: published the complete answer")
+                    repairs.append(
+                        "cut off after its last field: published the complete answer"
+                        if _closed(response.content.rstrip().rstrip(",").rstrip()) is not None
+                        else "cut off inside its last text: kept its first whole sentences"
+                    )
                     return await accepted(verdict.answer)
         else:
             try:
@@ -160,19 +178,58 @@ async def accept_answer(
 
 
 def closed_prefix(content: str) -> Any | None:
-    """The JSON object a cut-off answer holds when only closing brackets are missing, else `None`.
-
-    No string is ever closed: a value cut mid-sentence is not completed, the answer is then not valid.
+    """The JSON object a cut-off answer holds, else `None`: closed where only closing brackets are missing, or,
+    when it was cut inside a text value (a small model's description running on until the token limit), with that
+    value kept to its first `_KEPT_SENTENCES` whole sentences. A value cut before its first sentence ended, or a
+    cut key, is not kept; the schema check then decides whether what is left is a whole answer.
     """
     text = content.rstrip().rstrip(",").rstrip()
     if not text.startswith("{"):
         return None
+    value = _closed(text)
+    if value is None:
+        value = _closed(_cut_string_closed(content) or "")
+    return value if isinstance(value, dict) else None
+
+
+_KEPT_SENTENCES = 2
+"""Whole sentences kept of a text value an answer was cut inside (the prompt asks for one)."""
+
+_SENTENCE_ENDS = re.compile(r"[.!?](?=\s)")
+
+
+def _closed(text: str) -> Any | None:
     closers = [""] + [a + b + c for c in ("", "}", "]") for b in ("", "}", "]") for a in ("}", "]")]
     for closer in dict.fromkeys(closers):
         try:
-            value = json.loads(text + closer)
+            return json.loads(text + closer)
         except ValueError:
             continue
-        if isinstance(value, dict):
-            return value
     return None
+
+
+def _cut_string_closed(content: str) -> str | None:
+    """`content` cut inside a string value, ended after that value's first whole sentences, brackets closed."""
+    stack: list[str] = []
+    start = -1  # where the open string's text starts, when the content ends inside one
+    escaped = False
+    for index, char in enumerate(content):
+        if start >= 0:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                start = -1
+        elif char == '"':
+            start = index + 1
+        elif char in "{[":
+            stack.append("}" if char == "{" else "]")
+        elif char in "}]" and stack:
+            stack.pop()
+    if start < 0 or not content[: start - 1].rstrip().endswith(":"):
+        return None  # not cut inside a value (a cut key or number is not kept)
+    ends = [m.end() for m in _SENTENCE_ENDS.finditer(content[start:] + " ")][:_KEPT_SENTENCES]
+    if not ends:
+        return None
+    return content[: start + ends[-1]] + '"' + "".join(reversed(stack))

@@ -298,14 +298,23 @@ class ChatClient:
         return wire_format(schema, mode or self.mode)
 
     def request_body(
-        self, messages: list[dict[str, str]], schema: Mapping[str, Any] | None, mode: str | None = None
+        self,
+        messages: list[dict[str, str]],
+        schema: Mapping[str, Any] | None,
+        mode: str | None = None,
+        max_tokens: int | None = None,
     ) -> dict[str, Any]:
-        """The full request body (without the model), as sent."""
+        """The full request body (without the model), as sent.
+
+        `max_tokens` lowers the output cap below `max_completion_tokens` for this request, except for a reasoning
+        model (its cap also counts the reasoning it does before answering).
+        """
         body: dict[str, Any] = {"messages": messages, **self.wire_format(schema, mode)}
+        cap = self.settings.max_completion_tokens
         if _REASONING_MODELS.match(self.connection.model):
-            body["max_completion_tokens"] = self.settings.max_completion_tokens
+            body["max_completion_tokens"] = cap
         else:
-            body["max_tokens"] = self.settings.max_completion_tokens
+            body["max_tokens"] = min(cap, max_tokens or cap)
             body["temperature"] = self.settings.temperature
         return body
 
@@ -325,12 +334,14 @@ class ChatClient:
         schema: Mapping[str, Any] | None,
         prompt_tokens: Callable[[str], int],
         tally: CallTally | None = None,
+        max_tokens: int | None = None,
     ) -> ChatResponse:
         """Send one request, structured by `schema` (`None`: a plain-text answer), retrying what can be retried.
 
         `prompt_tokens(mode)` counts the prompt locally in an output mode (messages and the schema or tool); the
-        reservation adds the server's learned counting and `max_completion_tokens`. `tally`, when given, is
-        increased for every HTTP request sent and every token possibly billed.
+        reservation adds the server's learned counting and `max_completion_tokens` (also when `max_tokens` caps
+        this answer lower: see `request_body`). `tally`, when given, is increased for every HTTP request sent and
+        every token possibly billed.
 
         Raises:
             CallFailure: When no usable response could be had; `kind` says why.
@@ -338,14 +349,16 @@ class ChatClient:
         tally = tally if tally is not None else CallTally()
         if schema is None:  # plain text: no output mode to negotiate
             try:
-                return await self._complete_in_mode(messages, None, TEXT_MODE, prompt_tokens(TEXT_MODE), tally)
+                return await self._complete_in_mode(
+                    messages, None, TEXT_MODE, prompt_tokens(TEXT_MODE), tally, max_tokens
+                )
             except UnsupportedMode as error:
                 raise CallFailure("bad_request", str(error)) from None
         modes = ["json_schema", "tool", "json_object"] if self.settings.output_mode == "auto" else [self.mode]
         while True:
             mode = self.mode
             try:
-                return await self._complete_in_mode(messages, schema, mode, prompt_tokens(mode), tally)
+                return await self._complete_in_mode(messages, schema, mode, prompt_tokens(mode), tally, max_tokens)
             except UnsupportedMode as error:
                 # Compare and advance: only the request that saw the current mode fail moves it on; a request that
                 # failed in a mode already left behind retries in the mode now current.
@@ -364,6 +377,7 @@ class ChatClient:
         mode: str,
         local_prompt: int,
         tally: CallTally,
+        max_tokens: int | None = None,
     ) -> ChatResponse:
         attempt = 0
         secrets = self.connection.secrets
@@ -412,7 +426,8 @@ class ChatClient:
                     budget_left = self.deadline - time.monotonic()
                     limit = min(self.settings.request_timeout, budget_left)
                     response = await asyncio.wait_for(
-                        self._send(messages, schema, mode, reservation, local_prompt), timeout=max(limit, 0.001)
+                        self._send(messages, schema, mode, reservation, local_prompt, max_tokens),
+                        timeout=max(limit, 0.001),
                     )
                 finally:
                     self._in_flight -= 1
@@ -590,9 +605,10 @@ class ChatClient:
         mode: str,
         reservation: Reservation,
         local_prompt: int,
+        max_tokens: int | None = None,
     ) -> ChatResponse:
         raw = await self._client().chat.completions.with_raw_response.create(
-            model=self.connection.deployment, **self.request_body(messages, schema, mode)
+            model=self.connection.deployment, **self.request_body(messages, schema, mode, max_tokens)
         )
         self.limiter.observe_headers(raw.headers)
         try:

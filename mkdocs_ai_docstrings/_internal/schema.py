@@ -7,7 +7,7 @@ from typing import Any
 
 from mkdocs_ai_docstrings._internal.facts import CodeFacts
 
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 """Bump when the schema's shape changes: it is part of every cache key."""
 
 SCHEMA_NAME = "docstring"
@@ -45,15 +45,12 @@ def _single(description: str) -> dict[str, Any]:
 
 
 def answer_schema(facts: CodeFacts) -> dict[str, Any]:
-    """Build the schema for one object: parameter, exception and attribute names are enums of the real ones."""
+    """Build the schema for one object: parameter, exception and attribute names are enums of the real ones, the
+    description last."""
     properties: dict[str, Any] = {
         "summary": {
             "type": "string",
             "description": "One sentence saying what the object does or is, not restating its name.",
-        },
-        "description": {
-            "type": "string",
-            "description": "Further explanation (behaviour, caveats); empty string when the summary says it all.",
         },
     }
     if facts.parameters:
@@ -69,6 +66,12 @@ def answer_schema(facts: CodeFacts) -> dict[str, Any]:
     if facts.attributes:
         properties["attributes"] = _named_items("name", facts.attributes)
         properties["attributes"]["description"] = "One entry for each public attribute."
+    # Last: a small model's description can run on until the token limit; every other field is whole by then,
+    # and a cut description is kept to its first sentences (`call.closed_prefix`) instead of paying a retry.
+    properties["description"] = {
+        "type": "string",
+        "description": "Further explanation (behaviour, caveats); empty string when the summary says it all.",
+    }
     return {
         "type": "object",
         "properties": properties,
