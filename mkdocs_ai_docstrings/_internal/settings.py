@@ -64,7 +64,7 @@ class Settings:
     temperature: float = 0.0
     """Sampling temperature; 0 gives the most repeatable answers."""
     max_completion_tokens: int = 700
-    """Output cap per request."""
+    """Output cap per request (a first docstring request is capped lower, near its expected size)."""
     max_input_tokens: int = 2500
     """Prompt cap per object; larger prompts are truncated by priority."""
     token_budget: int | None = None
