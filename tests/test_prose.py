@@ -356,3 +356,50 @@ def test_a_continuation_is_never_promoted_to_summary_nor_left_after_the_sentence
 
     assert fixed["summary"] == "Return False if flush_flag is not empty."
     assert fixed["description"] == ""
+
+
+@pytest.mark.parametrize(
+    ("answer", "summary"),
+    [
+        (  # the real model's answer for pygments' Future.get, in this fixture's names
+            {
+                "summary": "The `Store` class in `pkg.store` has a method `is_empty` that returns a bool.",
+                "description": "The `Store` class has a method `is_empty`. Check whether the store holds no item.",
+            },
+            "Check whether the store holds no item.",
+        ),
+        (
+            {
+                "summary": "The `Store` class in `pkg.store` has a method `is_empty`.",
+                "returns": {"description": "True when the store holds no item."},
+            },
+            "Return True when the store holds no item.",
+        ),
+        (
+            {
+                "summary": "The `Store` class in `pkg.store` has a method `is_empty`.",
+                "returns": {"description": "A flag telling whether the store is empty."},
+            },
+            "Return a flag telling whether the store is empty.",
+        ),
+    ],
+)
+def test_a_summary_naming_its_object_past_its_start_is_replaced_by_a_sound_sentence_of_another_field(
+    pkg: griffe.Module, answer: dict[str, Any], summary: str
+) -> None:
+    method = pkg["store.Store.is_empty"]
+
+    fixed, problems = drop_prose(answer, method)
+
+    assert problems and fixed["summary"] == summary
+    assert "summary_path" not in kinds(fixed, method) and "summary_restates_name" not in kinds(fixed, method)
+
+
+def test_a_summary_naming_its_object_stays_when_no_other_field_has_a_sound_sentence(pkg: griffe.Module) -> None:
+    method = pkg["store.Store.is_empty"]
+    answer = {"summary": "The `Store` class has a method `is_empty`.", "description": "See `is_empty`."}
+
+    fixed, _ = drop_prose(answer, method)
+
+    assert fixed["description"] == "See `is_empty`."
+    assert "is_empty" in fixed["summary"]

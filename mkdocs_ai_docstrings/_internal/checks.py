@@ -605,6 +605,8 @@ def drop_prose(
     original = str(fixed.get("summary") or "")
     if kinds & {"summary_path", "summary_restates_name"}:
         fixed["summary"] = _unname_summary(original, target, paths)
+        if _names_itself(fixed["summary"], target, paths):
+            _summary_from_other_fields(fixed, target, paths)
     if "repeated_summary" in kinds:
         fixed["description"] = " ".join(
             s
@@ -745,6 +747,49 @@ def _summary_without_unknown(answer: dict[str, Any], obj: griffe.Object) -> None
         else:
             kept = [_plain_names(s, _unknown_members(s, obj)) for s in sentences]
     answer["summary"] = " ".join(kept)
+
+
+def _names_itself(summary: str, target: griffe.Object, paths: Sequence[str]) -> bool:
+    return _path_in(summary, target, paths) or _restates_name(summary, target.name)
+
+
+_ARTICLE = re.compile(r"(?:[Aa]n?|[Tt]he)\b")
+_CONSTANT = re.compile(r"(?:True|False|None)\b")
+_LEAD_INS = {"returns": "Return", "yields": "Yield"}
+"""How a return or yield text becomes a summary: "A list of names." -> "Return a list of names."."""
+
+
+def _summary_from_other_fields(answer: dict[str, Any], target: griffe.Object, paths: Sequence[str]) -> None:
+    """Replace a summary that still names its object where the name is not at its start ("The `Future` class has a
+    method `get` that raises …") by the first sound sentence of the description, else of the return, yield or
+    exception texts; without one, the summary stays as it is (the report counts it)."""
+
+    def sound(sentence: str) -> bool:
+        return (
+            len(_WORD.findall(sentence.lower())) >= 3
+            and not _CONNECTIVE.match(sentence)
+            and not _names_itself(sentence, target, paths)
+            and not is_restatement(sentence, target.name)
+        )
+
+    description = _sentences(str(answer.get("description") or ""))
+    found = next((s for s in description if sound(s)), None)
+    if found is not None:
+        answer["summary"] = found
+        answer["description"] = " ".join(s for s in description if s is not found)
+        return
+    texts = [(key, answer.get(key)) for key in _LEAD_INS]
+    texts += [("raises", item) for item in answer.get("raises") or []]
+    for key, value in texts:
+        first = next(iter(_sentences(str(value.get("description") or ""))), "") if isinstance(value, dict) else ""
+        if first and sound(first):
+            lead = _LEAD_INS.get(key)
+            if lead and _ARTICLE.match(first):
+                first = f"{lead} {first[:1].lower()}{first[1:]}"
+            elif lead and _CONSTANT.match(first):
+                first = f"{lead} {first}"
+            answer["summary"] = first
+            return
 
 
 def _without_unknown_members(text: str, obj: griffe.Object) -> str:
