@@ -819,6 +819,25 @@ def test_an_answer_cut_off_inside_a_run_on_description_keeps_its_first_sentences
     assert "many places" not in docstring.value and "does more" not in docstring.value
 
 
+def test_an_answer_cut_off_before_its_description_s_first_sentence_ended_is_published_without_it(
+    load: Callable[..., Any], tmp_path: Path
+) -> None:
+    def answer(body: dict) -> str:
+        value = {key: item for key, item in synthesize(request_schema(body)).items() if key != "description"}
+        return json.dumps({**value, "description": "It also does more " * 2000})  # no sentence ever ends
+
+    pkg = load()
+    with AzureEmulator(api_key=API_KEY, answer=answer) as emu:
+        build = generate(pkg, emu, tmp_path, max_completion_tokens=1000)
+        finish = [r.response_body["choices"][0]["finish_reason"] for r in build.requests]
+
+    assert build.outcome().status == "generated"
+    assert finish == ["length"]  # no retry
+    docstring = member(pkg, TARGET).docstring
+    assert docstring is not None
+    assert "does more" not in docstring.value
+
+
 def test_an_answer_cut_off_before_its_fields_are_whole_is_retried_under_the_whole_cap(
     load: Callable[..., Any], tmp_path: Path
 ) -> None:

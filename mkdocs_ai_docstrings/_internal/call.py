@@ -104,7 +104,7 @@ async def generate(context: PackageContext, job: Job, request: PreparedRequest, 
                     repairs.append(
                         "cut off after its last field: published the complete answer"
                         if _closed(response.content.rstrip().rstrip(",").rstrip()) is not None
-                        else "cut off inside its last text: kept its first whole sentences"
+                        else "cut off inside its last text: kept its first whole sentences, if any"
                     )
                     return await accepted(verdict.answer)
         else:
@@ -180,8 +180,9 @@ async def accept_answer(
 def closed_prefix(content: str) -> Any | None:
     """The JSON object a cut-off answer holds, else `None`: closed where only closing brackets are missing, or,
     when it was cut inside a text value (a small model's description running on until the token limit), with that
-    value kept to its first `_KEPT_SENTENCES` whole sentences. A value cut before its first sentence ended, or a
-    cut key, is not kept; the schema check then decides whether what is left is a whole answer.
+    value kept to its first `_KEPT_SENTENCES` whole sentences, or empty when it was cut before its first sentence
+    ended (an empty description is a whole answer; an empty summary or entry fails the checks and is asked again).
+    A cut key or number is not kept; the schema check then decides whether what is left is a whole answer.
     """
     text = content.rstrip().rstrip(",").rstrip()
     if not text.startswith("{"):
@@ -209,7 +210,7 @@ def _closed(text: str) -> Any | None:
 
 
 def _cut_string_closed(content: str) -> str | None:
-    """`content` cut inside a string value, ended after that value's first whole sentences, brackets closed."""
+    """`content` cut inside a string value, ended after that value's first whole sentences (or none), brackets closed."""
     stack: list[str] = []
     start = -1  # where the open string's text starts, when the content ends inside one
     escaped = False
@@ -230,6 +231,5 @@ def _cut_string_closed(content: str) -> str | None:
     if start < 0 or not content[: start - 1].rstrip().endswith(":"):
         return None  # not cut inside a value (a cut key or number is not kept)
     ends = [m.end() for m in _SENTENCE_ENDS.finditer(content[start:] + " ")][:_KEPT_SENTENCES]
-    if not ends:
-        return None
-    return content[: start + ends[-1]] + '"' + "".join(reversed(stack))
+    kept = ends[-1] if ends else 0  # cut before its first sentence ended: the value is kept empty
+    return content[: start + kept] + '"' + "".join(reversed(stack))
