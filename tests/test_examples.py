@@ -623,6 +623,16 @@ class _Hidden:
 
 class Point:
     def __repr__(self): ...
+
+
+def stub(text):
+    raise NotImplementedError("a subclass says how")
+
+
+class Reader:
+    def read(self, size):
+        "Read."
+        raise NotImplementedError
 """
     with griffe.temporary_visited_module(source) as module:
         worth = {
@@ -630,11 +640,16 @@ class Point:
         }
         not_worth = {
             path: worth_an_example(module[path])
-            for path in ("_helper", "Shape.area", "Box.__repr__", "Box._grow", "_Hidden.run", "Box", "version")
+            for path in (
+                *("_helper", "Shape.area", "Box.__repr__", "Box._grow", "_Hidden.run", "Box", "version"),
+                *("stub", "Reader.read"),
+            )
         }
 
     assert all(worth.values()), worth  # quiet and ticks take no argument but are used in a block
-    assert not any(not_worth.values()), "Box: the example of Box.fill makes a Box; version(): print(version())"
+    assert not any(not_worth.values()), (
+        "Box: the example of Box.fill makes a Box; version(): print(version()); stub, Reader.read: only raise"
+    )
 
 
 def build_core(core: str, tmp_path: Path, **options: Any) -> tuple[BuildReport, list[dict]]:

@@ -15,6 +15,7 @@ import ast
 import builtins
 import functools
 import re
+import textwrap
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -613,8 +614,9 @@ def worth_an_example(obj: griffe.Object) -> bool:
     `__repr__`, or anything inside a private class), not a method of an abstract class or protocol (an
     example cannot make the instance it needs), not a class with a public method worth an example (the
     method's example makes the instance and shows what it is for; the class's would only make it), not a
-    module's function taking no argument that is only called (`print(f())` shows nothing). An example left
-    out is fine; a broken one is not.
+    module's function taking no argument that is only called (`print(f())` shows nothing), not a function whose
+    body only raises (`raise NotImplementedError`: its example could only show the error). An example left out
+    is fine; a broken one is not.
     """
     if obj.is_class and any(
         member.is_function and not member.is_alias and worth_an_example(member) for member in obj.members.values()
@@ -625,6 +627,8 @@ def worth_an_example(obj: griffe.Object) -> bool:
         if owner.name.startswith("_"):
             return False
         owner = owner.parent
+    if obj.is_function and _only_raises(obj):
+        return False
     parent = obj.parent
     if obj.is_function and parent is not None and parent.is_class:
         bases = {str(base).rsplit(".", 1)[-1].split("[", 1)[0] for base in parent.bases}
@@ -632,6 +636,19 @@ def worth_an_example(obj: griffe.Object) -> bool:
     if obj.is_function and not parameter_names(obj):
         return _used_in_a_block(obj)
     return True
+
+
+def _only_raises(function: griffe.Object) -> bool:
+    """Whether the body of `function` is one `raise` statement (a docstring aside)."""
+    try:
+        tree = ast.parse(textwrap.dedent(function.source))
+    except (SyntaxError, ValueError, OSError, AttributeError):
+        return False
+    node = tree.body[0] if tree.body else None
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    body = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    return len(body) == 1 and isinstance(body[0], ast.Raise)
 
 
 def _used_in_a_block(function: griffe.Object) -> bool:
