@@ -524,6 +524,7 @@ class Color:
         assert "## Source" in prompt("Color.mix") and "return self.value + other" in prompt("Color.mix")
         assert "## Source" in prompt("Color.parse")  # `cls` is not counted, `text` is
         assert "def as_hex(self) -> str" in prompt("Color.as_hex")
+        assert "## Signature" in prompt("Color.as_hex") and "## Signature" not in prompt("Color.mix")  # not twice
 
 
 def test_a_class_s_example_request_lists_its_public_methods(package: griffe.Module) -> None:

@@ -459,14 +459,21 @@ def _short_constructor(cls: griffe.Object) -> str:
 def example_messages(
     obj: griffe.Object, package: str, summary: str, parameters: str = "", *, brief: bool = False
 ) -> list[dict[str, str]]:
-    """The messages of an example request: signature, accepted summary and parameter texts, source, import line.
+    """The messages of an example request: signature (or the source, which opens with it), accepted summary and
+    parameter texts, import line.
 
     For a method the enclosing class's signature is shown too, and the example is told to make an instance
     first. `brief` (a repair, which shows the failing code and its error instead): signatures, methods and
     import lines only.
     """
     first, owner = example_import(obj)
-    lines = [f"Target: the {obj.kind.value} `{obj.name}`.", _block("Signature", format_signature(obj))]
+    # The source shows what to pass; a class's signature, or a function taking no argument, needs none of it.
+    source = "" if brief or obj.is_class or not parameter_names(obj) else source_of(obj)
+    if len(source) > _EXAMPLE_SOURCE_CHARS:
+        source = ""
+    lines = [f"Target: the {obj.kind.value} `{obj.name}`."]
+    if not source:  # the source opens with the signature
+        lines.append(_block("Signature", format_signature(obj)))
     if owner is not obj:
         lines.append(_block(f"Its class {owner.name}", _short_constructor(owner)))
     if owner.is_class:  # the names a small model otherwise guesses (`parse`, `lex`)
@@ -477,9 +484,7 @@ def example_messages(
         lines.append(f"Summary: {summary}")
     if parameters and not brief:
         lines.append("Parameters:\n" + "\n".join(parameters.splitlines()[:_EXAMPLE_PARAMETERS]))
-    # The source shows what to pass; a class's signature, or a function taking no argument, needs none of it.
-    source = "" if brief or obj.is_class or not parameter_names(obj) else source_of(obj)
-    if source and len(source) <= _EXAMPLE_SOURCE_CHARS:
+    if source:
         lines.append(_block("Source", source))
     task = f"The example starts with `{first}`"
     types = [line for line in annotation_imports(obj, package).values() if line != first]
