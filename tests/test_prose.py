@@ -361,10 +361,11 @@ def test_a_continuation_is_never_promoted_to_summary_nor_left_after_the_sentence
 @pytest.mark.parametrize(
     ("answer", "summary"),
     [
-        (  # the real model's answer for pygments' Future.get, in this fixture's names
+        (  # the real model's answers for pygments' Future.get, in this fixture's names (a sentence on the class is
+            # not the method's summary)
             {
                 "summary": "The `Store` class in `pkg.store` has a method `is_empty` that returns a bool.",
-                "description": "The `Store` class has a method `is_empty`. Check whether the store holds no item.",
+                "description": "The `Store` class keeps items. Check whether the store holds no item.",
             },
             "Check whether the store holds no item.",
         ),
@@ -403,3 +404,13 @@ def test_a_summary_naming_its_object_stays_when_no_other_field_has_a_sound_sente
 
     assert fixed["description"] == "See `is_empty`."
     assert "is_empty" in fixed["summary"]
+
+
+def test_a_summary_loses_the_module_it_says_the_object_is_in(pkg: griffe.Module) -> None:
+    store = pkg["store.Store"]
+
+    answer, problems = drop_prose(
+        {"summary": "The `Store` class is a container in the `pkg.store` module. It keeps items in order."}, store
+    )
+
+    assert problems and answer["summary"] == "A container. It keeps items in order."

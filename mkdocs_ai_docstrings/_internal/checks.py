@@ -762,7 +762,11 @@ _LEAD_INS = {"returns": "Return", "yields": "Yield"}
 def _summary_from_other_fields(answer: dict[str, Any], target: griffe.Object, paths: Sequence[str]) -> None:
     """Replace a summary that still names its object where the name is not at its start ("The `Future` class has a
     method `get` that raises …") by the first sound sentence of the description, else of the return, yield or
-    exception texts; without one, the summary stays as it is (the report counts it)."""
+    exception texts; a method's summary never by a sentence about its class. Without one, the summary stays as it
+    is (the report counts it)."""
+
+    owner = target.parent if target.parent is not None and target.parent.is_class else None
+    about_owner = re.compile(rf"(?i)^\W*(?:the\s+)?`?(?-i:{re.escape(owner.name)})\b(?!\.)") if owner else None
 
     def sound(sentence: str) -> bool:
         return (
@@ -770,6 +774,7 @@ def _summary_from_other_fields(answer: dict[str, Any], target: griffe.Object, pa
             and not _CONNECTIVE.match(sentence)
             and not _names_itself(sentence, target, paths)
             and not is_restatement(sentence, target.name)
+            and not (about_owner and about_owner.match(sentence))  # "The `Future` class is ...": not the method
         )
 
     description = _sentences(str(answer.get("description") or ""))
@@ -825,6 +830,11 @@ def _unname_summary(summary: str, target: griffe.Object, paths: Sequence[str]) -
             rest = f"this {object_kind(target)} {rest}"
     if rest != summary and len(_WORD.findall(rest)) >= 2:
         summary = rest[:1].upper() + rest[1:]
+    module = target.module.path if not target.is_module else ""
+    if module:  # "A subclass of `Exception` in the `pkg.util` module." -> "A subclass of `Exception`."
+        summary = re.sub(
+            rf"(?i),?\s+(?:in|of|from)\s+(?:the\s+)?`?(?-i:{re.escape(module)})`?(?:\s+module)?", "", summary
+        )
     return summary
 
 
