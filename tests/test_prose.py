@@ -292,6 +292,8 @@ def test_a_class_summary_that_opens_with_the_name_keeps_what_follows_is(pkg: gri
     answer, problems = drop_prose({"summary": "The Store class is a container that keeps items in order."}, store)
 
     assert problems and answer["summary"] == "A container that keeps items in order."
+    answer, _ = drop_prose({"summary": "`Store` is a subclass of `list` and is used to keep items."}, store)
+    assert answer["summary"] == "A subclass of `list`, used to keep items."
 
 
 def test_a_summary_left_with_a_bare_verb_gets_a_subject_again(pkg: griffe.Module) -> None:

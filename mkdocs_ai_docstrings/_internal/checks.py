@@ -825,7 +825,12 @@ def _unname_summary(summary: str, target: griffe.Object, paths: Sequence[str]) -
     )
     rest = opening.sub("", summary, count=1)
     if rest != summary:
-        rest = re.sub(r"(?i)^(?:is|are)\s+(?=\w+\s+\w)", "", rest)  # "Wrapper is a class that" -> "A class that"
+        unverbed = re.sub(r"(?i)^(?:is|are)\s+(?=\w+\s+\w)", "", rest)  # "Wrapper is a class that" -> "A class that"
+        if (
+            unverbed != rest
+        ):  # "… is a subclass of `ValueError` and is used to …" -> "A subclass of `ValueError`, used to …"
+            unverbed = re.sub(r"\s+and\s+(?:is|are)\s+", ", ", unverbed, count=1)
+        rest = unverbed
         if _LINKING_VERB.match(rest):  # "Color is deprecated, use ..." -> "This class is deprecated, use ..."
             rest = f"this {object_kind(target)} {rest}"
     if rest != summary and len(_WORD.findall(rest)) >= 2:
