@@ -20,7 +20,7 @@ import pytest
 from mkdocs_ai_docstrings._internal.batch import STATE_FILE
 from mkdocs_ai_docstrings._internal.prices import batch_price, estimate_cost, price_for
 from tests.conftest import TEST_KEY, BuildResult, Site, build, build_env, make_site
-from tests.emulator import AzureEmulator
+from tests.emulator import AzureEmulator, request_schema, synthesize
 
 PACKAGE = {
     "calc/__init__.py": '"""Small arithmetic helpers."""\n',
@@ -200,11 +200,14 @@ def test_failed_and_expired_lines_are_left_for_the_live_path(tmp_path: Path, emu
     assert after.statuses() == {stored: "cached", **dict.fromkeys(left, "generated")}
 
 
-@pytest.mark.parametrize(("fault", "live_requests"), [("hostile", 1), ("schema_invalid", 2), ("invent_param", 1)])
+@pytest.mark.parametrize(
+    ("fault", "live_requests"), [("hostile", 2), ("length", 2), ("schema_invalid", 2), ("invent_param", 1)]
+)
 def test_answers_in_the_output_file_are_checked_exactly_as_live_ones(
     tmp_path: Path, emulator: AzureEmulator, fault: str, live_requests: int
 ) -> None:
-    """A hostile answer is made inert and an invented parameter dropped; an invalid one is rejected, as live."""
+    """An invented parameter is dropped; an invalid answer, or one cut off at the first answer's cap (the injected
+    text of a hostile one runs past it), is rejected with the same reason, as live."""
     source = {"calc/__init__.py": '"""Calc."""\n', "calc/ops.py": PACKAGE["calc/ops.py"].split("\n\n\ndef offset")[0]}
     env = build_env(emulator, tmp_path)
     emulator.script(fault)  # the first answer of the live build; its retry, if any, is sound
@@ -226,6 +229,29 @@ def test_answers_in_the_output_file_are_checked_exactly_as_live_ones(
         rejected = outcome["repairs"][0].removeprefix("retried: ")
         assert collected["left_for_live"] == {"calc.ops.scale": f"rejected: {rejected}"}
         assert after.requests == 1 and after.statuses() == {"calc.ops.scale": "generated"}
+
+
+def test_an_answer_in_the_output_file_cut_off_inside_its_description_is_kept_as_live(
+    tmp_path: Path, emulator: AzureEmulator
+) -> None:
+    """A batch line a small model's run-on description cut off is published with its first sentences, no live call."""
+
+    def run_on(body: dict[str, Any]) -> str:
+        value = {key: item for key, item in synthesize(request_schema(body)).items() if key != "description"}
+        return json.dumps({**value, "description": "It scales the value. It never fails. " + "And more " * 2000})
+
+    source = {"calc/__init__.py": '"""Calc."""\n', "calc/ops.py": PACKAGE["calc/ops.py"].split("\n\n\ndef offset")[0]}
+    emulator.answer = run_on
+    site = make_site(tmp_path / "batch", source, PAGES)
+    env = build_env(emulator, tmp_path)
+    assert batch(site, env, "submit").returncode == 0
+    assert batch(site, env, "collect").returncode == 0
+    after = build(site, env, emulator=emulator)
+
+    assert state(site)["collected"]["stored"] == ["calc.ops.scale"]
+    assert after.requests == 0 and after.statuses() == {"calc.ops.scale": "cached"}
+    assert "It scales the value. It never fails." in ai_sections(after)
+    assert "And more" not in ai_sections(after)
 
 
 def test_dry_run_writes_the_requests_without_sending_them_and_the_budget_caps_the_batch(

@@ -214,11 +214,14 @@ class BatchRoute:
             return self._left(job, request, f"content filter: the answer was blocked ({', '.join(response.filtered)})")
         if response.refusal:
             return self._left(job, request, f"refused: {response.refusal[:200]}")
-        if response.finish_reason == "length":
-            return self._left(job, request, "truncated: the answer hit its output cap")
         usage = {"prompt_tokens": response.prompt_tokens, "completion_tokens": response.completion_tokens}
+        cut_at = (
+            first_answer_cap(request.schema, session.settings.max_completion_tokens)
+            if response.finish_reason == "length"
+            else None
+        )
         # Judged as a live first answer: one a retry could fix is left to the live path, which can retry.
-        result = await accept_answer(context, job, request, response.content or "", usage)
+        result = await accept_answer(context, job, request, response.content or "", usage, cut_at)
         if result.status is Status.GENERATED:
             stored = session.cache.peek(request.key, request.schema) is not None
             reason = None if stored else "accepted, but the answer cache could not store it (see the build's warning)"

@@ -87,26 +87,15 @@ async def generate(context: PackageContext, job: Job, request: PreparedRequest, 
             failure = f"refused: {response.refusal[:200]}"
             feedback = "Please document the target object: a factual description of what the code does."
         elif response.finish_reason == "length":
-            failure = (
-                f"truncated: the answer hit max_completion_tokens ({cap})"
-                if cap == settings.max_completion_tokens
-                else f"truncated: the answer hit the first answer's cap ({cap} tokens)"
-            )
+            failure = truncation_failure(cap, settings.max_completion_tokens)
             feedback = (
                 f"Your answer was cut off at {cap} tokens. Answer again with the same JSON "
                 "keys, much shorter: one sentence for the description, at most ten words for each parameter, "
                 "attribute or exception entry."
             )
-            whole = from_wire(closed_prefix(response.content))
-            if whole is not None:  # the model ran on (whitespace, a description) after or inside its last field
-                verdict = await judge(context, job, request, whole, attempt)
-                if verdict.problems is None:
-                    repairs.append(
-                        "cut off after its last field: published the complete answer"
-                        if _closed(response.content.rstrip().rstrip(",").rstrip()) is not None
-                        else "cut off inside its last text: kept its first whole sentences, if any"
-                    )
-                    return await accepted(verdict.answer)
+            salvaged = await salvage(context, job, request, response.content, attempt)
+            if salvaged is not None:
+                return await accepted(salvaged)
         else:
             try:
                 answer = from_wire(parse_content(response.content))
@@ -143,28 +132,38 @@ async def accept_answer(
     request: PreparedRequest,
     content: str,
     usage: Mapping[str, int] | None = None,
+    cut_at: int | None = None,
 ) -> ObjectOutcome:
     """Validate, ground and publish (or fail) an answer obtained outside a live call, as a live call's last round.
 
     For answers that come back by another route (a batch job): no retry is possible, so what can be dropped is
     dropped, and an answer that still fails is remembered as failed like a live one (the caller may leave it to
     the live path, which retries). Such a docstring gets no example: that would take a live request. `usage`
-    is what the answer was billed (`prompt_tokens`, `completion_tokens`), priced at the session's price.
+    is what the answer was billed (`prompt_tokens`, `completion_tokens`), priced at the session's price;
+    `cut_at` is the output cap the answer was cut off at, if it was (then it is salvaged as a live one is).
     """
     attempt = Attempt()
     usage = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "possibly_billed_tokens": 0, **(usage or {})}
     common = request.fields()
-    try:
-        answer = from_wire(parse_content(content))
-    except (ValueError, TypeError) as error:
-        failure = f"malformed JSON: {str(error)[:120]}"
+
+    def publish(answer: dict[str, Any]) -> ObjectOutcome:
+        return commit(context, job, answer, request.key, attempt.repairs, usage, **common, **attempt.examples.fields())
+
+    if cut_at is not None:
+        salvaged = await salvage(context, job, request, content, attempt)
+        if salvaged is not None:
+            return publish(salvaged)
+        failure = truncation_failure(cut_at, context.settings.max_completion_tokens)
     else:
-        verdict = await judge(context, job, request, answer, attempt)
-        if verdict.problems is None:
-            return commit(
-                context, job, verdict.answer, request.key, attempt.repairs, usage, **common, **attempt.examples.fields()
-            )
-        failure = verdict.problems[0]
+        try:
+            answer = from_wire(parse_content(content))
+        except (ValueError, TypeError) as error:
+            failure = f"malformed JSON: {str(error)[:120]}"
+        else:
+            verdict = await judge(context, job, request, answer, attempt)
+            if verdict.problems is None:
+                return publish(verdict.answer)
+            failure = verdict.problems[0]
     context.session.cache.put_failure(request.key, job.candidate.path, failure)
     return outcome(
         job,
@@ -175,6 +174,31 @@ async def accept_answer(
         **common,
         **attempt.examples.fields(),
     )
+
+
+def truncation_failure(cap: int, ceiling: int) -> str:
+    """The reason an answer cut off at `cap` output tokens failed (`ceiling`: `max_completion_tokens`)."""
+    if cap == ceiling:
+        return f"truncated: the answer hit max_completion_tokens ({cap})"
+    return f"truncated: the answer hit the first answer's cap ({cap} tokens)"
+
+
+async def salvage(
+    context: PackageContext, job: Job, request: PreparedRequest, content: str, attempt: Attempt
+) -> dict[str, Any] | None:
+    """The checked answer a cut-off `content` still holds (see `closed_prefix`), with the repair noted; else `None`."""
+    whole = from_wire(closed_prefix(content))
+    if whole is None:
+        return None
+    verdict = await judge(context, job, request, whole, attempt)
+    if verdict.problems is not None:
+        return None
+    attempt.repairs.append(
+        "cut off after its last field: published the complete answer"
+        if _closed(content.rstrip().rstrip(",").rstrip()) is not None
+        else "cut off inside its last text: kept its first whole sentences, if any"
+    )
+    return verdict.answer
 
 
 def closed_prefix(content: str) -> Any | None:

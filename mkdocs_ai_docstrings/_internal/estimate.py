@@ -102,7 +102,7 @@ def estimate(session: BuildSession, request: PreparedRequest) -> Estimate:
 
 FIRST_ANSWER_CAP = (2, 60)
 """A first docstring answer is capped at `2 * expected + 60` tokens (at most `max_completion_tokens`): above the
-answers seen from a real model that stopped by themselves (largest: 243 tokens against a cap of 326), while a
+answers seen from a real model that stopped by themselves (largest: 243 tokens against a cap of 396), while a
 small model's description running on until the cap (seen: 6 of 12 objects of `pygments.util` and
 `markdown.util`, 280 tokens each under the earlier `4 * expected + 100`) stops early and is kept to its first
 sentences, or left empty (`call.closed_prefix`). The retry gets the whole `max_completion_tokens`."""
