@@ -507,6 +507,7 @@ def test_style_examples_are_the_closest_documented_objects_in_order() -> None:
         documented = [package, *(package[name] for name in names)]
         ranked = [obj.path for obj in request._style_examples(package["a.Box.target"], documented, 20)]
         again = [obj.path for obj in request._style_examples(package["a.alpha"], documented, 2)]
+        for_module = [obj.path for obj in request._style_examples(package["b"], documented, 20)]
 
     # same parent (same kind first), then same module (same kind first), then the rest; ties by path
     assert ranked == [
@@ -521,3 +522,15 @@ def test_style_examples_are_the_closest_documented_objects_in_order() -> None:
         "pkg.b",
     ]
     assert again == ["pkg.a.zeta", "pkg.a.Box"]
+    # a module's siblings share its parent: each object is ranked once
+    assert for_module == [
+        "pkg.a",
+        "pkg.b.beta",
+        "pkg",
+        "pkg.a.Box",
+        "pkg.a.Box.Inner",
+        "pkg.a.Box.lid",
+        "pkg.a.Box.target",
+        "pkg.a.alpha",
+        "pkg.a.zeta",
+    ]

@@ -153,13 +153,20 @@ def _style_examples(obj: griffe.Object, documented: Sequence[griffe.Object], cou
         return []
     parent, kind = obj.parent, obj.kind
     module = obj if obj.is_module else obj.module
-
-    def closeness(entry: _Documented) -> tuple[int, int, str]:
-        place = 0 if entry.parent is parent else 1 if entry.module is module else 2
-        return (place, 0 if entry.kind is kind else 1, entry.path)
-
-    entries = (entry for entry in _documented_index(documented) if entry.obj is not obj)
-    return [entry.obj for entry in heapq.nsmallest(count, entries, key=closeness)]
+    index = _documented_index(documented)
+    pools = (  # by closeness; a farther pool is read only when the nearer ones hold too few
+        lambda: index.by_parent.get(id(parent), ()),
+        lambda: (entry for entry in index.by_module.get(id(module), ()) if entry.parent is not parent),
+        lambda: (entry for entry in index.entries if entry.module is not module and entry.parent is not parent),
+    )
+    chosen: list[griffe.Object] = []
+    for pool in pools:
+        entries = (entry for entry in pool() if entry.obj is not obj)
+        ranked = heapq.nsmallest(count - len(chosen), entries, key=lambda entry: (entry.kind is not kind, entry.path))
+        chosen += [entry.obj for entry in ranked]
+        if len(chosen) == count:
+            break
+    return chosen
 
 
 @dataclass(frozen=True)
@@ -173,12 +180,26 @@ class _Documented:
     kind: griffe.Kind
 
 
-_INDEX: list[tuple[Sequence[griffe.Object], list[_Documented]]] = []
+@dataclass(frozen=True)
+class _DocumentedIndex:
+    """The documented objects of a build, also grouped by parent and by module (keyed by identity)."""
+
+    entries: list[_Documented]
+    by_parent: dict[int, list[_Documented]]
+    by_module: dict[int, list[_Documented]]
+
+
+_INDEX: list[tuple[Sequence[griffe.Object], _DocumentedIndex]] = []
 """The index of the last `documented` sequence (held, so its identity stays its own)."""
 
 
-def _documented_index(documented: Sequence[griffe.Object]) -> list[_Documented]:
+def _documented_index(documented: Sequence[griffe.Object]) -> _DocumentedIndex:
     if not (_INDEX and _INDEX[0][0] is documented):
         entries = [_Documented(other, other.path, other.parent, other.module, other.kind) for other in documented]
-        _INDEX[:] = [(documented, entries)]
+        by_parent: dict[int, list[_Documented]] = {}
+        by_module: dict[int, list[_Documented]] = {}
+        for entry in entries:
+            by_parent.setdefault(id(entry.parent), []).append(entry)
+            by_module.setdefault(id(entry.module), []).append(entry)
+        _INDEX[:] = [(documented, _DocumentedIndex(entries, by_parent, by_module))]
     return _INDEX[0][1]
