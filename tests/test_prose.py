@@ -416,3 +416,49 @@ def test_a_summary_loses_the_module_it_says_the_object_is_in(pkg: griffe.Module)
     )
 
     assert problems and answer["summary"] == "A container. It keeps items in order."
+
+
+def test_a_description_retelling_the_code_keeps_its_first_two_sentences(pkg: griffe.Module) -> None:
+    method = pkg["store.Store.append"]
+    retold = (
+        "It checks whether a limit is given. It then appends the item. If the mode is fast, it skips the check. "
+        "If retries run out, it stops. Finally, it returns None."
+    )
+    answer = {"summary": "Add an item to the end of the store.", "description": retold}
+
+    fixed, problems = drop_prose(answer, method)
+
+    assert [problem.kind for problem in problems] == ["long_description"]
+    assert fixed["description"] == "It checks whether a limit is given. It then appends the item."
+    assert fixed["summary"] == answer["summary"]
+    assert kinds(fixed, method) == []
+
+
+def test_a_description_sentence_saying_only_what_and_where_the_object_is_is_dropped(pkg: griffe.Module) -> None:
+    method = pkg["store.Store.items"]
+    answer = {
+        "summary": "Iterate over the stored items in insertion order.",
+        "description": "The `items` method is a member of the `Store` class in the `pkg.store` module.",
+    }
+    useful = {**answer, "description": "The `items` method is a view of the store that never copies it."}
+
+    fixed, problems = drop_prose(answer, method)
+
+    assert [problem.kind for problem in problems] == ["long_description"] and fixed["description"] == ""
+    assert kinds(useful, method) == []
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "The `is_empty` method of the `Store` class. It tells whether anything is stored.",  # left: "Class. It ..."
+        "`is_empty` is a method. It tells whether anything is stored.",  # left: "A method. It ..."
+    ],
+)
+def test_a_summary_left_without_a_sentence_of_its_own_takes_another_field_s(pkg: griffe.Module, summary: str) -> None:
+    method = pkg["store.Store.is_empty"]
+    answer = {"summary": summary, "returns": {"description": "True when the store holds no item."}}
+
+    fixed, _ = drop_prose(answer, method)
+
+    assert fixed["summary"] == "Return True when the store holds no item."

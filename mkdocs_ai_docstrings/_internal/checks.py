@@ -470,8 +470,13 @@ PROSE_PROBLEM_KINDS = (
     "type_contradiction",
     "return_contradiction",
     "unknown_member",
+    "long_description",
 )
 """Kinds `prose_problems` reports; each has a mechanical fix in `drop_prose` (used when a retry did not fix it)."""
+
+DESCRIPTION_SENTENCES = 2
+"""Sentences a description keeps (the prompt asks for one): past them a small model retells the code line by line
+("If the message is bytes, ... If it is a string, ... Finally, ...")."""
 
 _KIND_NOUNS = r"(?:method|function|class|property|attribute|constructor|decorator|coroutine|generator|classmethod)"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`(\"'])")
@@ -561,6 +566,15 @@ def prose_problems(
         description = str(answer.get("description") or "")
         if _repeated_sentences(description, summary, target, paths):
             problems.append(Problem("repeated_summary", "the description repeats the summary"))
+        told = [s for s in _sentences(description) if not _says_only_what_it_is(s, target)]
+        if len(told) > DESCRIPTION_SENTENCES or len(told) < len(_sentences(description)):
+            problems.append(
+                Problem(
+                    "long_description",
+                    f"the description ran to {len(_sentences(description))} sentences: kept the first "
+                    f"{min(len(told), DESCRIPTION_SENTENCES)} that say more than what and where the object is",
+                )
+            )
     defaults = _signature_defaults(target)
     annotations = _signature_annotations(target)
     for item in answer.get("parameters") or []:
@@ -605,7 +619,7 @@ def drop_prose(
     original = str(fixed.get("summary") or "")
     if kinds & {"summary_path", "summary_restates_name"}:
         fixed["summary"] = _unname_summary(original, target, paths)
-        if _names_itself(fixed["summary"], target, paths):
+        if _names_itself(fixed["summary"], target, paths) or not _stands_alone(fixed["summary"]):
             _summary_from_other_fields(fixed, target, paths)
     if "repeated_summary" in kinds:
         fixed["description"] = " ".join(
@@ -642,6 +656,9 @@ def drop_prose(
     if "unknown_member" in kinds:
         _summary_without_unknown(fixed, obj)
         _map_prose(fixed, lambda text: _without_unknown_members(text, obj))
+    if "long_description" in kinds:
+        told = [s for s in _sentences(str(fixed.get("description") or "")) if not _says_only_what_it_is(s, target)]
+        fixed["description"] = " ".join(told[:DESCRIPTION_SENTENCES])
     return fixed, problems
 
 
@@ -749,6 +766,32 @@ def _summary_without_unknown(answer: dict[str, Any], obj: griffe.Object) -> None
     answer["summary"] = " ".join(kept)
 
 
+_BACK_REFERENCE = re.compile(rf"(?i)^\W*(?:it|its|they|their|them|these|those|this(?!\s+{_KIND_NOUNS}))\b")
+"""A pronoun a sentence opens with when it refers to the one before ("It includes ..."): not a summary."""
+
+
+def _stands_alone(summary: str) -> bool:
+    """Whether the summary's first sentence can open a docstring: three words or more ("Class." cannot), and it
+    neither continues a sentence before it ("Otherwise, ...") nor refers back to one ("It includes ...")."""
+    first = next(iter(_sentences(summary)), "")
+    return len(_WORD.findall(first.lower())) >= 3 and not _CONNECTIVE.match(first) and not _BACK_REFERENCE.match(first)
+
+
+_ONLY_WHAT_IT_IS = rf"(?:is|are)\s+(?:a|an|the)\s+(?:\w+\s+){{0,2}}?(?:{_KIND_NOUNS}|member)\s+(?:of|in|defined\s+in)\b"
+
+
+def _says_only_what_it_is(sentence: str, target: griffe.Object) -> bool:
+    """Whether a sentence only says what kind of object it is and where ("The `name` method is a property of the
+    `Error` class in the `pkg.util` module."): the signature and the page say so already."""
+    quoted = re.escape(target.name)
+    opening = rf"(?i)^\W*(?:(?:the|this)\s+)?(?:{_KIND_NOUNS}\s+)?`?(?-i:{quoted})(?:\(\))?`?(?:\s+{_KIND_NOUNS})?\s+"
+    match = re.match(opening + _ONLY_WHAT_IT_IS, sentence)
+    if match is None:
+        return False
+    rest = sentence[match.end() :]
+    return re.search(r"(?i)\b(?:that|which|who|used|to|and|for|when|if|by|with)\b", rest) is None
+
+
 def _names_itself(summary: str, target: griffe.Object, paths: Sequence[str]) -> bool:
     return _path_in(summary, target, paths) or _restates_name(summary, target.name)
 
@@ -770,8 +813,7 @@ def _summary_from_other_fields(answer: dict[str, Any], target: griffe.Object, pa
 
     def sound(sentence: str) -> bool:
         return (
-            len(_WORD.findall(sentence.lower())) >= 3
-            and not _CONNECTIVE.match(sentence)
+            _stands_alone(sentence)
             and not _names_itself(sentence, target, paths)
             and not is_restatement(sentence, target.name)
             and not (about_owner and about_owner.match(sentence))  # "The `Future` class is ...": not the method
