@@ -378,6 +378,14 @@ def test_a_continuation_is_never_promoted_to_summary_nor_left_after_the_sentence
             },
             "Return True when the store holds no item.",
         ),
+        (  # set 6's AlreadyRegisteredError.message: no sound sentence in the description, the summary's own clause
+            {
+                "summary": "The `pkg.store.Store` class has an `is_empty` method that tells whether nothing is stored.",
+                "description": "The `is_empty` method is used for checks. It is fast.",
+                "returns": {"description": "True when the store holds no item."},
+            },
+            "Tells whether nothing is stored.",
+        ),
         (
             {
                 "summary": "The `Store` class in `pkg.store` has a method `is_empty`.",

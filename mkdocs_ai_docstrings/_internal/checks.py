@@ -804,8 +804,9 @@ _LEAD_INS = {"returns": "Return", "yields": "Yield"}
 
 def _summary_from_other_fields(answer: dict[str, Any], target: griffe.Object, paths: Sequence[str]) -> None:
     """Replace a summary that still names its object where the name is not at its start ("The `Future` class has a
-    method `get` that raises …") by the first sound sentence of the description, else of the return, yield or
-    exception texts; a method's summary never by a sentence about its class. Without one, the summary stays as it
+    method `get` that raises …") by the first sound sentence of the description, else by the summary's own
+    relative clause ("Raises …"), else by the first of the return, yield or exception texts; a method's summary
+    never by a sentence about its class. Without one, the summary stays as it
     is (the report counts it)."""
 
     owner = target.parent if target.parent is not None and target.parent.is_class else None
@@ -825,6 +826,10 @@ def _summary_from_other_fields(answer: dict[str, Any], target: griffe.Object, pa
         answer["summary"] = found
         answer["description"] = " ".join(s for s in description if s is not found)
         return
+    clause = _relative_clause(str(answer.get("summary") or ""), target)
+    if clause is not None and sound(clause):  # "The `Error` class has a `message` method that returns ..."
+        answer["summary"] = clause
+        return
     texts = [(key, answer.get(key)) for key in _LEAD_INS]
     texts += [("raises", item) for item in answer.get("raises") or []]
     for key, value in texts:
@@ -837,6 +842,21 @@ def _summary_from_other_fields(answer: dict[str, Any], target: griffe.Object, pa
                 first = f"{lead} {first}"
             answer["summary"] = first
             return
+
+
+def _relative_clause(summary: str, target: griffe.Object) -> str | None:
+    """What the summary's first sentence says the object does in a relative clause, as a sentence of its own:
+    "The `Error` class has a `message` method that returns a string." -> "Returns a string."; else `None`."""
+    first = next(iter(_sentences(summary)), "")
+    quoted = re.escape(target.name)
+    match = re.search(
+        rf"(?:{_KIND_NOUNS}\s+)?`?(?-i:{quoted})(?:\(\))?`?(?:\s+{_KIND_NOUNS})?,?\s+(?:that|which)\s+(?P<rest>[a-z]\w*\b.*)$",
+        first,
+    )
+    if match is None:
+        return None
+    rest = match["rest"]
+    return rest[:1].upper() + rest[1:]
 
 
 def _without_unknown_members(text: str, obj: griffe.Object) -> str:
