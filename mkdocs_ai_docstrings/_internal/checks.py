@@ -549,7 +549,8 @@ def prose_problems(
     shows it) nor restate its name ("The `foo` method …"); the description must not repeat the summary; a
     default stated in a parameter's text must be the signature's; the return description must not contradict
     the annotation (iterator vs list, `None` vs a value, bool vs …); a dotted name whose head is known must
-    name an existing member. In improve mode only the parameter and return checks apply.
+    name an existing member; the description keeps to `DESCRIPTION_SENTENCES` sentences that say more than what
+    and where the object is. In improve mode only the parameter and return checks apply.
     """
     target = final_object(obj) or obj
     problems: list[Problem] = []
@@ -571,8 +572,8 @@ def prose_problems(
             problems.append(
                 Problem(
                     "long_description",
-                    f"the description ran to {len(_sentences(description))} sentences: kept the first "
-                    f"{min(len(told), DESCRIPTION_SENTENCES)} that say more than what and where the object is",
+                    f"the description ran to {len(_sentences(description))} sentence(s): kept the first "
+                    f"{min(len(told), DESCRIPTION_SENTENCES)} saying more than what and where the object is",
                 )
             )
     defaults = _signature_defaults(target)
@@ -603,7 +604,8 @@ def drop_prose(
 ) -> tuple[dict[str, Any], list[Problem]]:
     """Fix what `prose_problems` finds by removing it: the dotted path or the name at the summary's start, the
     repeated sentences, the wrong default clause, the contradicting return sentence, the sentence naming a
-    member that does not exist. Return the new answer and the problems fixed.
+    member that does not exist, the description's sentences past `DESCRIPTION_SENTENCES`. Return the new answer
+    and the problems fixed.
 
     The object's own dotted path in the description (`pkg.mod.Class.name`, `Class.name`) always becomes its
     name, silently: nothing is wrong with it but length.
