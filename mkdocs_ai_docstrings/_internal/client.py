@@ -267,8 +267,24 @@ class ChatClient:
         self._connect_failures = 0
         self._silent = 0
         self._in_flight = 0
+        self._room: asyncio.Event | None = None
+        """Set when a request in flight ends (see `_wait_for_room`)."""
         self._overshoot_logged = False
         self._sdk: Any = None
+
+    async def _wait_for_room(self) -> None:
+        """Wait (until the build deadline at most) while as many requests are in flight as the adaptive concurrency
+        allows now: a retry after a timeout holds its job's slot, and sent at once it would queue on the server
+        behind the very requests that made it time out."""
+        while self._in_flight >= self.concurrency.limit and not self.stopped:
+            if self._room is None:
+                self._room = asyncio.Event()
+            self._room.clear()
+            wait = self.deadline - time.monotonic()
+            if wait <= 0:
+                return
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._room.wait(), timeout=None if math.isinf(wait) else wait)
 
     def _client(self) -> Any:
         if self._sdk is not None:
@@ -392,6 +408,8 @@ class ChatClient:
             self._check_deadline()
             if self.stopped:
                 raise CallFailure("stopped", self.stopped)
+            if attempt:
+                await self._wait_for_room()
             try:
                 self._client()
             except ConfigurationError as error:
@@ -431,6 +449,8 @@ class ChatClient:
                     )
                 finally:
                     self._in_flight -= 1
+                    if self._room is not None:
+                        self._room.set()
                 latency = loop.time() - started
                 self.stats.latency_total += latency
                 self.stats.succeeded += 1
