@@ -34,6 +34,8 @@ PACKAGE = {
 }
 """Three undocumented functions; `combine` calls the other two, so its prompt quotes their answers."""
 PAGES = {"index.md": "# API\n\n::: calc.ops\n"}
+SCALE_ONLY = {"calc/__init__.py": '"""Calc."""\n', "calc/ops.py": PACKAGE["calc/ops.py"].split("\n\n\ndef offset")[0]}
+"""The package with `calc.ops.scale` alone: one object, one request."""
 OBJECTS = {"calc.ops.scale", "calc.ops.offset", "calc.ops.combine"}
 INDEPENDENT = {
     "calc/__init__.py": '"""Small arithmetic helpers."""\n',
@@ -208,12 +210,11 @@ def test_answers_in_the_output_file_are_checked_exactly_as_live_ones(
 ) -> None:
     """An invented parameter is dropped; an invalid answer, or one cut off at the first answer's cap (the injected
     text of a hostile one runs past it), is rejected with the same reason, as live."""
-    source = {"calc/__init__.py": '"""Calc."""\n', "calc/ops.py": PACKAGE["calc/ops.py"].split("\n\n\ndef offset")[0]}
     env = build_env(emulator, tmp_path)
     emulator.script(fault)  # the first answer of the live build; its retry, if any, is sound
-    live = build(make_site(tmp_path / "live", source, PAGES), env, emulator=emulator)
+    live = build(make_site(tmp_path / "live", SCALE_ONLY, PAGES), env, emulator=emulator)
     emulator.script(fault)  # the batch's only line
-    site = make_site(tmp_path / "batch", source, PAGES)
+    site = make_site(tmp_path / "batch", SCALE_ONLY, PAGES)
     assert batch(site, env, "submit").returncode == 0
     assert batch(site, env, "collect").returncode == 0
     collected = state(site)["collected"]
@@ -240,9 +241,8 @@ def test_an_answer_in_the_output_file_cut_off_inside_its_description_is_kept_as_
         value = {key: item for key, item in synthesize(request_schema(body)).items() if key != "description"}
         return json.dumps({**value, "description": "It scales the value. It never fails. " + "And more " * 2000})
 
-    source = {"calc/__init__.py": '"""Calc."""\n', "calc/ops.py": PACKAGE["calc/ops.py"].split("\n\n\ndef offset")[0]}
     emulator.answer = run_on
-    site = make_site(tmp_path / "batch", source, PAGES)
+    site = make_site(tmp_path / "batch", SCALE_ONLY, PAGES)
     env = build_env(emulator, tmp_path)
     assert batch(site, env, "submit").returncode == 0
     assert batch(site, env, "collect").returncode == 0

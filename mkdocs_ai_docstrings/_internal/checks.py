@@ -567,12 +567,13 @@ def prose_problems(
         description = str(answer.get("description") or "")
         if _repeated_sentences(description, summary, target, paths):
             problems.append(Problem("repeated_summary", "the description repeats the summary"))
-        told = [s for s in _sentences(description) if not _says_only_what_it_is(s, target)]
-        if len(told) > DESCRIPTION_SENTENCES or len(told) < len(_sentences(description)):
+        sentences = _sentences(description)
+        told = _telling(sentences, target)
+        if len(told) > DESCRIPTION_SENTENCES or len(told) < len(sentences):
             problems.append(
                 Problem(
                     "long_description",
-                    f"the description ran to {len(_sentences(description))} sentence(s): kept the first "
+                    f"the description ran to {len(sentences)} sentence(s): kept the first "
                     f"{min(len(told), DESCRIPTION_SENTENCES)} saying more than what and where the object is",
                 )
             )
@@ -659,7 +660,7 @@ def drop_prose(
         _summary_without_unknown(fixed, obj)
         _map_prose(fixed, lambda text: _without_unknown_members(text, obj))
     if "long_description" in kinds:
-        told = [s for s in _sentences(str(fixed.get("description") or "")) if not _says_only_what_it_is(s, target)]
+        told = _telling(_sentences(str(fixed.get("description") or "")), target)
         fixed["description"] = " ".join(told[:DESCRIPTION_SENTENCES])
     return fixed, problems
 
@@ -782,11 +783,20 @@ def _stands_alone(summary: str) -> bool:
 _ONLY_WHAT_IT_IS = rf"(?:is|are)\s+(?:a|an|the)\s+(?:\w+\s+){{0,2}}?(?:{_KIND_NOUNS}|member)\s+(?:of|in|defined\s+in)\b"
 
 
+def _named(name: str) -> str:
+    """A pattern for the object called `name` as prose names it: "method `fill`", "`fill()`", "fill method"."""
+    return rf"(?:{_KIND_NOUNS}\s+)?`?(?-i:{re.escape(name)})(?:\(\))?`?(?:\s+{_KIND_NOUNS}\b)?"
+
+
+def _telling(sentences: Sequence[str], target: griffe.Object) -> list[str]:
+    """The sentences that say more than what kind of object `target` is and where."""
+    return [sentence for sentence in sentences if not _says_only_what_it_is(sentence, target)]
+
+
 def _says_only_what_it_is(sentence: str, target: griffe.Object) -> bool:
     """Whether a sentence only says what kind of object it is and where ("The `name` method is a property of the
     `Error` class in the `pkg.util` module."): the signature and the page say so already."""
-    quoted = re.escape(target.name)
-    opening = rf"(?i)^\W*(?:(?:the|this)\s+)?(?:{_KIND_NOUNS}\s+)?`?(?-i:{quoted})(?:\(\))?`?(?:\s+{_KIND_NOUNS})?\s+"
+    opening = rf"(?i)^\W*(?:(?:the|this)\s+)?{_named(target.name)}\s+"
     match = re.match(opening + _ONLY_WHAT_IT_IS, sentence)
     if match is None:
         return False
@@ -850,11 +860,7 @@ def _relative_clause(summary: str, target: griffe.Object) -> str | None:
     """What the summary's first sentence says the object does in a relative clause, as a sentence of its own:
     "The `Error` class has a `message` method that returns a string." -> "Returns a string."; else `None`."""
     first = next(iter(_sentences(summary)), "")
-    quoted = re.escape(target.name)
-    match = re.search(
-        rf"(?:{_KIND_NOUNS}\s+)?`?(?-i:{quoted})(?:\(\))?`?(?:\s+{_KIND_NOUNS})?,?\s+(?:that|which)\s+(?P<rest>[a-z]\w*\b.*)$",
-        first,
-    )
+    match = re.search(rf"{_named(target.name)},?\s+(?:that|which)\s+(?P<rest>[a-z]\w*\b.*)$", first)
     if match is None:
         return None
     rest = match["rest"]
@@ -882,11 +888,7 @@ def _unname_summary(summary: str, target: griffe.Object, paths: Sequence[str]) -
     """The summary without the name it opens with: "The `fill` method of the `Wrapper` class splits …" and "The
     method `fill` splits …" become "Splits …", "Wrapper is a class that …" becomes "A class that …"."""
     summary = _unpath(summary, target, paths, loose=True)
-    quoted = re.escape(target.name)
-    opening = re.compile(
-        rf"(?i)^\W*(?:(?:the|this|a|an)\s+)?(?:{_KIND_NOUNS}\s+)?`?(?-i:{quoted})(?:\(\))?`?"
-        rf"(?:\s+{_KIND_NOUNS}\b)?{_OWNER_QUALIFIER}\s+"
-    )
+    opening = re.compile(rf"(?i)^\W*(?:(?:the|this|a|an)\s+)?{_named(target.name)}{_OWNER_QUALIFIER}\s+")
     rest = opening.sub("", summary, count=1)
     if rest != summary:
         unverbed = re.sub(r"(?i)^(?:is|are)\s+(?=\w+\s+\w)", "", rest)  # "Wrapper is a class that" -> "A class that"
