@@ -315,7 +315,8 @@ def test_the_model_name_in_the_marker_renders_exactly_as_configured(model: str, 
     (tmp_path / "secret.env").write_text("SECRET-MARKER-model-name\n", encoding="utf-8")
     obj = griffe.Function("walk", lineno=1)
     attach_docstring(obj, "Walk the store.", model=model, parser=griffe.Parser.google, parser_options={}, status="ok")
-    admonition = obj.docstring.parsed[0]
+    [text, *_] = obj.docstring.parsed
+    assert text.kind is griffe.DocstringSectionKind.text and text.value.startswith('<details class="ai-generated" open>')
     md = markdown.Markdown(
         extensions=[
             "admonition",
@@ -329,11 +330,24 @@ def test_the_model_name_in_the_marker_renders_exactly_as_configured(model: str, 
         ],
         extension_configs={"pymdownx.snippets": {"base_path": [str(tmp_path)], "check_paths": False}},
     )
-    html = md.convert(admonition.value.contents)
+    html = md.convert(text.value)
     tags = re.findall(r"<\s*([a-zA-Z][\w-]*)", html)
-    assert tags == ["p"], html
+    assert tags == ["details", "summary", "p", "p"], html  # the marker, then the docstring's own summary
     assert "SECRET-MARKER" not in html
-    assert f"({' '.join(model.split())})" in unescape(re.sub(r"<[^>]*>", "", html))
+    marker = html.split("</details>", 1)[0]
+    assert f"({' '.join(model.split())})" in unescape(re.sub(r"<[^>]*>", "", marker))
+    assert "<p>Walk the store.</p>" in html.split("</details>", 1)[1]
+
+
+def test_the_marker_opens_the_first_text_section_or_is_one_of_its_own() -> None:
+    obj = griffe.Function("walk", lineno=1, parameters=griffe.Parameters(griffe.Parameter("x")))
+    attach_docstring(obj, ":param x: A value.", model="m", parser=griffe.Parser.sphinx, parser_options={}, status="ok")
+    kinds = [section.kind.value for section in obj.docstring.parsed]
+    assert kinds == ["text", "parameters"]
+    assert obj.docstring.parsed[0].value.startswith('<details class="ai-generated" open>')
+    attach_docstring(obj, "", model="m", parser=griffe.Parser.google, parser_options={}, status="ok")
+    [marker] = obj.docstring.parsed
+    assert marker.kind is griffe.DocstringSectionKind.text and marker.value.endswith("</details>\n\n")
 
 
 def test_an_ordinary_model_name_reads_as_written() -> None:

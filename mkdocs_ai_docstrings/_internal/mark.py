@@ -1,4 +1,4 @@
-"""Attach a generated docstring to a griffe object with the `ai-generated` label and admonition."""
+"""Attach a generated docstring to a griffe object with the `ai-generated` label and marker."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from mkdocs_ai_docstrings._internal.render import generated_parser_options
 from mkdocs_ai_docstrings._internal.sanitize import escape_literal
 
 AI_LABEL = "ai-generated"
-"""Label shown in the object's heading; also the CSS class of the admonition."""
+"""Label shown in the object's heading; also the CSS class of the marker."""
 ADMONITION_TITLE = "AI-generated"
+MARKER_OPENING = f'<details class="{AI_LABEL}" open>\n<summary>{ADMONITION_TITLE}</summary>\n'
+"""How an AI docstring's first text section begins (`style.py` puts the inline stylesheet right after it)."""
 EXTRA_NAMESPACE = "ai_docstrings"
 STALE_LABEL = "ai-stale"
 """Label of a docstring from a lock record whose code changed since it was written."""
@@ -42,6 +44,16 @@ def admonition_text(model: str, *, review: str | None = None, stale: bool = Fals
     return f"{text} {STALE_NOTE}" if stale else text
 
 
+def marker_html(model: str, *, review: str | None = None, stale: bool = False) -> str:
+    """The marker as one raw HTML block: the element an `ai-generated` admonition section renders to.
+
+    It opens the docstring's first text section, so the Markdown conversion that section gets anyway renders it:
+    a section of its own would take two more conversions (title and contents) per object, most of a warm build's
+    cost beyond the site without the product. Every character of the model name is a character reference.
+    """
+    return f"{MARKER_OPENING}<p>{admonition_text(model, review=review, stale=stale)}</p>\n</details>\n\n"
+
+
 def attach_docstring(
     obj: griffe.Object,
     text: str,
@@ -55,9 +67,9 @@ def attach_docstring(
 ) -> None:
     """Set `text` as the docstring of `obj` and mark it as AI-generated.
 
-    The admonition is placed first among the parsed sections, so it renders at the top of the
-    docstring for every style; the label renders in the heading. `review` is the lock record's review
-    state (`None` without a lock file); `stale` adds the out-of-date note and label.
+    The marker opens the first parsed section (a text section, added when the docstring has none), so it
+    renders at the top of the docstring for every style; the label renders in the heading. `review` is the
+    lock record's review state (`None` without a lock file); `stale` adds the out-of-date note and label.
     """
     docstring = griffe.Docstring(
         text,
@@ -68,12 +80,11 @@ def attach_docstring(
         parser_options=generated_parser_options(parser_options),
     )
     sections = docstring.parsed
-    sections.insert(
-        0,
-        griffe.DocstringSectionAdmonition(
-            kind=AI_LABEL, text=admonition_text(model, review=review, stale=stale), title=ADMONITION_TITLE
-        ),
-    )
+    marker = marker_html(model, review=review, stale=stale)
+    if sections and sections[0].kind is griffe.DocstringSectionKind.text:
+        sections[0].value = marker + sections[0].value
+    else:
+        sections.insert(0, griffe.DocstringSectionText(marker))
     obj.docstring = docstring
     obj.labels.add(AI_LABEL)
     if stale:

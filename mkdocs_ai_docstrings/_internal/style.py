@@ -15,7 +15,7 @@ from typing import Any
 
 import griffe
 
-from mkdocs_ai_docstrings._internal.mark import AI_LABEL, EXTRA_NAMESPACE
+from mkdocs_ai_docstrings._internal.mark import AI_LABEL, EXTRA_NAMESPACE, MARKER_OPENING
 
 STYLE_ID = "ai-docstrings-style"
 """`data-` marker of the inline `<style>` element, so it is found (and never added twice)."""
@@ -43,12 +43,22 @@ def _objects(obj: griffe.Object) -> Any:
 
 
 def style_markers(package: griffe.Module) -> int:
-    """Put the inline stylesheet at the top of every AI marker of `package`'s objects; the count styled now."""
+    """Put the inline stylesheet at the top of every AI marker of `package`'s objects; the count styled now.
+
+    The marker of a generated docstring opens its first text section (`mark.marker_html`); the marker of an
+    improved one is the `ai-generated` admonition before the added sections.
+    """
     styled = 0
     for obj in _objects(package):
         if EXTRA_NAMESPACE not in obj.extra or obj.docstring is None:
             continue
         for section in obj.docstring.parsed:
+            if section.kind is griffe.DocstringSectionKind.text and section.value.startswith(MARKER_OPENING):
+                rest = section.value[len(MARKER_OPENING) :]
+                if not rest.startswith("<style"):
+                    section.value = MARKER_OPENING + inline_style() + rest
+                    styled += 1
+                break
             if isinstance(section, griffe.DocstringSectionAdmonition) and section.value.kind == AI_LABEL:
                 if not section.value.contents.startswith("<style"):
                     section.value.contents = inline_style() + section.value.contents
