@@ -316,7 +316,9 @@ def test_the_model_name_in_the_marker_renders_exactly_as_configured(model: str, 
     obj = griffe.Function("walk", lineno=1)
     attach_docstring(obj, "Walk the store.", model=model, parser=griffe.Parser.google, parser_options={}, status="ok")
     [text, *_] = obj.docstring.parsed
-    assert text.kind is griffe.DocstringSectionKind.text and text.value.startswith('<details class="ai-generated" open>')
+    assert text.kind is griffe.DocstringSectionKind.text and text.value.startswith(
+        '<details class="ai-generated" open>'
+    )
     md = markdown.Markdown(
         extensions=[
             "admonition",
