@@ -33,7 +33,7 @@ def build(emu: AzureEmulator, package_name: str, cache_dir: Path, **options: obj
     package = load_undocumented(package_name)
     settings = Settings.from_options({"cache_dir": str(cache_dir), **options})
     session = BuildSession(settings, environ={"AZURE_OPENAI_ENDPOINT": emu.url, "AZURE_OPENAI_API_KEY": API_KEY})
-    session.run(fill(session, package, discover(package, settings)))
+    fill(session, package, discover(package, settings))
     return session.finish()
 
 

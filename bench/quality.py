@@ -266,7 +266,7 @@ def product(package: griffe.Module, candidates: Sequence[Candidate], args: argpa
         }
     )
     session = BuildSession(settings, environ={"OPENAI_BASE_URL": args.base_url, "OPENAI_API_KEY": args.api_key})
-    session.run(fill(session, package, candidates))
+    fill(session, package, candidates)
     report = session.finish()
     print(f"# product summary: {report.summary()}", file=sys.stderr)
     for kind, (requests, prompt, completion) in sorted(breakdown.items()):

@@ -28,7 +28,7 @@ def run(url: str, count: int, emu: AzureEmulator | None = None, **options: Any) 
     with griffe.temporary_visited_package("pkg", many_functions(count)) as pkg:
         session = BuildSession(settings, environ={"AZURE_OPENAI_ENDPOINT": url, "AZURE_OPENAI_API_KEY": KEY})
         started = time.monotonic()
-        session.run(fill(session, pkg, discover(pkg, session.settings)))
+        fill(session, pkg, discover(pkg, session.settings))
         report = session.finish()
         elapsed = time.monotonic() - started
     totals = report.totals

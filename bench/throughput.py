@@ -102,7 +102,7 @@ def run_under_quota(args: argparse.Namespace, options: dict[str, object], prefix
             )
             candidates = discover(package, settings)
             started = time.monotonic()
-            session.run(fill(session, package, candidates))
+            fill(session, package, candidates)
             elapsed = time.monotonic() - started
             report = session.finish()
             records = list(emulator.requests)

@@ -61,7 +61,7 @@ def run_product(emu: AzureEmulator, package: griffe.Module, settings: Settings) 
     session = BuildSession(settings, environ={"AZURE_OPENAI_ENDPOINT": emu.url, "AZURE_OPENAI_API_KEY": API_KEY})
     candidates = discover(package, settings)
     before = emu.billed_total_tokens
-    session.run(fill(session, package, candidates))
+    fill(session, package, candidates)
     report = session.finish()
     return candidates, report.counts()["generated"], emu.billed_total_tokens - before
 

@@ -8,6 +8,7 @@ import json
 import logging
 import socket
 import textwrap
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from mkdocs_ai_docstrings._internal.discovery import discover
 from mkdocs_ai_docstrings._internal.errors import ConfigurationError
 from mkdocs_ai_docstrings._internal.generator import fill
 from mkdocs_ai_docstrings._internal.logger import logger
+from mkdocs_ai_docstrings._internal.report import ObjectOutcome
 from mkdocs_ai_docstrings._internal.secrets import scrub, scrub_url
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.settings import Settings
@@ -138,8 +140,12 @@ def test_an_unreadable_answer_under_a_tight_budget_does_not_hang_the_next_reques
         session = BuildSession(settings, environ={"AZURE_OPENAI_ENDPOINT": emu.url, "AZURE_OPENAI_API_KEY": API_KEY})
         emu.script("bad_body", "ok")  # a 200 whose body the SDK cannot parse, then a good answer
 
-        report_coroutine = fill(session, pkg, discover(pkg, session.settings))
-        outcomes = session.run(asyncio.wait_for(report_coroutine, 60))  # the bound: a leaked reservation hangs
+        outcomes: list[ObjectOutcome] = []
+        candidates = discover(pkg, session.settings)
+        worker = threading.Thread(target=lambda: outcomes.extend(fill(session, pkg, candidates)), daemon=True)
+        worker.start()
+        worker.join(60)  # the bound: a leaked reservation hangs
+        assert not worker.is_alive(), "the build hung: a reservation was never released"
         report = session.finish()
 
     assert sorted(o.status for o in outcomes) == ["failed", "generated"]

@@ -80,7 +80,7 @@ def run_build(package: griffe.Module, cache_dir: Path, emulator: AzureEmulator |
     requests_before = len(emulator.requests) if emulator else 0
     billed_before = emulator.billed_total_tokens if emulator else 0
     session = BuildSession(settings, environ=environ)
-    session.run(fill(session, package, discover(package, settings)))
+    fill(session, package, discover(package, settings))
     report = session.finish()
     return Build(
         session=session,

@@ -237,7 +237,7 @@ def test_wait_for_gives_up_when_the_claim_is_dropped_without_an_answer(tmp_path:
             await real_sleep(0)
 
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(cache_module.asyncio, "sleep", counted_sleep)
+            patch.setattr(asyncio, "sleep", counted_sleep)
             assert asyncio.run(waiter.wait_for("k1", timeout=5)) is None
         assert sleeps == []  # the dropped claim is seen at once: no waiting
         owner.claim("k2")

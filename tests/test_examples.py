@@ -116,7 +116,7 @@ def answering(*examples: str, broken_retry: bool = False) -> Callable[[dict], di
 def build(pkg: griffe.Module, emu: AzureEmulator, cache: Path, **options: Any) -> BuildReport:
     settings = Settings.from_options({"cache_dir": str(cache), "request_timeout": 10.0, **options})
     session = BuildSession(settings, environ={"AZURE_OPENAI_ENDPOINT": emu.url, "AZURE_OPENAI_API_KEY": emu.api_key})
-    session.run(fill(session, pkg, discover(pkg, settings)))
+    fill(session, pkg, discover(pkg, settings))
     return session.finish()
 
 
@@ -464,7 +464,7 @@ def test_a_method_s_example_request_shows_its_class_and_asks_for_an_instance(
         method = pkg["core.Counter.bump"]
         method.docstring = None
         candidates = [c for c in discover(pkg, settings) if c.path == "pkg.core.Counter.bump"]
-        session.run(fill(session, pkg, candidates))
+        fill(session, pkg, candidates)
         report = session.finish()
         prompt = emu.requests[-1].body["messages"][-1]["content"]
 

@@ -119,7 +119,7 @@ def generate(pkg: griffe.Module, emu: AzureEmulator, cache_dir: Path, *, alone: 
     session = BuildSession(settings, environ={"AZURE_OPENAI_ENDPOINT": emu.url, "AZURE_OPENAI_API_KEY": emu.api_key})
     seen, billed = len(emu.requests), emu.billed_total_tokens
     started = time.monotonic()
-    session.run(fill(session, pkg, discover(pkg, session.settings)))
+    fill(session, pkg, discover(pkg, session.settings))
     report = session.finish()
     build = Build(report, session, time.monotonic() - started, emu.requests[seen:], emu.billed_total_tokens - billed)
     if alone:  # whatever happened, the ledger never counts less than the server billed (lost answers included)
@@ -630,7 +630,7 @@ def test_a_rejected_key_is_reported_without_echoing_it(
             {"cache_dir": str(tmp_path), "request_timeout": 1.0, "concurrency": 1, "examples": False}
         )
         session = BuildSession(settings, environ={"AZURE_OPENAI_ENDPOINT": emu.url, "AZURE_OPENAI_API_KEY": API_KEY})
-        session.run(fill(session, pkg, discover(pkg, settings)))
+        fill(session, pkg, discover(pkg, settings))
         report = session.finish()
 
     assert len(emu.requests) == 1  # a 401 stops the build
@@ -658,7 +658,7 @@ source, cache, url, key = sys.argv[1:5]
 pkg = griffe.load("pkg", search_paths=[source])
 settings = Settings.from_options({{"cache_dir": cache, "concurrency": 4, "request_timeout": 10.0, "examples": False}})
 session = BuildSession(settings, environ={{"AZURE_OPENAI_ENDPOINT": url, "AZURE_OPENAI_API_KEY": key}})
-session.run(fill(session, pkg, discover(pkg, settings)))
+fill(session, pkg, discover(pkg, settings))
 print(json.dumps(session.finish().to_dict()))
 """
 

@@ -77,7 +77,7 @@ def run_build(pkg: griffe.Module, emulator: AzureEmulator, cache_dir: Path, **op
     )
     try:
         candidates = discover(pkg, session.settings)
-        outcomes = session.run(fill(session, pkg, candidates, Loader()))
+        outcomes = fill(session, pkg, candidates, Loader())
     finally:
         session.finish()
     return {outcome.path: outcome for outcome in outcomes}

@@ -97,7 +97,7 @@ def run_build(
     )
     env = {"AZURE_OPENAI_ENDPOINT": emu.url, "AZURE_OPENAI_API_KEY": API_KEY, **(environ or {})}
     session = BuildSession(settings, environ=env, base_dir=folder, config_dir=folder)
-    session.run(fill(session, pkg, discover(pkg, session.settings)))
+    fill(session, pkg, discover(pkg, session.settings))
     return session.finish(), session
 
 

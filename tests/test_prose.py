@@ -251,7 +251,7 @@ def test_a_misstated_default_and_a_dotted_path_are_dropped_without_asking_again(
     with AzureEmulator(api_key="k", answer=answer) as emu:
         settings = Settings.from_options({"cache_dir": str(tmp_path / "cache"), "request_timeout": 10.0})
         session = BuildSession(settings, environ={"AZURE_OPENAI_ENDPOINT": emu.url, "AZURE_OPENAI_API_KEY": "k"})
-        session.run(fill(session, pkg, discover(pkg, settings)))
+        fill(session, pkg, discover(pkg, settings))
         report = session.finish()
         docstring_requests = [r for r in emu.requests if not is_example_request(r.body)]
 

@@ -99,7 +99,7 @@ def run(files: dict[str, str], session: BuildSession) -> dict[str, tuple[str, st
     """One build the way the extension does it; status, published docstring, redactions and truncation by path."""
     with loaded(files) as package:
         scans = SecretScans(session.cache, package.path)
-        outcomes = session.run(fill(session, package, discover(package, session.settings, scans=scans)))
+        outcomes = fill(session, package, discover(package, session.settings, scans=scans))
         docstrings = {o.canonical_path: package[o.canonical_path.removeprefix("pkg.")].docstring for o in outcomes}
         result = {
             o.canonical_path: (
@@ -292,7 +292,7 @@ def locked_build(
         emu.api_key = API_KEY
     session = BuildSession(settings, environ=environ, config_dir=root)
     with loaded(files) as package:
-        outcomes = session.run(fill(session, package, discover(package, session.settings)))
+        outcomes = fill(session, package, discover(package, session.settings))
     session.finish()
     return {o.canonical_path: str(o.status) for o in outcomes}, session
 
@@ -411,17 +411,19 @@ CLIENT_STACK = tuple(
     f"mkdocs_ai_docstrings._internal.{name}" for name in ("client", "monitor", "ratelimit", "retry", "call")
 )
 """The product's own modules that send requests: imported only when one is needed."""
+ANSWER_STACK = ("asyncio", *(f"mkdocs_ai_docstrings._internal.{name}" for name in ("checks", "request", "estimate")))
+"""The event loop, the checks of a model answer, requests and estimates: a lock file's answers need none."""
 
 HOOK = f"""\
 import json, sys
 
 def on_post_build(config, **kwargs):
     with open("imported.json", "w") as file:
-        json.dump(sorted(name for name in {(*HEAVY, *CLIENT_STACK)!r} if name in sys.modules), file)
+        json.dump(sorted(name for name in {(*HEAVY, *CLIENT_STACK, *ANSWER_STACK)!r} if name in sys.modules), file)
 """
 
 
-def test_a_warm_site_build_imports_no_sdk_no_tokenizer_no_secret_scanner_and_no_client(
+def test_a_warm_site_build_imports_no_sdk_no_tokenizer_no_secret_scanner_no_client_and_no_event_loop(
     tmp_path: Path, emulator: AzureEmulator
 ) -> None:
     site = make_site(

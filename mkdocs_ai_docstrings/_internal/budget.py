@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mkdocs_ai_docstrings._internal.logger import logger
+
+if TYPE_CHECKING:
+    import asyncio
 
 ALERT_THRESHOLDS = (0.5, 0.8, 1.0)
 
@@ -122,6 +125,8 @@ class TokenLedger:
                     if self.budget is None or self.reserved == 0 or self.committed + size > self.budget:
                         self._refuse(size)
                         return None
+                import asyncio  # imported when a request is waited for: a warm build runs no event loop
+
                 waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
                 self._waiters.append(waiter)
             try:

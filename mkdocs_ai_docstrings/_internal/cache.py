@@ -8,7 +8,6 @@ cache warns once and goes on read-only (reads work, writes do not) or off; answe
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import errno
 import functools
@@ -487,6 +486,8 @@ class AnswerCache:
                 return entry
             if not self._claim_alive(key):
                 return self.peek(key, answer_schema)
+            import asyncio  # imported when a request is waited for: a warm build runs no event loop
+
             await asyncio.sleep(0.25)
         return None
 

@@ -82,7 +82,7 @@ class AIDocstringsExtension(griffe.Extension):
             session.coverage.add_package(pkg, session.settings, roots)
             return
         logger.info("AI docstrings: %d object(s) of %s lack a docstring", len(candidates), pkg.path)
-        session.run(fill(session, pkg, candidates, loader))
+        fill(session, pkg, candidates, loader)
         session.prune_lock(pkg)  # after a complete walk: records of objects now documented by people go
         session.coverage.add_package(pkg, session.settings, roots)
 

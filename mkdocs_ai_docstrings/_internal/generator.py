@@ -12,27 +12,28 @@ plugin or standalone), the benches and the tests all call it. Each step lives in
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import griffe
 
-from mkdocs_ai_docstrings._internal.budget import ON_RESERVED
 from mkdocs_ai_docstrings._internal.discovery import Candidate
-from mkdocs_ai_docstrings._internal.estimate import Estimate, estimate, estimate_example
 from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext, outcome
 from mkdocs_ai_docstrings._internal.logger import logger
 from mkdocs_ai_docstrings._internal.mark import mark_summary_line
-from mkdocs_ai_docstrings._internal.prompts import example_messages
 from mkdocs_ai_docstrings._internal.publish import cached_answer, from_lock, or_stale, publish
 from mkdocs_ai_docstrings._internal.report import ObjectOutcome, Reason, Status
-from mkdocs_ai_docstrings._internal.request import PreparedRequest, request_for
 from mkdocs_ai_docstrings._internal.schedule import Pending, Plan, PriorityGate, make_plan, plan_jobs, priority_order
 from mkdocs_ai_docstrings._internal.secrets import scrub
 from mkdocs_ai_docstrings._internal.session import BuildSession
 from mkdocs_ai_docstrings._internal.warm import CodeMemo, find_or_build
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from mkdocs_ai_docstrings._internal.estimate import Estimate
+    from mkdocs_ai_docstrings._internal.request import PreparedRequest
 
 PROGRESS_INTERVAL = 10.0
 """Seconds between two progress lines in the build log."""
@@ -40,11 +41,15 @@ PROGRESS_INTERVAL = 10.0
 T = TypeVar("T")
 
 
-async def fill(
+def fill(
     session: BuildSession, package: griffe.Module, candidates: Sequence[Candidate], loader: Any = None
 ) -> list[ObjectOutcome]:
-    """Fill the docstrings of one package's candidates; return their outcomes (also added to the session's report)."""
-    return await _Run(PackageContext(session, package, loader)).run(candidates)
+    """Fill the docstrings of one package's candidates; return their outcomes (also added to the session's report).
+
+    What needs a request is generated on the session's event loop (`BuildSession.run`); a build whose every answer
+    is in the lock file or the cache starts none.
+    """
+    return _Run(PackageContext(session, package, loader)).run(candidates)
 
 
 class _Run:
@@ -59,7 +64,7 @@ class _Run:
         self.total = 0
         self._last_progress = time.monotonic()
 
-    async def run(self, candidates: Sequence[Candidate]) -> list[ObjectOutcome]:
+    def run(self, candidates: Sequence[Candidate]) -> list[ObjectOutcome]:
         """Settle, plan and build every candidate; return their outcomes in priority order."""
         memo = CodeMemo.load(self.context)  # warm.py: facts and fingerprints kept while the sources are unchanged
         jobs = [Job(candidate) for candidate in candidates]
@@ -79,8 +84,8 @@ class _Run:
             for item in pending:
                 self._record(item.job, self.planned(item, plan))
             self.session.ledger.spent += plan.expected  # the next package plans against what is left
-        elif pending:  # nothing pending (every answer cached or locked): no client is built
-            await self.build(plan)
+        elif pending:  # nothing pending (every answer cached or locked): no client is built, no loop started
+            self.session.run(self.build(plan))
         memo.save(jobs)
         for job in jobs:  # after every prompt is built, since prompts quote docstrings by value
             mark_summary_line(job.candidate.obj)
@@ -88,6 +93,10 @@ class _Run:
 
     async def build(self, plan: Plan) -> None:
         """Generate the planned jobs concurrently, in priority order; then, one at a time, what the budget left."""
+        import asyncio  # a build whose every answer is in the lock file or the cache runs no event loop
+
+        from mkdocs_ai_docstrings._internal.budget import ON_RESERVED
+
         client = self.session.client
         gate = PriorityGate(self.settings.concurrency, client.concurrency if client is not None else None)
         listed = {item.job.candidate.path for item in plan.listed}
@@ -166,7 +175,10 @@ class _Run:
 
     def _estimate(self, job: Job, request: PreparedRequest) -> Estimate:
         """The request's estimate, with the example request that follows it when the job gets one."""
-        from mkdocs_ai_docstrings._internal.example_call import wants_example  # the call's modules, on first use
+        # the call's modules, on first use
+        from mkdocs_ai_docstrings._internal.estimate import estimate, estimate_example
+        from mkdocs_ai_docstrings._internal.example_call import wants_example
+        from mkdocs_ai_docstrings._internal.prompts import example_messages
 
         estimated = estimate(self.session, request)
         if self.context.route is not None or not wants_example(self.context, job):
@@ -202,6 +214,8 @@ class _Run:
         context, session = self.context, self.session
         job, request = item.job, item.request
         if any(self.results[dep].status is Status.GENERATED for dep in job.deps if dep in self.results):
+            from mkdocs_ai_docstrings._internal.request import request_for
+
             request = request_for(context, job)  # its prompt now quotes the callees generated before it
             cached = self._cached(job, request, counted=False)
             if cached is not None:

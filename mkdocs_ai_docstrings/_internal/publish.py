@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mkdocs_ai_docstrings._internal.checks import completeness, drop_ungrounded, find_references
 from mkdocs_ai_docstrings._internal.facts import worth_an_example
 from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext, outcome
 from mkdocs_ai_docstrings._internal.lock import LockRecord, today
@@ -58,6 +57,9 @@ def publish(
     context: PackageContext, job: Job, answer: Mapping[str, Any], status: Status, **fields: Any
 ) -> ObjectOutcome:
     """Render, attach and mark the docstring; measure its completeness and references."""
+    # imported here: a lock file's text takes none of these checks
+    from mkdocs_ai_docstrings._internal.checks import completeness, drop_ungrounded, find_references
+
     session = context.session
     obj = job.candidate.obj
     answer, _ = drop_ungrounded(answer, job.facts, obj)

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import heapq
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from mkdocs_ai_docstrings._internal.discovery import Candidate
-from mkdocs_ai_docstrings._internal.estimate import QUOTED_SUMMARY_TOKENS, Estimate
 from mkdocs_ai_docstrings._internal.jobs import Job
 from mkdocs_ai_docstrings._internal.lock import LockRecord
-from mkdocs_ai_docstrings._internal.request import PreparedRequest
 from mkdocs_ai_docstrings._internal.session import BuildSession
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from mkdocs_ai_docstrings._internal.estimate import Estimate
+    from mkdocs_ai_docstrings._internal.request import PreparedRequest
 
 
 class PriorityGate:
@@ -41,6 +45,8 @@ class PriorityGate:
         if self._used < self.limit and not self._waiters:
             self._used += 1
             return
+        import asyncio  # imported when a request is waited for: a warm build runs no event loop
+
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiters, (priority, next(self._order), future))
         try:
@@ -161,8 +167,12 @@ def make_plan(session: BuildSession, pending: Sequence[Pending]) -> Plan:
     The rule is the ledger's (a request is sent only when its worst case fits), applied to estimates: the dry run
     reports this plan, and the build follows it (its listed jobs reserve tokens in this order).
     """
-    ledger = session.ledger
     plan = Plan()
+    if not pending:
+        return plan
+    from mkdocs_ai_docstrings._internal.estimate import QUOTED_SUMMARY_TOKENS  # with the requests, built on a miss
+
+    ledger = session.ledger
     spent = ledger.committed + ledger.reserved
     listed: dict[str, Pending] = {}
     for item in pending:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import dataclasses
 import os
@@ -32,6 +31,8 @@ from mkdocs_ai_docstrings._internal.shared_cache import open_cache, shared_cache
 from mkdocs_ai_docstrings._internal.tokens import estimate_counter, reservation_counter
 
 if TYPE_CHECKING:  # the client stack is imported when the first request needs it (see `BuildSession.client`)
+    import asyncio
+
     from mkdocs_ai_docstrings._internal.client import ChatClient
     from mkdocs_ai_docstrings._internal.monitor import Monitor
     from mkdocs_ai_docstrings._internal.ratelimit import RateLimiter
@@ -167,6 +168,8 @@ class BuildSession:
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run `coroutine` on the session's own event loop thread (safe inside a running loop)."""
+        import asyncio  # imported when a request is waited for: a warm build runs no event loop
+
         if self._loop is None:
             self._loop = asyncio.new_event_loop()
             self._thread = threading.Thread(target=self._loop.run_forever, name="ai-docstrings", daemon=True)

@@ -32,15 +32,14 @@ import griffe
 
 from mkdocs_ai_docstrings._internal.facts import CodeFacts
 from mkdocs_ai_docstrings._internal.fingerprint import FINGERPRINT_VERSION
-from mkdocs_ai_docstrings._internal.prompts import build_sections
 from mkdocs_ai_docstrings._internal.publish import cached_answer, publish
 from mkdocs_ai_docstrings._internal.report import Status
-from mkdocs_ai_docstrings._internal.request import PreparedRequest, context_inputs, key_for, request_for, schema_for
 
 if TYPE_CHECKING:
     from mkdocs_ai_docstrings._internal.cache import AnswerCache
     from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext
     from mkdocs_ai_docstrings._internal.report import ObjectOutcome
+    from mkdocs_ai_docstrings._internal.request import PreparedRequest
 
 INDEX_PREFIX = "fingerprint:"
 """Prefix of the `fingerprint -> key` records, in the answer cache and in the build's memory."""
@@ -97,6 +96,9 @@ def prompt_fingerprint(context: PackageContext, job: Job, schema: Mapping[str, A
     There is none when the context contains this build's API key or token: the prompt then depends on a secret the
     fingerprint must not hash.
     """
+    from mkdocs_ai_docstrings._internal.prompts import build_sections
+    from mkdocs_ai_docstrings._internal.request import context_inputs, key_for
+
     session, settings, candidate = context.session, context.settings, job.candidate
     sections = [
         (section.name, section.text, section.priority) for section in build_sections(context_inputs(context, job))
@@ -118,6 +120,8 @@ def prompt_fingerprint(context: PackageContext, job: Job, schema: Mapping[str, A
 
 def find_or_build(context: PackageContext, job: Job) -> ObjectOutcome | PreparedRequest:
     """Publish `job`'s cached answer found by fingerprint; else build its request, and index its key."""
+    from mkdocs_ai_docstrings._internal.request import request_for, schema_for  # not needed by a lock file's answers
+
     session = context.session
     schema = schema_for(job)
     fingerprint = prompt_fingerprint(context, job, schema)
