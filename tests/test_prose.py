@@ -268,6 +268,50 @@ def test_a_misstated_default_and_a_dotted_path_are_dropped_without_asking_again(
 
 
 @pytest.mark.parametrize(
+    ("description", "summary", "repair"),
+    [
+        (
+            "Each key and value becomes a cookie. Existing cookies stay.",
+            "Each key and value becomes a cookie.",
+            "the description's first sentence replaces it",
+        ),
+        ("", "Adds the cookie dict to the jar.", "kept: the summary only restates the name"),
+    ],
+)
+def test_a_summary_still_restating_the_name_after_its_retry_does_not_fail_the_docstring(
+    tmp_path: Path, description: str, summary: str, repair: str
+) -> None:
+    source = tmp_path / "src" / "pkg"
+    source.mkdir(parents=True)
+    (source / "__init__.py").write_text('"""A package."""\n', encoding="utf-8")
+    (source / "core.py").write_text('"""Core."""\n\n\ndef add_dict_to_jar(cookie_dict, jar):\n    return jar\n')
+    pkg = griffe.load("pkg", search_paths=[str(tmp_path / "src")])
+
+    def answer(body: dict) -> dict | str:
+        if is_example_request(body):
+            return fenced("")
+        value = synthesize(request_schema(body))
+        value["summary"] = "Adds the cookie dict to the jar."  # every word is a word of the names
+        value["description"] = description
+        return value
+
+    with AzureEmulator(api_key="k", answer=answer) as emu:
+        settings = Settings.from_options({"cache_dir": str(tmp_path / "cache"), "request_timeout": 10.0})
+        session = BuildSession(settings, environ={"AZURE_OPENAI_ENDPOINT": emu.url, "AZURE_OPENAI_API_KEY": "k"})
+        fill(session, pkg, discover(pkg, settings))
+        report = session.finish()
+        docstring_requests = [r for r in emu.requests if not is_example_request(r.body)]
+
+    assert len(docstring_requests) == 2  # asked once again, as for any restating summary
+    outcome = report.outcomes["pkg.core.add_dict_to_jar"]
+    assert outcome.status == "generated", outcome.reason
+    assert any(repair in text for text in outcome.repairs), outcome.repairs
+    docstring = pkg["core.add_dict_to_jar"].docstring
+    assert docstring is not None
+    assert docstring.value.removeprefix(SUMMARY_MARK).startswith(summary)
+
+
+@pytest.mark.parametrize(
     ("summary", "fixed"),
     [
         ("The `append` method of the `pkg.store.Store` class adds an item.", "Adds an item."),

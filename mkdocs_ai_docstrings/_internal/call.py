@@ -93,7 +93,7 @@ async def generate(context: PackageContext, job: Job, request: PreparedRequest, 
                 "keys, much shorter: one sentence for the description, at most ten words for each parameter, "
                 "attribute or exception entry."
             )
-            salvaged = await salvage(context, job, request, response.content, attempt)
+            salvaged = await salvage(context, job, request, response.content, attempt, last=last)
             if salvaged is not None:
                 return await accepted(salvaged)
         else:
@@ -103,7 +103,7 @@ async def generate(context: PackageContext, job: Job, request: PreparedRequest, 
                 failure = f"malformed JSON: {str(error)[:120]}"
                 feedback = "Your answer was not valid JSON. Answer again with only the JSON object."
             else:
-                verdict = await judge(context, job, request, answer, attempt)
+                verdict = await judge(context, job, request, answer, attempt, last=last)
                 if verdict.problems is None:
                     return await accepted(verdict.answer)
                 failure = verdict.problems[0]
@@ -150,7 +150,7 @@ async def accept_answer(
         return commit(context, job, answer, request.key, attempt.repairs, usage, **common, **attempt.examples.fields())
 
     if cut_at is not None:
-        salvaged = await salvage(context, job, request, content, attempt)
+        salvaged = await salvage(context, job, request, content, attempt, last=True)
         if salvaged is not None:
             return publish(salvaged)
         failure = truncation_failure(cut_at, context.settings.max_completion_tokens)
@@ -160,7 +160,7 @@ async def accept_answer(
         except (ValueError, TypeError) as error:
             failure = f"malformed JSON: {str(error)[:120]}"
         else:
-            verdict = await judge(context, job, request, answer, attempt)
+            verdict = await judge(context, job, request, answer, attempt, last=True)
             if verdict.problems is None:
                 return publish(verdict.answer)
             failure = verdict.problems[0]
@@ -184,13 +184,13 @@ def truncation_failure(cap: int, ceiling: int) -> str:
 
 
 async def salvage(
-    context: PackageContext, job: Job, request: PreparedRequest, content: str, attempt: Attempt
+    context: PackageContext, job: Job, request: PreparedRequest, content: str, attempt: Attempt, *, last: bool = False
 ) -> dict[str, Any] | None:
     """The checked answer a cut-off `content` still holds (see `closed_prefix`), with the repair noted; else `None`."""
     whole = from_wire(closed_prefix(content))
     if whole is None:
         return None
-    verdict = await judge(context, job, request, whole, attempt)
+    verdict = await judge(context, job, request, whole, attempt, last=last)
     if verdict.problems is not None:
         return None
     attempt.repairs.append(

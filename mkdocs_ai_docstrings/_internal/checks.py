@@ -199,6 +199,20 @@ def is_restatement(summary: str, obj_name: str, parameters: Sequence[str] = ()) 
     return all(any(_same_word(word, part) for part in name_parts) for word in content)
 
 
+def settle_restatement(answer: Mapping[str, Any], obj: griffe.Object, facts: CodeFacts) -> tuple[dict[str, Any], str]:
+    """Settle a summary that still only restates the name when no retry is left; return the answer and what was done.
+
+    The description's first sentence becomes the summary when it says more; otherwise the summary is kept: a true
+    sentence that says little is worth more than failing the whole docstring over it.
+    """
+    fixed = dict(answer)
+    sentences = _sentences(str(fixed.get("description") or ""))
+    if sentences and not is_restatement(sentences[0], obj.name, facts.parameters):
+        fixed["summary"], fixed["description"] = sentences[0], " ".join(sentences[1:])
+        return fixed, "the summary only restated the name: the description's first sentence replaces it"
+    return fixed, "kept: the summary only restates the name, and so did its retry"
+
+
 def _name_parts(name: str) -> list[str]:
     return [part.lower() for token in name.strip("*_").split("_") for part in _NAME_PART.findall(token)]
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mkdocs_ai_docstrings._internal.checks import check_answer, drop_prose, drop_ungrounded
+from mkdocs_ai_docstrings._internal.checks import check_answer, drop_prose, drop_ungrounded, settle_restatement
 from mkdocs_ai_docstrings._internal.examples import ExampleCounts, ExampleRunner, package_search_paths
 from mkdocs_ai_docstrings._internal.jobs import Job, PackageContext
 from mkdocs_ai_docstrings._internal.render import structure_problems
@@ -38,18 +38,33 @@ class Attempt:
     examples: ExampleCounts = field(default_factory=ExampleCounts)
 
 
-async def judge(context: PackageContext, job: Job, request: PreparedRequest, answer: Any, attempt: Attempt) -> Verdict:
-    """Validate and ground a parsed answer exactly as a live call does; what can be dropped is dropped."""
-    answer, problems = ground(context, job, answer, request.schema, attempt.repairs)
+async def judge(
+    context: PackageContext, job: Job, request: PreparedRequest, answer: Any, attempt: Attempt, *, last: bool = False
+) -> Verdict:
+    """Validate and ground a parsed answer exactly as a live call does; what can be dropped is dropped.
+
+    `last`: no retry follows (a live call's second round, or an answer from a batch job).
+    """
+    answer, problems = ground(context, job, answer, request.schema, attempt.repairs, last=last)
     if problems is not None:
         return Verdict(answer, problems)
     return check_text(context, job, answer, attempt)
 
 
 def ground(
-    context: PackageContext, job: Job, answer: Any, schema: Mapping[str, Any], repairs: list[str]
+    context: PackageContext,
+    job: Job,
+    answer: Any,
+    schema: Mapping[str, Any],
+    repairs: list[str],
+    *,
+    last: bool = False,
 ) -> tuple[Any, list[str] | None]:
-    """Validate and ground an answer; return it (repaired) and `None`, or the problems a retry should fix."""
+    """Validate and ground an answer; return it (repaired) and `None`, or the problems a retry should fix.
+
+    With no retry left (`last`), a summary that only restates the name is settled (`checks.settle_restatement`)
+    instead of failing the docstring.
+    """
     obj, facts, improve = job.candidate.obj, job.facts, job.candidate.improve
     if not isinstance(answer, dict):
         return answer, ["the answer must be a JSON object"]
@@ -67,6 +82,10 @@ def ground(
     repairs.extend(problem.detail for problem in dropped)
     retryable = RETRYABLE_PROBLEMS - {"restatement", "empty_summary"} if improve else RETRYABLE_PROBLEMS
     remaining = [p for p in check_answer(answer, facts, obj) if p.kind in retryable]
+    if last and any(problem.kind == "restatement" for problem in remaining):
+        answer, settled = settle_restatement(answer, obj, facts)
+        repairs.append(settled)
+        remaining = [problem for problem in remaining if problem.kind != "restatement"]
     if remaining:
         return answer, [problem.detail for problem in remaining]
     text = context.render(answer, obj)
