@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -230,13 +230,24 @@ def test_a_member_that_does_not_exist_is_reported_and_its_sentence_dropped(pkg: 
 # Pipeline ----------------------------------------------------------------------------------------------------------
 
 
-def test_a_misstated_default_and_a_dotted_path_are_dropped_without_asking_again(tmp_path: Path) -> None:
+def build_core(tmp_path: Path, code: str, answer: Callable[[dict], dict | str]) -> tuple[griffe.Module, Any, int]:
+    """Generate the docstrings of `pkg.core` (`code`) with the emulator answering `answer`; return the package,
+    the report and the number of docstring requests (example requests not counted)."""
     source = tmp_path / "src" / "pkg"
     source.mkdir(parents=True)
     (source / "__init__.py").write_text('"""A package."""\n', encoding="utf-8")
-    (source / "core.py").write_text('"""Core."""\n\n\ndef scale(value, factor=None):\n    return value\n')
+    (source / "core.py").write_text(f'"""Core."""\n\n\n{code}', encoding="utf-8")
     pkg = griffe.load("pkg", search_paths=[str(tmp_path / "src")])
+    with AzureEmulator(api_key="k", answer=answer) as emu:
+        settings = Settings.from_options({"cache_dir": str(tmp_path / "cache"), "request_timeout": 10.0})
+        session = BuildSession(settings, environ={"AZURE_OPENAI_ENDPOINT": emu.url, "AZURE_OPENAI_API_KEY": "k"})
+        fill(session, pkg, discover(pkg, settings))
+        report = session.finish()
+        docstring_requests = sum(1 for request in emu.requests if not is_example_request(request.body))
+    return pkg, report, docstring_requests
 
+
+def test_a_misstated_default_and_a_dotted_path_are_dropped_without_asking_again(tmp_path: Path) -> None:
     def answer(body: dict) -> dict | str:
         if is_example_request(body):
             return fenced("")
@@ -248,14 +259,9 @@ def test_a_misstated_default_and_a_dotted_path_are_dropped_without_asking_again(
         ]
         return value
 
-    with AzureEmulator(api_key="k", answer=answer) as emu:
-        settings = Settings.from_options({"cache_dir": str(tmp_path / "cache"), "request_timeout": 10.0})
-        session = BuildSession(settings, environ={"AZURE_OPENAI_ENDPOINT": emu.url, "AZURE_OPENAI_API_KEY": "k"})
-        fill(session, pkg, discover(pkg, settings))
-        report = session.finish()
-        docstring_requests = [r for r in emu.requests if not is_example_request(r.body)]
+    pkg, report, docstring_requests = build_core(tmp_path, "def scale(value, factor=None):\n    return value\n", answer)
 
-    assert len(docstring_requests) == 1  # a retry of the whole docstring costs more than dropping the wrong words
+    assert docstring_requests == 1  # a retry of the whole docstring costs more than dropping the wrong words
     outcome = report.outcomes["pkg.core.scale"]
     assert outcome.status == "generated"
     assert any("defaults to None in the signature, not 1" in repair for repair in outcome.repairs)
@@ -281,12 +287,6 @@ def test_a_misstated_default_and_a_dotted_path_are_dropped_without_asking_again(
 def test_a_summary_still_restating_the_name_after_its_retry_does_not_fail_the_docstring(
     tmp_path: Path, description: str, summary: str, repair: str
 ) -> None:
-    source = tmp_path / "src" / "pkg"
-    source.mkdir(parents=True)
-    (source / "__init__.py").write_text('"""A package."""\n', encoding="utf-8")
-    (source / "core.py").write_text('"""Core."""\n\n\ndef add_dict_to_jar(cookie_dict, jar):\n    return jar\n')
-    pkg = griffe.load("pkg", search_paths=[str(tmp_path / "src")])
-
     def answer(body: dict) -> dict | str:
         if is_example_request(body):
             return fenced("")
@@ -295,14 +295,10 @@ def test_a_summary_still_restating_the_name_after_its_retry_does_not_fail_the_do
         value["description"] = description
         return value
 
-    with AzureEmulator(api_key="k", answer=answer) as emu:
-        settings = Settings.from_options({"cache_dir": str(tmp_path / "cache"), "request_timeout": 10.0})
-        session = BuildSession(settings, environ={"AZURE_OPENAI_ENDPOINT": emu.url, "AZURE_OPENAI_API_KEY": "k"})
-        fill(session, pkg, discover(pkg, settings))
-        report = session.finish()
-        docstring_requests = [r for r in emu.requests if not is_example_request(r.body)]
+    code = "def add_dict_to_jar(cookie_dict, jar):\n    return jar\n"
+    pkg, report, docstring_requests = build_core(tmp_path, code, answer)
 
-    assert len(docstring_requests) == 2  # asked once again, as for any restating summary
+    assert docstring_requests == 2  # asked once again, as for any restating summary
     outcome = report.outcomes["pkg.core.add_dict_to_jar"]
     assert outcome.status == "generated", outcome.reason
     assert any(repair in text for text in outcome.repairs), outcome.repairs
