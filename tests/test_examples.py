@@ -527,6 +527,27 @@ class Color:
         assert "## Signature" in prompt("Color.as_hex") and "## Signature" not in prompt("Color.mix")  # not twice
 
 
+def test_a_nested_class_s_method_is_called_on_an_instance_of_that_class() -> None:
+    source = """\
+class Hook:
+    class Context:
+        def __init__(self, domain: str):
+            self.domain = domain
+
+        def as_dict(self) -> dict:
+            return {"domain": self.domain}
+
+    def run(self):
+        pass
+"""
+    with griffe.temporary_visited_module(source) as module:
+        prompt = example_messages(module["Hook.Context.as_dict"], "pkg", "Return it as a dict.")[-1]["content"]
+
+    assert "## Its class Hook.Context" in prompt and "def __init__(self, domain: str)" in prompt
+    assert "Methods of Hook.Context: as_dict." in prompt  # not the outer class's `run`
+    assert "makes an instance of `Hook.Context` and calls `as_dict` on it" in prompt
+
+
 def test_a_class_s_example_request_lists_its_public_methods(package: griffe.Module) -> None:
     prompt = example_messages(package["core.Counter"], "pkg", "Count things.")[-1]["content"]
 
@@ -610,6 +631,14 @@ class Shape(abc.ABC):
     def area(self): ...
 
 
+class Drawable(Shape):
+    @abc.abstractmethod
+    def draw(self, canvas): ...
+
+    def named(self, name):
+        return name
+
+
 class Box:
     def __repr__(self): ...
 
@@ -636,20 +665,19 @@ class Reader:
         raise NotImplementedError
 """
     with griffe.temporary_visited_module(source) as module:
-        worth = {
-            path: worth_an_example(module[path]) for path in ("public", "Point", "Box.fill", "Shape", "quiet", "ticks")
-        }
+        worth = {path: worth_an_example(module[path]) for path in ("public", "Point", "Box.fill", "quiet", "ticks")}
         not_worth = {
             path: worth_an_example(module[path])
             for path in (
                 *("_helper", "Shape.area", "Box.__repr__", "Box._grow", "_Hidden.run", "Box", "version"),
-                *("stub", "Reader.read"),
+                *("stub", "Reader.read", "Shape", "Drawable", "Drawable.draw", "Drawable.named"),
             )
         }
 
     assert all(worth.values()), worth  # quiet and ticks take no argument but are used in a block
     assert not any(not_worth.values()), (
-        "Box: the example of Box.fill makes a Box; version(): print(version()); stub, Reader.read: only raise"
+        "Box: the example of Box.fill makes a Box; version(): print(version()); stub, Reader.read: only raise; "
+        "Shape, Drawable: an ABC, a class with an abstract method (no instance to make)"
     )
 
 

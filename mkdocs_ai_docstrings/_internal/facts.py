@@ -606,20 +606,31 @@ def _unique(items: Iterable[str]) -> tuple[str, ...]:
 
 
 _NO_INSTANCE_BASES = frozenset({"ABC", "Protocol"})
-"""Bases of a class a method's example cannot make an instance of."""
+"""Bases of a class an example cannot make an instance of."""
+
+
+def _cannot_instantiate(cls: griffe.Object) -> bool:
+    """Whether an example cannot make an instance of `cls`: an ABC or a protocol, or a class with abstract methods."""
+    bases = {str(base).rsplit(".", 1)[-1].split("[", 1)[0] for base in cls.bases}
+    if bases & _NO_INSTANCE_BASES:
+        return True
+    return any("abstractmethod" in member.labels for member in cls.members.values() if not member.is_alias)
 
 
 def worth_an_example(obj: griffe.Object) -> bool:
     """Whether a usage example of `obj` can be worth a request: not a private or special helper (`_split`,
-    `__repr__`, or anything inside a private class), not a method of an abstract class or protocol (an
-    example cannot make the instance it needs), not a class with a public method worth an example (the
+    `__repr__`, or anything inside a private class), not an abstract class or protocol nor one of its methods
+    (an example cannot make the instance it needs), not a class with a public method worth an example (the
     method's example makes the instance and shows what it is for; the class's would only make it), not a
     module's function taking no argument that is only called (`print(f())` shows nothing), not a function whose
     body only raises (`raise NotImplementedError`: its example could only show the error). An example left out
     is fine; a broken one is not.
     """
-    if obj.is_class and any(
-        member.is_function and not member.is_alias and worth_an_example(member) for member in obj.members.values()
+    if obj.is_class and (
+        _cannot_instantiate(obj)
+        or any(
+            member.is_function and not member.is_alias and worth_an_example(member) for member in obj.members.values()
+        )
     ):
         return False
     owner: griffe.Object | None = obj
@@ -631,8 +642,7 @@ def worth_an_example(obj: griffe.Object) -> bool:
         return False
     parent = obj.parent
     if obj.is_function and parent is not None and parent.is_class:
-        bases = {str(base).rsplit(".", 1)[-1].split("[", 1)[0] for base in parent.bases}
-        return not bases & _NO_INSTANCE_BASES
+        return not _cannot_instantiate(parent)
     if obj.is_function and not parameter_names(obj):
         return _used_in_a_block(obj)
     return True

@@ -403,6 +403,11 @@ def example_import(obj: griffe.Object) -> tuple[str, griffe.Object]:
     return f"from {module} import {owner.name}", owner
 
 
+def _in_module(obj: griffe.Object) -> str:
+    """The name `obj` is reached by from its module's namespace: `name`, or `Outer.Inner` for a nested class."""
+    return obj.path.removeprefix(obj.module.path + ".")
+
+
 _TYPING_MODULES = frozenset({"typing", "typing_extensions", "collections.abc", "builtins", "types"})
 """Annotations from these modules are not built by an example (`Sequence`, `Any`): no import line for them."""
 
@@ -466,7 +471,9 @@ def example_messages(
     first. `brief` (a repair, which shows the failing code and its error instead): signatures, methods and
     import lines only.
     """
-    first, owner = example_import(obj)
+    first, _ = example_import(obj)
+    # The class a method's example makes an instance of (a nested class by its dotted name: `Outer.Inner`).
+    home = obj.parent if obj.is_function and obj.parent is not None and obj.parent.is_class else None
     # The source shows what to pass; a class's signature, or a function taking no argument, needs none of it.
     source = "" if brief or obj.is_class or not parameter_names(obj) else source_of(obj)
     if len(source) > _EXAMPLE_SOURCE_CHARS:
@@ -474,12 +481,13 @@ def example_messages(
     lines = [f"Target: the {obj.kind.value} `{obj.name}`."]
     if not source:  # the source opens with the signature
         lines.append(_block("Signature", format_signature(obj)))
-    if owner is not obj:
-        lines.append(_block(f"Its class {owner.name}", _short_constructor(owner)))
-    if owner.is_class:  # the names a small model otherwise guesses (`parse`, `lex`)
-        methods = [name for name, member in owner.members.items() if not name.startswith("_") and member.is_function]
+    if home is not None:
+        lines.append(_block(f"Its class {_in_module(home)}", _short_constructor(home)))
+    cls = home if home is not None else obj if obj.is_class else None
+    if cls is not None:  # the names a small model otherwise guesses (`parse`, `lex`)
+        methods = [name for name, member in cls.members.items() if not name.startswith("_") and member.is_function]
         if methods:
-            lines.append(f"Methods of {owner.name}: {', '.join(methods[:12])}.")
+            lines.append(f"Methods of {_in_module(cls)}: {', '.join(methods[:12])}.")
     if not brief:
         lines.append(f"Summary: {summary}")
     if parameters and not brief:
@@ -490,10 +498,10 @@ def example_messages(
     types = [line for line in annotation_imports(obj, package).values() if line != first]
     if types:
         task += " and " + " and ".join(f"`{line}`" for line in types)
-    if owner is not obj:
-        task += f", makes an instance of `{owner.name}` and calls `{obj.name}` on it"
+    if home is not None:
+        task += f", makes an instance of `{_in_module(home)}` and calls `{obj.name}` on it"
     else:
-        task += f" and calls `{obj.name}`"
+        task += f" and calls `{_in_module(obj)}`"
     lines.append(task + ", without comments.")
     return [
         {"role": "system", "content": string.Template(EXAMPLE_SYSTEM).substitute(package=package)},
