@@ -497,6 +497,27 @@ def test_a_description_sentence_saying_only_what_and_where_the_object_is_is_drop
 
 
 @pytest.mark.parametrize(
+    ("sentence", "dropped"),
+    [
+        ("This method is part of the `Store` class.", True),
+        ("The `items` method belongs to the `Store` class in the `pkg.store` module.", True),
+        ("The `items` method is defined in the `pkg.store` module.", True),
+        ("This method is part of the `Store` class, which keeps items in order.", False),  # says more
+        ("The method is part of the public API.", False),
+    ],
+)
+def test_a_description_sentence_saying_only_where_the_object_belongs_is_dropped(
+    pkg: griffe.Module, sentence: str, dropped: bool
+) -> None:
+    method = pkg["store.Store.items"]
+    answer = {"summary": "Iterate over the stored items in insertion order.", "description": sentence}
+
+    fixed, _ = drop_prose(answer, method)
+
+    assert fixed["description"] == ("" if dropped else sentence)
+
+
+@pytest.mark.parametrize(
     "summary",
     [
         "The `is_empty` method of the `Store` class. It tells whether anything is stored.",  # left: "Class. It ..."

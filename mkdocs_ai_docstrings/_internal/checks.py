@@ -794,7 +794,11 @@ def _stands_alone(summary: str) -> bool:
     return len(_WORD.findall(first.lower())) >= 3 and not _CONNECTIVE.match(first) and not _BACK_REFERENCE.match(first)
 
 
-_ONLY_WHAT_IT_IS = rf"(?:is|are)\s+(?:a|an|the)\s+(?:\w+\s+){{0,2}}?(?:{_KIND_NOUNS}|member)\s+(?:of|in|defined\s+in)\b"
+_ONLY_WHAT_IT_IS = (
+    rf"(?:(?:is|are)\s+(?:a|an|the)\s+(?:\w+\s+){{0,2}}?(?:{_KIND_NOUNS}|member)\s+(?:of|in|defined\s+in)"
+    r"|(?:is|are)\s+(?:a\s+)?part\s+of|belongs\s+to|(?:is|are)\s+(?:defined|declared|located)\s+in)\b"
+)
+"""What a sentence says after naming its object when it only tells what kind of object it is and where."""
 
 
 def _named(name: str) -> str:
@@ -809,8 +813,9 @@ def _telling(sentences: Sequence[str], target: griffe.Object) -> list[str]:
 
 def _says_only_what_it_is(sentence: str, target: griffe.Object) -> bool:
     """Whether a sentence only says what kind of object it is and where ("The `name` method is a property of the
-    `Error` class in the `pkg.util` module."): the signature and the page say so already."""
-    opening = rf"(?i)^\W*(?:(?:the|this)\s+)?{_named(target.name)}\s+"
+    `Error` class in the `pkg.util` module.", "This method is part of the `Store` class."): the signature and the
+    page say so already."""
+    opening = rf"(?i)^\W*(?:(?:the|this)\s+)?(?:{_named(target.name)}|(?<=this\s){_KIND_NOUNS})\s+"
     match = re.match(opening + _ONLY_WHAT_IT_IS, sentence)
     if match is None:
         return False
