@@ -499,6 +499,28 @@ def test_a_description_sentence_saying_only_what_and_where_the_object_is_is_drop
 @pytest.mark.parametrize(
     ("sentence", "dropped"),
     [
+        ("It uses the `Treeprocessor` class from the docutils library.", True),  # the module never imports it
+        ("Uses the `json` module to read them.", True),
+        ("It returns an iterator from the `collections.abc` module.", False),  # imported by the module
+        ("Like everything in the Python standard library, it is lazy.", False),
+        ("It lives in the `pkg.store` module, next to the helper.", False),  # the package itself
+    ],
+)
+def test_a_sentence_naming_a_library_the_code_never_imports_is_dropped(
+    pkg: griffe.Module, sentence: str, dropped: bool
+) -> None:
+    method = pkg["store.Store.items"]
+    answer = {"summary": "Iterate over the stored items in insertion order.", "description": sentence}
+
+    fixed, problems = drop_prose(answer, method)
+
+    assert fixed["description"] == ("" if dropped else sentence), problems
+    assert ("unknown_member" in [problem.kind for problem in problems]) is dropped
+
+
+@pytest.mark.parametrize(
+    ("sentence", "dropped"),
+    [
         ("This method is part of the `Store` class.", True),
         ("The `items` method belongs to the `Store` class in the `pkg.store` module.", True),
         ("The `items` method is defined in the `pkg.store` module.", True),

@@ -18,7 +18,14 @@ from typing import Any
 
 import griffe
 
-from mkdocs_ai_docstrings._internal.facts import CodeFacts, final_object, follow_members, object_kind, parameter_names
+from mkdocs_ai_docstrings._internal.facts import (
+    CodeFacts,
+    final_object,
+    follow_members,
+    object_kind,
+    parameter_names,
+    source_of,
+)
 from mkdocs_ai_docstrings._internal.sanitize import clean_text
 
 PROBLEM_KINDS = (
@@ -609,8 +616,12 @@ def prose_problems(
         if detail:
             problems.append(Problem("return_contradiction", detail))
     for text in _prose_fields(answer):
-        for name in _unknown_members(text, obj):
+        for name in _unknown_dotted(text, obj):
             problems.append(Problem("unknown_member", f"`{name}` does not exist: mention only names in the code"))
+        for name in _foreign_libraries(text, obj):
+            problems.append(
+                Problem("unknown_member", f"the code never imports `{name}`: mention only what the code uses")
+            )
     return problems
 
 
@@ -1079,6 +1090,74 @@ def _return_contradiction(description: str, target: griffe.Object) -> str | None
 
 
 def _unknown_members(text: str, obj: griffe.Object) -> list[str]:
+    """The names `text` uses that do not exist for `obj`: dotted names with a known head but no such member, and
+    libraries its code is said to come from or use but its module never imports (`_foreign_libraries`)."""
+    return _unknown_dotted(text, obj) + _foreign_libraries(text, obj)
+
+
+_LIBRARY_CLAIM = re.compile(
+    r"\b(?i:from|of|in|by|uses?|using|with)\s+(?i:the\s+)?`?(?P<name>[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)`?\s+"
+    r"(?:library|package|module)\b"
+)
+"""A library named as such: "from the docutils library", "uses the `mistune` package", "of the re module"."""
+_GENERIC_LIBRARY_WORDS = frozenset(
+    {
+        "standard",
+        "python",
+        "builtin",
+        "builtins",
+        "same",
+        "this",
+        "that",
+        "its",
+        "their",
+        "current",
+        "given",
+        "parent",
+        "enclosing",
+        "other",
+        "external",
+        "main",
+        "core",
+        "target",
+        "calling",
+        "whole",
+        "underlying",
+        "a",
+        "an",
+        "any",
+        "each",
+        "one",
+        "third",
+        "party",
+        "new",
+    }
+)
+
+
+def _foreign_libraries(text: str, obj: griffe.Object) -> list[str]:
+    """Libraries `text` says the code of `obj` comes from or uses ("from the docutils library") that its module
+    never imports and its source never names: a small model's guess ("the `Treeprocessor` class from the docutils
+    library" for Python-Markdown's)."""
+    target = final_object(obj) or obj
+    try:
+        module = target.module
+    except ValueError:
+        return []
+    known = {module.path.split(".", 1)[0]}
+    known.update(str(path).split(".", 1)[0] for path in module.imports.values())
+    source = source_of(target)
+    unknown = []
+    for match in _LIBRARY_CLAIM.finditer(_CODE_SPAN.sub(lambda m: m.group(2), text)):
+        name = match.group("name")
+        top = name.split(".", 1)[0]
+        if top in known or top in _GENERIC_LIBRARY_WORDS or re.search(rf"\b{re.escape(top)}\b", source):
+            continue
+        unknown.append(name)
+    return list(dict.fromkeys(unknown))
+
+
+def _unknown_dotted(text: str, obj: griffe.Object) -> list[str]:
     """Dotted names in `text` (in backticks or not) whose head is known but whose member does not exist."""
     names = [name for name in find_references(text) if "." in name]
     names += [match.group(0) for match in _DOTTED.finditer(_CODE_SPAN.sub(" ", text))]
