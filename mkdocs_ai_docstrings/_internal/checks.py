@@ -1139,6 +1139,13 @@ def _foreign_libraries(text: str, obj: griffe.Object) -> list[str]:
     """Libraries `text` says the code of `obj` comes from or uses ("from the docutils library") that its module
     never imports and its source never names: a small model's guess ("the `Treeprocessor` class from the docutils
     library" for Python-Markdown's)."""
+    claimed = [
+        match.group("name")
+        for match in _LIBRARY_CLAIM.finditer(_CODE_SPAN.sub(lambda m: m.group(2), text))
+        if match.group("name").split(".", 1)[0] not in _GENERIC_LIBRARY_WORDS
+    ]
+    if not claimed:  # most sentences: no module to read
+        return []
     target = final_object(obj) or obj
     try:
         module = target.module
@@ -1147,13 +1154,11 @@ def _foreign_libraries(text: str, obj: griffe.Object) -> list[str]:
     known = {module.path.split(".", 1)[0]}
     known.update(str(path).split(".", 1)[0] for path in module.imports.values())
     source = source_of(target)
-    unknown = []
-    for match in _LIBRARY_CLAIM.finditer(_CODE_SPAN.sub(lambda m: m.group(2), text)):
-        name = match.group("name")
-        top = name.split(".", 1)[0]
-        if top in known or top in _GENERIC_LIBRARY_WORDS or re.search(rf"\b{re.escape(top)}\b", source):
-            continue
-        unknown.append(name)
+    unknown = [
+        name
+        for name in claimed
+        if (top := name.split(".", 1)[0]) not in known and not re.search(rf"\b{re.escape(top)}\b", source)
+    ]
     return list(dict.fromkeys(unknown))
 
 

@@ -59,7 +59,7 @@ async def add_example(
     messages = example_messages(obj, context.package.path, str(answer.get("summary") or ""), _parameters(answer))
     messages = [{**m, "content": context.redacted(m["content"]).text} for m in messages]
     small = dataclasses.replace(request, messages=messages, schema=None, mode=TEXT_MODE)
-    first, _ = example_import(obj)
+    first = example_import(obj)
     examples, repairs = attempt.examples, attempt.repairs
     conversation = list(messages)
     problem = ""

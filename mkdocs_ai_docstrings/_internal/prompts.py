@@ -394,13 +394,13 @@ _EXAMPLE_SOURCE_CHARS = 800
 _EXAMPLE_PARAMETERS = 6
 
 
-def example_import(obj: griffe.Object) -> tuple[str, griffe.Object]:
-    """The line an example of `obj` starts with, and what it imports (`obj`, or for a method its class)."""
+def example_import(obj: griffe.Object) -> str:
+    """The line an example of `obj` starts with: it imports `obj`, or for a member of a class its outermost class."""
     owner = obj
     while owner.parent is not None and not owner.parent.is_module:
         owner = owner.parent
     module = owner.parent.path if owner.parent is not None else obj.module.path
-    return f"from {module} import {owner.name}", owner
+    return f"from {module} import {owner.name}"
 
 
 def _in_module(obj: griffe.Object) -> str:
@@ -471,7 +471,7 @@ def example_messages(
     first. `brief` (a repair, which shows the failing code and its error instead): signatures, methods and
     import lines only.
     """
-    first, _ = example_import(obj)
+    first = example_import(obj)
     # The class a method's example makes an instance of (a nested class by its dotted name: `Outer.Inner`).
     home = obj.parent if obj.is_function and obj.parent is not None and obj.parent.is_class else None
     # The source shows what to pass; a class's signature, or a function taking no argument, needs none of it.

@@ -54,14 +54,18 @@ def style_markers(package: griffe.Module) -> int:
             continue
         for section in obj.docstring.parsed:
             if section.kind is griffe.DocstringSectionKind.text and section.value.startswith(MARKER_OPENING):
-                rest = section.value[len(MARKER_OPENING) :]
-                if not rest.startswith("<style"):
-                    section.value = MARKER_OPENING + inline_style() + rest
-                    styled += 1
-                break
-            if isinstance(section, griffe.DocstringSectionAdmonition) and section.value.kind == AI_LABEL:
-                if not section.value.contents.startswith("<style"):
-                    section.value.contents = inline_style() + section.value.contents
-                    styled += 1
-                break
+                text = section.value[len(MARKER_OPENING) :]
+                section.value = MARKER_OPENING + _styled(text)
+            elif isinstance(section, griffe.DocstringSectionAdmonition) and section.value.kind == AI_LABEL:
+                text = section.value.contents
+                section.value.contents = _styled(text)
+            else:
+                continue
+            styled += not text.startswith("<style")
+            break
     return styled
+
+
+def _styled(marker_text: str) -> str:
+    """A marker's text with the inline stylesheet at its top (once)."""
+    return marker_text if marker_text.startswith("<style") else inline_style() + marker_text
