@@ -681,6 +681,60 @@ class Reader:
     )
 
 
+def test_no_example_request_where_a_required_argument_cannot_be_built_from_literals() -> None:
+    source = """\
+from logging import LogRecord
+from pathlib import Path
+from typing import Callable, Optional
+
+from markdown import Markdown
+
+
+class Point:
+    def __init__(self, x: int, y: int): ...
+
+
+def handle(record: LogRecord): ...
+def render(md: Markdown, text: str): ...
+def union_of_objects(md: Markdown | LogRecord): ...
+def at(path: Path, times: int): ...
+def either(md: str | Markdown): ...
+def maybe(md: Optional[Markdown]): ...
+def defaulted(text: str, md: Markdown = None): ...
+def hooked(callback: Callable[[str], Markdown]): ...
+def plotted(point: Point): ...
+def untyped(md): ...
+
+
+class Processor:
+    def __init__(self, md: Markdown, name: str): ...
+
+    def run(self, text: str): ...
+
+    @classmethod
+    def named(cls, name: str): ...
+
+
+class Cleaner:
+    def clean(self, record: LogRecord): ...
+"""
+    with griffe.temporary_visited_module(source) as module:
+        worth = {
+            path: worth_an_example(module[path])
+            for path in ("at", "either", "maybe", "defaulted", "hooked", "plotted", "untyped", "Processor.named")
+        }
+        not_worth = {
+            path: worth_an_example(module[path])
+            for path in ("handle", "render", "union_of_objects", "Processor", "Processor.run", "Cleaner.clean")
+        }
+
+    assert all(worth.values()), worth  # a literal, None, a lambda, the package's own type or an unknown will do
+    assert not any(not_worth.values()), (
+        "a LogRecord or a Markdown cannot be built from literals: the example (and its repair) would fail; "
+        "Processor.run needs a Processor, whose constructor needs a Markdown"
+    )
+
+
 def build_core(core: str, tmp_path: Path, **options: Any) -> tuple[BuildReport, list[dict]]:
     """Build a package whose `core` module holds `core`; return the report and the example requests' bodies."""
     files = {"__init__.py": '"""A package."""\n', "core.py": f'"""Core."""\n\n\n{core}'}

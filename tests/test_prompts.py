@@ -331,6 +331,30 @@ def test_signatures_show_parameter_kinds_defaults_and_annotations(pkg: griffe.Mo
         assert format_signature(sig["f"]) == "async def f(a: int, /, b=2, *, c: str = 'x')"
 
 
+def test_a_long_base_class_expression_is_cut_in_the_class_line() -> None:
+    fields = ", ".join(f"('field_{n}', typing.Optional[str])" for n in range(7))
+    source = f"""\
+import typing
+
+
+class Url(typing.NamedTuple('Url', [{fields}])):
+    def geturl(self) -> str: ...
+
+
+class Pairs(dict[str, typing.Optional[typing.Tuple[int, int, int, int, int, int, int]]]): ...
+
+
+class Plain(dict[str, int]): ...
+"""
+    with griffe.temporary_visited_package("sig", {"__init__.py": source}) as sig:
+        assert format_signature(sig["Url"]) == "class Url(typing.NamedTuple(...))"
+        assert (
+            format_signature(sig["Pairs"])
+            == "class Pairs(dict[str, typing.Optional[typing.Tuple[int, int, int, int...)"
+        )
+        assert format_signature(sig["Plain"]) == "class Plain(dict[str, int])"  # short bases stay as written
+
+
 def test_variadic_parameters_are_shown_without_defaults() -> None:
     source = "async def f(a: int, /, b=2, *args, c: str = 'x', **kw): ...\n"
     with griffe.temporary_visited_package("sig", {"__init__.py": source}) as sig:

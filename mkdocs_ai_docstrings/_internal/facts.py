@@ -617,14 +617,110 @@ def _cannot_instantiate(cls: griffe.Object) -> bool:
     return any("abstractmethod" in member.labels for member in cls.members.values() if not member.is_alias)
 
 
+TYPING_MODULES = frozenset({"typing", "typing_extensions", "collections.abc", "builtins", "types", "abc"})
+"""Annotations from these modules are not built by an example (`Sequence`, `Any`): no import line, no value."""
+_LITERAL_STDLIB_TYPES = frozenset(
+    {
+        "pathlib.Path",
+        "pathlib.PurePath",
+        "pathlib.PurePosixPath",
+        "os.PathLike",
+        "datetime.date",
+        "datetime.datetime",
+        "datetime.time",
+        "datetime.timedelta",
+        "decimal.Decimal",
+        "fractions.Fraction",
+        "re.Pattern",
+        "io.StringIO",
+        "io.BytesIO",
+        "uuid.UUID",
+        "collections.OrderedDict",
+        "collections.Counter",
+        "collections.defaultdict",
+        "collections.deque",
+    }
+)
+"""Standard library types an example builds from a literal in one call (`Path("a.txt")`, `Decimal("1.5")`)."""
+
+
+def _buildable(annotation: object, package: str) -> bool:
+    """Whether an example can pass a value of this annotation built from literals, without importing anything
+    but the package and the standard library: a builtin, a typing construct, the package's own type, a literal
+    standard library type, `None` or a callable (a lambda). Unknown names (`T`, a string) count as buildable.
+    """
+    if not isinstance(annotation, griffe.Expr):
+        return True
+    if isinstance(annotation, griffe.ExprBinOp) and annotation.operator == "|":
+        return _buildable(annotation.left, package) or _buildable(annotation.right, package)
+    if isinstance(annotation, griffe.ExprSubscript) and isinstance(annotation.left, griffe.ExprName):
+        head = annotation.left.canonical_path.rsplit(".", 1)[-1]
+        if head in {"Optional", "Callable", "Literal", "Type"}:
+            return True
+        if head == "Union":
+            elements = (
+                annotation.slice.elements if isinstance(annotation.slice, griffe.ExprTuple) else [annotation.slice]
+            )
+            return any(_buildable(element, package) for element in elements)
+        if head == "Annotated" and isinstance(annotation.slice, griffe.ExprTuple) and annotation.slice.elements:
+            return _buildable(annotation.slice.elements[0], package)
+    for name in annotation.iterate(flat=True):
+        if not isinstance(name, griffe.ExprName):
+            continue
+        module, _, _ = name.canonical_path.rpartition(".")
+        if not module or module in TYPING_MODULES or name.canonical_path in _LITERAL_STDLIB_TYPES:
+            continue
+        if module.split(".", 1)[0] != package.split(".", 1)[0]:
+            return False  # another library's type, or a standard library one built in several steps (`LogRecord`)
+    return True
+
+
+def _needs_an_object(function: griffe.Object) -> bool:
+    """Whether a required parameter of `function` (or of a class's `__init__`) takes a value an example cannot
+    build from literals (`record: LogRecord`, `md: Markdown`): told to import only the standard library and the
+    package, a small model then passes `...` or a name it never defines, and the repair fails the same way.
+    """
+    if function.is_class:
+        init = function.members.get("__init__")
+        if init is None or init.is_alias or not init.is_function:
+            return False
+        function = init
+    try:
+        parameters = list(function.parameters)
+    except _GRIFFE_ERRORS:
+        return False
+    package = function.package.path
+    bound = function.parent is not None and function.parent.is_class and "staticmethod" not in function.labels
+    for index, parameter in enumerate(parameters):
+        if (
+            bound
+            and index == 0
+            and parameter.kind
+            in (
+                griffe.ParameterKind.positional_only,
+                griffe.ParameterKind.positional_or_keyword,
+            )
+        ):
+            continue
+        if parameter.default is not None or parameter.kind in (
+            griffe.ParameterKind.var_positional,
+            griffe.ParameterKind.var_keyword,
+        ):
+            continue
+        if not _buildable(parameter.annotation, package):
+            return True
+    return False
+
+
 def worth_an_example(obj: griffe.Object) -> bool:
     """Whether a usage example of `obj` can be worth a request: not a private or special helper (`_split`,
     `__repr__`, or anything inside a private class), not an abstract class or protocol nor one of its methods
     (an example cannot make the instance it needs), not a class with a public method worth an example (the
     method's example makes the instance and shows what it is for; the class's would only make it), not a
     module's function taking no argument that is only called (`print(f())` shows nothing), not a function whose
-    body only raises (`raise NotImplementedError`: its example could only show the error). An example left out
-    is fine; a broken one is not.
+    body only raises (`raise NotImplementedError`: its example could only show the error), not a function (or a
+    method of a class) whose required argument cannot be built from literals (`record: LogRecord`). An example
+    left out is fine; a broken one is not.
     """
     if obj.is_class and (
         _cannot_instantiate(obj)
@@ -640,9 +736,12 @@ def worth_an_example(obj: griffe.Object) -> bool:
         owner = owner.parent
     if obj.is_function and _only_raises(obj):
         return False
+    if _needs_an_object(obj):
+        return False
     parent = obj.parent
     if obj.is_function and parent is not None and parent.is_class:
-        return not _cannot_instantiate(parent)
+        instance_needed = "staticmethod" not in obj.labels and "classmethod" not in obj.labels
+        return not _cannot_instantiate(parent) and not (instance_needed and _needs_an_object(parent))
     if obj.is_function and not parameter_names(obj):
         return _used_in_a_block(obj)
     return True

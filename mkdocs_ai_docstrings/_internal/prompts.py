@@ -12,7 +12,7 @@ from pathlib import Path
 
 import griffe
 
-from mkdocs_ai_docstrings._internal.facts import parameter_names, source_of
+from mkdocs_ai_docstrings._internal.facts import TYPING_MODULES, parameter_names, source_of
 from mkdocs_ai_docstrings._internal.mark import AI_LABEL
 from mkdocs_ai_docstrings._internal.sanitize import code_fence
 from mkdocs_ai_docstrings._internal.settings import SettingsError
@@ -163,7 +163,7 @@ def format_signature(obj: griffe.Object) -> str:
             f" -> {obj.returns}" if obj.returns else ""
         )
     if obj.is_class:
-        bases = ", ".join(str(base) for base in obj.bases)
+        bases = ", ".join(_short_base(base) for base in obj.bases)
         init = obj.members.get("__init__")
         line = f"class {obj.name}({bases})" if bases else f"class {obj.name}"
         if init is not None and not init.is_alias and init.is_function:
@@ -174,6 +174,24 @@ def format_signature(obj: griffe.Object) -> str:
         value = f" = {obj.value}" if obj.value is not None and "property" not in obj.labels else ""
         return f"{obj.name}{annotation}{value}"
     return f"module {obj.path}"
+
+
+_BASE_CHARS = 60
+"""A base class expression longer than this is cut: `NamedTuple("Url", [...])` becomes `NamedTuple(...)`."""
+
+
+def _short_base(base: str | griffe.Expr) -> str:
+    """A base class as written, or its callee and `(...)` when it is a long call (`typing.NamedTuple(...)`).
+
+    The fields of a functional `NamedTuple` or `TypedDict` base are the class's own source; in the class line
+    of each of its methods' prompts they cost about 100 tokens for nothing.
+    """
+    text = str(base)
+    if len(text) <= _BASE_CHARS:
+        return text
+    if isinstance(base, griffe.ExprCall):
+        return f"{base.function}(...)"
+    return text[: _BASE_CHARS - 3].rstrip() + "..."
 
 
 _LONG_CLASS_VALUE_CHARS = 100
@@ -408,10 +426,6 @@ def _in_module(obj: griffe.Object) -> str:
     return obj.path.removeprefix(obj.module.path + ".")
 
 
-_TYPING_MODULES = frozenset({"typing", "typing_extensions", "collections.abc", "builtins", "types"})
-"""Annotations from these modules are not built by an example (`Sequence`, `Any`): no import line for them."""
-
-
 def annotation_imports(obj: griffe.Object, package: str) -> dict[str, str]:
     """Import lines of the types `obj`'s parameters are annotated with, by name (`Path`: `from pathlib import
     Path`): the standard library's and the package's, never another library's (it may not be installed).
@@ -430,7 +444,7 @@ def annotation_imports(obj: griffe.Object, package: str) -> dict[str, str]:
             if not isinstance(name, griffe.ExprName):
                 continue
             module, _, member = name.canonical_path.rpartition(".")
-            if not module or module in _TYPING_MODULES or member != name.name:
+            if not module or module in TYPING_MODULES or member != name.name:
                 continue
             top = module.split(".", 1)[0]
             if top in sys.stdlib_module_names or top == package.split(".", 1)[0]:
