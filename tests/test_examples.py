@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -683,9 +684,12 @@ class Reader:
 
 def test_no_example_request_where_a_required_argument_cannot_be_built_from_literals() -> None:
     source = """\
+import antigravity
+from collections.abc import Sequence
+from http.cookiejar import CookieJar
 from logging import LogRecord
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, ClassVar, Optional
 
 from markdown import Markdown
 
@@ -697,11 +701,14 @@ class Point:
 def handle(record: LogRecord): ...
 def render(md: Markdown, text: str): ...
 def union_of_objects(md: Markdown | LogRecord): ...
+def fly(to: antigravity.Sky): ...
 def at(path: Path, times: int): ...
 def either(md: str | Markdown): ...
 def maybe(md: Optional[Markdown]): ...
 def defaulted(text: str, md: Markdown = None): ...
 def hooked(callback: Callable[[str], Markdown]): ...
+def listed(items: Sequence[str | Markdown]): ...
+def baked(jar: CookieJar): ...
 def plotted(point: Point): ...
 def untyped(md): ...
 
@@ -717,22 +724,35 @@ class Processor:
 
 class Cleaner:
     def clean(self, record: LogRecord): ...
+
+
+class Handler:
+    name: ClassVar[str]
+
+    def run(self, text: str): ...
 """
     with griffe.temporary_visited_module(source) as module:
         worth = {
             path: worth_an_example(module[path])
-            for path in ("at", "either", "maybe", "defaulted", "hooked", "plotted", "untyped", "Processor.named")
+            for path in (
+                *("at", "either", "maybe", "defaulted", "hooked", "listed", "baked", "plotted", "untyped"),
+                "Processor.named",
+            )
         }
         not_worth = {
             path: worth_an_example(module[path])
-            for path in ("handle", "render", "union_of_objects", "Processor", "Processor.run", "Cleaner.clean")
+            for path in (
+                *("handle", "render", "union_of_objects", "fly", "Processor", "Processor.run", "Cleaner.clean"),
+                "Handler.run",
+            )
         }
 
-    assert all(worth.values()), worth  # a literal, None, a lambda, the package's own type or an unknown will do
+    assert all(worth.values()), worth  # a literal, [], None, a lambda, CookieJar(), the package's own type will do
     assert not any(not_worth.values()), (
         "a LogRecord or a Markdown cannot be built from literals: the example (and its repair) would fail; "
-        "Processor.run needs a Processor, whose constructor needs a Markdown"
+        "Processor.run needs a Processor, whose constructor needs a Markdown; a Handler lacks its `name`"
     )
+    assert "antigravity" not in sys.modules  # a standard library module that acts when imported is never imported
 
 
 def build_core(core: str, tmp_path: Path, **options: Any) -> tuple[BuildReport, list[dict]]:

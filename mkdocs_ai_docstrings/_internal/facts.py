@@ -14,7 +14,10 @@ from __future__ import annotations
 import ast
 import builtins
 import functools
+import importlib
+import inspect
 import re
+import sys
 import textwrap
 import weakref
 from collections.abc import Iterable, Sequence
@@ -104,20 +107,25 @@ def final_object(obj: griffe.Object) -> griffe.Object | None:
         return None
 
 
-def parameter_names(obj: griffe.Object) -> tuple[str, ...]:
-    """Parameters of a function, method or class `__init__` to document, in signature order."""
+def _caller_parameters(obj: griffe.Object) -> list[griffe.Parameter]:
+    """The parameters of a function, method or class `__init__` a caller passes (`self` and `cls` left out)."""
     try:
         parameters = list(obj.parameters)
     except _GRIFFE_ERRORS:
-        return ()
+        return []
     drop_first = obj.is_class or (
         obj.is_function and obj.parent is not None and obj.parent.is_class and "staticmethod" not in obj.labels
     )
     first_kinds = (griffe.ParameterKind.positional_only, griffe.ParameterKind.positional_or_keyword)
     if drop_first and parameters and parameters[0].kind in first_kinds:
         parameters = parameters[1:]
+    return parameters
+
+
+def parameter_names(obj: griffe.Object) -> tuple[str, ...]:
+    """Parameters of a function, method or class `__init__` to document, in signature order."""
     names = []
-    for parameter in parameters:
+    for parameter in _caller_parameters(obj):
         if parameter.kind is griffe.ParameterKind.var_positional:
             names.append(f"*{parameter.name}")
         elif parameter.kind is griffe.ParameterKind.var_keyword:
@@ -610,11 +618,30 @@ _NO_INSTANCE_BASES = frozenset({"ABC", "Protocol"})
 
 
 def _cannot_instantiate(cls: griffe.Object) -> bool:
-    """Whether an example cannot make an instance of `cls`: an ABC or a protocol, or a class with abstract methods."""
+    """Whether an example cannot make a working instance of `cls`: an ABC or a protocol, a class with abstract
+    methods, or one declaring a class variable without a value (`name: ClassVar[str]`: each subclass sets it, and
+    the methods of an instance of the class itself fail on it).
+    """
     bases = {str(base).rsplit(".", 1)[-1].split("[", 1)[0] for base in cls.bases}
     if bases & _NO_INSTANCE_BASES:
         return True
-    return any("abstractmethod" in member.labels for member in cls.members.values() if not member.is_alias)
+    members = [member for member in cls.members.values() if not member.is_alias]
+    return any("abstractmethod" in member.labels for member in members) or any(
+        member.is_attribute and member.value is None and _declared_class_var(member) for member in members
+    )
+
+
+_CLASS_VAR = re.compile(r":\s*(?:typing\.)?ClassVar\b")
+
+
+def _declared_class_var(attribute: griffe.Object) -> bool:
+    """Whether `attribute` is declared `name: ClassVar[...]` (griffe's annotation drops the `ClassVar`)."""
+    if "class-attribute" not in attribute.labels:
+        return False
+    try:
+        return bool(_CLASS_VAR.search(attribute.source))
+    except (OSError, ValueError, TypeError):
+        return False
 
 
 TYPING_MODULES = frozenset({"typing", "typing_extensions", "collections.abc", "builtins", "types", "abc"})
@@ -645,71 +672,77 @@ _LITERAL_STDLIB_TYPES = frozenset(
 
 
 def _buildable(annotation: object, package: str) -> bool:
-    """Whether an example can pass a value of this annotation built from literals, without importing anything
-    but the package and the standard library: a builtin, a typing construct, the package's own type, a literal
-    standard library type, `None` or a callable (a lambda). Unknown names (`T`, a string) count as buildable.
+    """Whether an example can pass a value of this annotation built from literals, importing nothing but the
+    package and the standard library: a builtin or a container of anything (`[]` will do), a typing construct,
+    `None` in a union, a callable (a lambda), the package's own type, a standard library type built from a
+    literal (`Path("a")`) or without arguments (`CookieJar()`). Unknown names (`T`, a string) count as buildable.
     """
-    if not isinstance(annotation, griffe.Expr):
-        return True
     if isinstance(annotation, griffe.ExprBinOp) and annotation.operator == "|":
         return _buildable(annotation.left, package) or _buildable(annotation.right, package)
-    if isinstance(annotation, griffe.ExprSubscript) and isinstance(annotation.left, griffe.ExprName):
-        head = annotation.left.canonical_path.rsplit(".", 1)[-1]
-        if head in {"Optional", "Callable", "Literal", "Type"}:
-            return True
-        if head == "Union":
-            elements = (
-                annotation.slice.elements if isinstance(annotation.slice, griffe.ExprTuple) else [annotation.slice]
-            )
+    if isinstance(annotation, griffe.ExprSubscript):
+        head = annotation.left
+        last = (
+            head.canonical_path.rsplit(".", 1)[-1] if isinstance(head, (griffe.ExprName, griffe.ExprAttribute)) else ""
+        )
+        elements = annotation.slice.elements if isinstance(annotation.slice, griffe.ExprTuple) else [annotation.slice]
+        if last == "Union":
             return any(_buildable(element, package) for element in elements)
-        if head == "Annotated" and isinstance(annotation.slice, griffe.ExprTuple) and annotation.slice.elements:
-            return _buildable(annotation.slice.elements[0], package)
-    for name in annotation.iterate(flat=True):
-        if not isinstance(name, griffe.ExprName):
-            continue
-        module, _, _ = name.canonical_path.rpartition(".")
-        if not module or module in TYPING_MODULES or name.canonical_path in _LITERAL_STDLIB_TYPES:
-            continue
-        if module.split(".", 1)[0] != package.split(".", 1)[0]:
-            return False  # another library's type, or a standard library one built in several steps (`LogRecord`)
+        if last == "Annotated":
+            return _buildable(elements[0], package)
+        return _buildable(head, package)  # `Optional[...]`, `Callable[...]`, `list[...]`: their head decides
+    if isinstance(annotation, (griffe.ExprName, griffe.ExprAttribute)):
+        return _buildable_type(annotation.canonical_path, package)
     return True
 
 
+def _buildable_type(path: str, package: str) -> bool:
+    module, _, _ = path.rpartition(".")
+    top = module.split(".", 1)[0]
+    if not module or module in TYPING_MODULES or path in _LITERAL_STDLIB_TYPES or top == package.split(".", 1)[0]:
+        return True
+    return top in sys.stdlib_module_names and top not in _IMPORT_EFFECTS and _made_without_arguments(path)
+
+
+_IMPORT_EFFECTS = frozenset({"antigravity", "this", "turtle", "turtledemo", "tkinter", "idlelib", "__main__"})
+"""Standard library modules whose import does something (opens a browser, prints, starts a GUI): never imported."""
+
+
+@functools.lru_cache(maxsize=256)
+def _made_without_arguments(path: str) -> bool:
+    """Whether the standard library class at `path` can be called with no argument (`CookieJar()`, not
+    `LogRecord(...)`, which takes seven). Standard library modules only: the package's code is never imported.
+    """
+    module, _, name = path.rpartition(".")
+    if module.startswith("_") and module not in sys.modules:  # `__hello__`, `__phello__` print when imported
+        return False
+    try:
+        cls = getattr(importlib.import_module(module), name)
+        signature = inspect.signature(cls)
+    except (ImportError, AttributeError, TypeError, ValueError):
+        return False
+    return all(
+        parameter.default is not inspect.Parameter.empty
+        or parameter.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        for parameter in signature.parameters.values()
+    )
+
+
 def _needs_an_object(function: griffe.Object) -> bool:
-    """Whether a required parameter of `function` (or of a class's `__init__`) takes a value an example cannot
+    """Whether a required parameter of `function` (or of a class's constructor) takes a value an example cannot
     build from literals (`record: LogRecord`, `md: Markdown`): told to import only the standard library and the
     package, a small model then passes `...` or a name it never defines, and the repair fails the same way.
     """
-    if function.is_class:
+    if function.is_class:  # its own constructor: an inherited one costs griffe's member inheritance to find
         init = function.members.get("__init__")
         if init is None or init.is_alias or not init.is_function:
             return False
         function = init
-    try:
-        parameters = list(function.parameters)
-    except _GRIFFE_ERRORS:
-        return False
+    variadic = (griffe.ParameterKind.var_positional, griffe.ParameterKind.var_keyword)
     package = function.package.path
-    bound = function.parent is not None and function.parent.is_class and "staticmethod" not in function.labels
-    for index, parameter in enumerate(parameters):
-        if (
-            bound
-            and index == 0
-            and parameter.kind
-            in (
-                griffe.ParameterKind.positional_only,
-                griffe.ParameterKind.positional_or_keyword,
-            )
-        ):
-            continue
-        if parameter.default is not None or parameter.kind in (
-            griffe.ParameterKind.var_positional,
-            griffe.ParameterKind.var_keyword,
-        ):
-            continue
-        if not _buildable(parameter.annotation, package):
-            return True
-    return False
+    return any(
+        parameter.default is None and parameter.kind not in variadic and not _buildable(parameter.annotation, package)
+        for parameter in _caller_parameters(function)
+    )
 
 
 def worth_an_example(obj: griffe.Object) -> bool:
