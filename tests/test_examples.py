@@ -685,6 +685,7 @@ class Reader:
 def test_no_example_request_where_a_required_argument_cannot_be_built_from_literals() -> None:
     source = """\
 import antigravity
+import unittest.__main__
 from collections.abc import Sequence
 from http.cookiejar import CookieJar
 from logging import LogRecord
@@ -702,6 +703,7 @@ def handle(record: LogRecord): ...
 def render(md: Markdown, text: str): ...
 def union_of_objects(md: Markdown | LogRecord): ...
 def fly(to: antigravity.Sky): ...
+def main(runner: unittest.__main__.Runner): ...
 def at(path: Path, times: int): ...
 def either(md: str | Markdown): ...
 def maybe(md: Optional[Markdown]): ...
@@ -742,8 +744,8 @@ class Handler:
         not_worth = {
             path: worth_an_example(module[path])
             for path in (
-                *("handle", "render", "union_of_objects", "fly", "Processor", "Processor.run", "Cleaner.clean"),
-                "Handler.run",
+                *("handle", "render", "union_of_objects", "fly", "main", "Processor", "Processor.run"),
+                *("Cleaner.clean", "Handler.run"),
             )
         }
 
@@ -752,7 +754,8 @@ class Handler:
         "a LogRecord or a Markdown cannot be built from literals: the example (and its repair) would fail; "
         "Processor.run needs a Processor, whose constructor needs a Markdown; a Handler lacks its `name`"
     )
-    assert "antigravity" not in sys.modules  # a standard library module that acts when imported is never imported
+    # A standard library module that acts when imported (opens a browser, runs the tests) is never imported.
+    assert "antigravity" not in sys.modules and "unittest.__main__" not in sys.modules
 
 
 def build_core(core: str, tmp_path: Path, **options: Any) -> tuple[BuildReport, list[dict]]:

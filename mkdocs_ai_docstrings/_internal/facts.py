@@ -713,8 +713,8 @@ def _made_without_arguments(path: str) -> bool:
     `LogRecord(...)`, which takes seven). Standard library modules only: the package's code is never imported.
     """
     module, _, name = path.rpartition(".")
-    if module.startswith("_") and module not in sys.modules:  # `__hello__`, `__phello__` print when imported
-        return False
+    if module not in sys.modules and any(part.startswith("_") for part in module.split(".")):
+        return False  # `__phello__` prints, `unittest.__main__` runs the tests, when imported
     try:
         cls = getattr(importlib.import_module(module), name)
         signature = inspect.signature(cls)
