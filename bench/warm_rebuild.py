@@ -10,7 +10,8 @@ times fresh `mkdocs build` processes, best of `--rounds`, of four configurations
     c     the warm build: the griffe extension under the handler's options (no plugin), every answer in the lock
     c_nolock  the same with `lock_file: false`: every answer found in the answer cache
 
-and prints `key: value` lines, among them `c/b` and `c/a` (targets: at most 1.02 and 1.15) and the requests the
+and prints `key: value` lines, among them `c/b` and `c/a` (targets: at most 1.02 and 1.15; of the best times, then
+the median of each round's ratio, which a slow spell of the machine moves less) and the requests the
 emulator received during the warm builds (0: nothing was asked again). The same ratios of CPU time (user + system,
 best of the rounds) follow: on a machine shared with other work they move much less than wall times. Last, the
 product's own seconds inside warm builds (`_own_share.py`: import, `on_package`, end of build; best of the rounds
@@ -30,6 +31,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -211,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
             **{f"best_{name}_s": round(value, 3) for name, value in best.items()},
             "c/b": round(best["c"] / best["b"], 3),
             "c/a": round(best["c"] / best["a"], 3),
+            "median round c/b": _median_ratio(times["c"], times["b"]),
+            "median round c/a": _median_ratio(times["c"], times["a"]),
             "c_nolock/b": round(best["c_nolock"] / best["b"], 3),
             "c_nolock/a": round(best["c_nolock"] / best["a"], 3),
             **{f"best_cpu_{name}_s": round(value, 3) for name, value in cpu.items()},
@@ -230,6 +234,15 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
     return 0
+
+
+def _median_ratio(over: list[tuple[float, float]], under: list[tuple[float, float]]) -> float:
+    """The median over rounds of one configuration's wall time divided by another's in the same round.
+
+    Builds of one round run back to back, so a slow spell of the machine slows both sides of a round's ratio;
+    the best times of the two sides may come from different spells.
+    """
+    return round(statistics.median(mine / theirs for (mine, _), (theirs, _) in zip(over, under, strict=True)), 3)
 
 
 if __name__ == "__main__":
