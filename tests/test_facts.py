@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import logging
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import griffe
 import pytest
 
-from mkdocs_ai_docstrings._internal.facts import CodeFacts, code_facts
+from mkdocs_ai_docstrings._internal.facts import CodeFacts, code_facts, worth_an_example
 
 
 @contextmanager
@@ -354,3 +356,15 @@ def test_kinds_of_objects() -> None:
         assert prop.kind == "property"
         assert prop.returns_value is False
         assert prop.parameters == ()
+
+
+def test_facts_kept_for_a_tree_do_not_keep_the_tree_alive() -> None:
+    source = "class Base:\n    def f(self): ...\n\n\nclass Child(Base):\n    def __init__(self, x: int): ...\n\n    def g(self, y): ...\n"
+    with griffe.temporary_visited_module(source) as module:
+        code_facts(module["Child"])  # reads the class's members with the inherited ones
+        assert worth_an_example(module["Child.g"])  # asks whether the class can be instantiated
+        tree = weakref.ref(module)
+    del module
+    gc.collect()
+
+    assert tree() is None  # a `mkdocs serve` session loads one tree a rebuild: none may outlive its build

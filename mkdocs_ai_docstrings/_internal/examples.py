@@ -32,7 +32,7 @@ from pathlib import Path
 import griffe
 
 from mkdocs_ai_docstrings._internal.checks import Problem
-from mkdocs_ai_docstrings._internal.facts import final_object
+from mkdocs_ai_docstrings._internal.facts import final_object, is_required
 
 EXAMPLE_PROBLEM_KINDS = (
     "example_syntax",
@@ -575,11 +575,7 @@ def _call_problem(node: ast.Call, target: griffe.Object, path: str) -> Problem |
         if unknown:
             return Problem("example_call", f"`{name}` has no parameter {', '.join(map(repr, unknown))}")
     supplied = {p.name for p in positional[: len(node.args)]} | keywords
-    missing = [
-        p.name
-        for p in parameters
-        if p.default is None and p.kind not in (kinds.var_positional, kinds.var_keyword) and p.name not in supplied
-    ]
+    missing = [p.name for p in parameters if is_required(p) and p.name not in supplied]
     if missing:
         return Problem("example_call", f"the call of `{name}` lacks the required argument(s) {', '.join(missing)}")
     by_name = {p.name: p for p in parameters}

@@ -19,9 +19,9 @@ import inspect
 import re
 import sys
 import textwrap
-import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import griffe
 
@@ -120,6 +120,14 @@ def _caller_parameters(obj: griffe.Object) -> list[griffe.Parameter]:
     if drop_first and parameters and parameters[0].kind in first_kinds:
         parameters = parameters[1:]
     return parameters
+
+
+def is_required(parameter: griffe.Parameter) -> bool:
+    """Whether a call must pass `parameter`: it has no default and is not `*args` or `**kwargs`."""
+    return parameter.default is None and parameter.kind not in (
+        griffe.ParameterKind.var_positional,
+        griffe.ParameterKind.var_keyword,
+    )
 
 
 def parameter_names(obj: griffe.Object) -> tuple[str, ...]:
@@ -478,22 +486,41 @@ def _absolute_import(module: griffe.Object, level: int, imported: str) -> str:
     return ".".join([*package_parts, imported])
 
 
+_Value = TypeVar("_Value")
+
+
+def _kept_on_object(compute: Callable[[griffe.Object], _Value]) -> Callable[[griffe.Object], _Value]:
+    """`compute(obj)` once per griffe object, kept on the object itself (as griffe keeps its own `_source_link`).
+
+    The value lives and goes with the loaded tree: a module-level cache keyed by the objects, even a weak one,
+    kept every tree of a `mkdocs serve` session alive, since the cached members point back to their class. The
+    tree does not change while a build reads these facts; an alias is never given the attribute (griffe would
+    forward it to its target).
+    """
+    attribute = "_ai_docstrings_" + compute.__name__.lstrip("_")
+
+    @functools.wraps(compute)
+    def kept(obj: griffe.Object) -> _Value:
+        if obj.is_alias:
+            return compute(obj)
+        try:
+            return obj.__dict__[attribute]
+        except KeyError:
+            value = obj.__dict__[attribute] = compute(obj)
+            return value
+
+    return kept
+
+
+@_kept_on_object
 def _all_members(obj: griffe.Object) -> dict[str, griffe.Object]:
     """The object's members; a class's inherited ones too (read-only: shared between calls)."""
     if not obj.is_class:
         return obj.members  # type: ignore[return-value]
-    members = _CLASS_MEMBERS.get(obj)
-    if members is None:
-        try:
-            members = dict(obj.all_members)  # griffe makes new aliases for the inherited ones on every call
-        except _GRIFFE_ERRORS:
-            members = dict(obj.members)
-        _CLASS_MEMBERS[obj] = members
-    return members  # type: ignore[return-value]
-
-
-_CLASS_MEMBERS: weakref.WeakKeyDictionary[griffe.Object, dict[str, griffe.Object]] = weakref.WeakKeyDictionary()
-"""Each class's members with the inherited ones, while the loaded tree lives (griffe recomputes them each time)."""
+    try:
+        return dict(obj.all_members)  # type: ignore[return-value]  # griffe makes new inherited aliases each call
+    except _GRIFFE_ERRORS:
+        return dict(obj.members)  # type: ignore[return-value]
 
 
 def _mro(cls: griffe.Object) -> list[griffe.Object]:
@@ -617,6 +644,7 @@ _NO_INSTANCE_BASES = frozenset({"ABC", "Protocol"})
 """Bases of a class an example cannot make an instance of."""
 
 
+@_kept_on_object  # asked again for each method of the class, on the warm path too (completeness)
 def _cannot_instantiate(cls: griffe.Object) -> bool:
     """Whether an example cannot make a working instance of `cls`: an ABC or a protocol, a class with abstract
     methods, or one declaring a class variable without a value (`name: ClassVar[str]`: each subclass sets it, and
@@ -676,6 +704,7 @@ def _buildable(annotation: object, package: str) -> bool:
     package and the standard library: a builtin or a container of anything (`[]` will do), a typing construct,
     `None` in a union, a callable (a lambda), the package's own type, a standard library type built from a
     literal (`Path("a")`) or without arguments (`CookieJar()`). Unknown names (`T`, a string) count as buildable.
+    `package` is the top-level package's name.
     """
     if isinstance(annotation, griffe.ExprBinOp) and annotation.operator == "|":
         return _buildable(annotation.left, package) or _buildable(annotation.right, package)
@@ -698,7 +727,7 @@ def _buildable(annotation: object, package: str) -> bool:
 def _buildable_type(path: str, package: str) -> bool:
     module, _, _ = path.rpartition(".")
     top = module.split(".", 1)[0]
-    if not module or module in TYPING_MODULES or path in _LITERAL_STDLIB_TYPES or top == package.split(".", 1)[0]:
+    if not module or module in TYPING_MODULES or path in _LITERAL_STDLIB_TYPES or top == package:
         return True
     return top in sys.stdlib_module_names and top not in _IMPORT_EFFECTS and _made_without_arguments(path)
 
@@ -727,6 +756,7 @@ def _made_without_arguments(path: str) -> bool:
     )
 
 
+@_kept_on_object  # asked again of a class for each of its methods
 def _needs_an_object(function: griffe.Object) -> bool:
     """Whether a required parameter of `function` (or of a class's constructor) takes a value an example cannot
     build from literals (`record: LogRecord`, `md: Markdown`): told to import only the standard library and the
@@ -737,10 +767,9 @@ def _needs_an_object(function: griffe.Object) -> bool:
         if init is None or init.is_alias or not init.is_function:
             return False
         function = init
-    variadic = (griffe.ParameterKind.var_positional, griffe.ParameterKind.var_keyword)
     package = function.package.path
     return any(
-        parameter.default is None and parameter.kind not in variadic and not _buildable(parameter.annotation, package)
+        is_required(parameter) and not _buildable(parameter.annotation, package)
         for parameter in _caller_parameters(function)
     )
 

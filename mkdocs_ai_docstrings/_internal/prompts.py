@@ -12,7 +12,7 @@ from pathlib import Path
 
 import griffe
 
-from mkdocs_ai_docstrings._internal.facts import TYPING_MODULES, parameter_names, source_of
+from mkdocs_ai_docstrings._internal.facts import TYPING_MODULES, is_required, parameter_names, source_of
 from mkdocs_ai_docstrings._internal.mark import AI_LABEL
 from mkdocs_ai_docstrings._internal.sanitize import code_fence
 from mkdocs_ai_docstrings._internal.settings import SettingsError
@@ -463,10 +463,7 @@ def _short_constructor(cls: griffe.Object) -> str:
         return format_signature(cls)
     shown, optional = [], 0
     for parameter in init.parameters:
-        if parameter.default is not None or parameter.kind in (
-            griffe.ParameterKind.var_positional,
-            griffe.ParameterKind.var_keyword,
-        ):
+        if not is_required(parameter):
             optional += 1
             if optional > _OPTIONAL_SHOWN:
                 continue
